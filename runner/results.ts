@@ -1,0 +1,86 @@
+/**
+ * What a run produces. The engine builds these; reporters only read them; the CLI maps the
+ * RunSummary to an exit code. Plain data (JSON-serialisable) so the JSON reporter writes them as is.
+ */
+
+/** Outcome of one assertion: data, never an exception (style rule 7). */
+export interface AssertionResult {
+  /** `no-loss`, `shared-group`, ... */
+  kind: string;
+  /** Testcase name: `no-loss`, `received subscriber[2] after reconnect`. */
+  label: string;
+  status: 'passed' | 'failed' | 'skipped';
+  /** "every QoS≥1 message acknowledged by the broker reaches its audience" */
+  expected: string;
+  /** "3 lost: publisher#14..#16 (expected by group message-queuing-group)" */
+  actual: string;
+  /** Offending message ids and other evidence, one line each (bounded; first 50 then "… N more"). */
+  details: string[];
+  /** Why it was skipped (status `skipped`). */
+  skipReason?: string;
+  /** MQTT spec statement or AWS rule ids the check rests on, e.g. ["MQTT-4.3.3-1", "MQ-3"]. */
+  rules?: string[];
+  /** Where it was written, `scenarios/queuing.yaml:40:5`. */
+  source?: string;
+}
+
+/** Live and final counters for a step or scenario. */
+export interface Counters {
+  published: number;
+  acked: number;
+  received: number;
+  duplicates: number;
+  /** Messages still expected but not yet received. */
+  pending: number;
+}
+
+export interface StepResult {
+  ref: number;
+  kind: string;
+  label: string;
+  status: 'passed' | 'failed' | 'skipped' | 'interrupted';
+  /** ms since scenario start. */
+  startedAtMs: number;
+  durationMs: number;
+  /** What went wrong (connect refused, settle timed out with N pending, ...). */
+  error?: string;
+  /** Short facts worth showing: "sessionPresent=true", "settled: 60/60 in 41 ms". */
+  notes: string[];
+  counters: Counters;
+}
+
+export type ScenarioStatus = 'passed' | 'failed' | 'errored' | 'interrupted';
+
+export interface ScenarioResult {
+  file: string;
+  name: string;
+  /** Target name and kind, behaviour profile, default transport: no secrets. */
+  target: { name: string; kind: string; behaviour: string; transport: string; url: string };
+  /** Protocol versions used by the clients, e.g. ["5"] or ["3.1.1", "5"]. */
+  protocols: string[];
+  /** ISO time. */
+  startedAt: string;
+  durationMs: number;
+  status: ScenarioStatus;
+  steps: StepResult[];
+  assertions: AssertionResult[];
+  /** Set when the scenario could not run to the end (status errored/interrupted). */
+  error?: { code: string; message: string };
+  counters: Counters;
+  /** Everything else the oracle knows (per client, per publisher, per group), for the JSON report. */
+  oracle?: Record<string, unknown>;
+  /** Broker-side counters when the target is the embedded broker. */
+  brokerStats?: Record<string, unknown>;
+}
+
+export type RunEndReason = 'passed' | 'failed' | 'interrupted';
+
+export interface RunSummary {
+  startedAt: string;
+  durationMs: number;
+  scenarios: ScenarioResult[];
+  passed: number;
+  failed: number;
+  errored: number;
+  reason: RunEndReason;
+}

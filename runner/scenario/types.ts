@@ -1,0 +1,236 @@
+/**
+ * ResolvedScenario: what the scenario pipeline (load → validate → rules → normalize) hands to the
+ * engine. Everything is explicit here: defaults applied, `count` expanded into instances,
+ * `${var}` / `${env:NAME}` interpolated, durations in milliseconds, comparisons parsed, client
+ * references resolved to instance names. The engine never re-reads the YAML.
+ *
+ * The YAML shape itself is defined by schemas/scenario.schema.json (single source of truth);
+ * runner/scenario/schema-types.ts is generated from it (npm run gen:types) and checked in CI.
+ */
+import type {
+  ProtocolVersion,
+  PublishProperties,
+  QoS,
+  SubscriptionRequest,
+} from '../transports/transport.js';
+
+/** A parsed comparison such as ">= 3" or "< 250ms" (durations already in ms). */
+export interface Comparison {
+  op: '<' | '<=' | '>' | '>=' | '==' | '!=';
+  value: number;
+  /** The text as written, for messages ("expected >= 3"). */
+  text: string;
+}
+
+/** What a publish (or will) carries besides mqscen's identity header. */
+export type PayloadSpec =
+  | { kind: 'text'; text: string }
+  | { kind: 'json'; value: unknown }
+  /** Exactly `bytes` bytes on the wire, identity header included (padding with '.' after it). */
+  | { kind: 'size'; bytes: number };
+
+/** Where in the YAML a thing was written, for messages. */
+export interface SourceRef {
+  /** Dotted path, e.g. `steps[3].disconnect`. */
+  path: string;
+  line?: number;
+  column?: number;
+}
+
+export interface ResolvedWill {
+  topic: string;
+  payload: PayloadSpec;
+  qos: QoS;
+  retain: boolean;
+  properties?: PublishProperties & { willDelayInterval?: number };
+}
+
+/** One client instance (a declared client with `count: 3` yields three). */
+export interface ResolvedClient {
+  /** Instance name used everywhere in results: `subscriber[2]`, or `publisher` when no count. */
+  name: string;
+  /** The declared client name: `subscriber`. */
+  declaredAs: string;
+  /** 1-based instance number (1 when no count). */
+  index: number;
+  /** MQTT client id after template expansion (`message-queuing-test-subscriber-02`). */
+  clientId: string;
+  protocol: ProtocolVersion;
+  /** MQTT 3.1.1 cleanSession / MQTT 5 Clean Start on the first connect. */
+  clean: boolean;
+  /** Session Expiry Interval in seconds (MQTT 5); for 3.1.1 informational only. undefined = 0. */
+  sessionExpiry?: number;
+  /** Keep alive, seconds. */
+  keepalive: number;
+  will?: ResolvedWill;
+  username?: string;
+  password?: string;
+  /** Per-client transport override (registry name), else the target's default. */
+  transport?: string;
+  /** Subscriptions made after each connect (see `resubscribe`). */
+  subscriptions: SubscriptionRequest[];
+  /** `if-no-session` (default): subscribe only when the CONNACK says no session; `always`: every connect. */
+  resubscribe: 'if-no-session' | 'always';
+  source: SourceRef;
+}
+
+interface StepBase {
+  /** Pre-order number of this step among all steps, parallel children included (1-based). */
+  ref: number;
+  /** Optional `id:` given in the YAML, usable in assertion windows. */
+  id?: string;
+  /** Short human label: `publish 20 × QoS1 publisher → test/shared/messages`. */
+  label: string;
+  source: SourceRef;
+}
+
+export type ResolvedStep = StepBase &
+  (
+    | { kind: 'connect'; clients: string[] }
+    | { kind: 'subscribe'; clients: string[]; subscriptions: SubscriptionRequest[] }
+    | { kind: 'unsubscribe'; clients: string[]; filters: string[] }
+    | {
+        kind: 'publish';
+        /** Each of these instances publishes `count` messages. */
+        from: string[];
+        topic: string;
+        count: number;
+        qos: QoS;
+        retain: boolean;
+        /** Messages per second per publisher; undefined = as fast as flow control allows. */
+        ratePerSecond?: number;
+        payload: PayloadSpec;
+        properties?: PublishProperties;
+      }
+    | {
+        kind: 'disconnect';
+        clients: string[];
+        how: 'graceful' | 'abrupt';
+        /** MQTT 5 DISCONNECT reason code (graceful only). */
+        reasonCode?: number;
+        /** MQTT 5 Session Expiry Interval sent with DISCONNECT, seconds. */
+        sessionExpiry?: number;
+      }
+    | {
+        kind: 'reconnect';
+        clients: string[];
+        /** Override the client's clean flag for this connect; default false (resume). */
+        clean?: boolean;
+      }
+    | { kind: 'wait'; durationMs: number }
+    | {
+        kind: 'settle';
+        /** Returns as soon as every currently deliverable expected message arrived, or at this bound. */
+        timeoutMs: number;
+        /** After all expected deliveries arrived, keep listening this long for duplicates (default 0). */
+        quietMs: number;
+      }
+    | { kind: 'parallel'; steps: ResolvedStep[] }
+  );
+
+export type StepKind = ResolvedStep['kind'];
+
+/** A window over the run in step references: after step `after` ended, before step `before` started. */
+export interface StepWindow {
+  after?: number;
+  before?: number;
+}
+
+interface AssertionBase {
+  /** 1-based position in `expect`. */
+  index: number;
+  /** Human label, e.g. `no-loss` or `received subscriber[2] after reconnect`. Used as JUnit testcase name. */
+  label: string;
+  /**
+   * Only evaluate against targets with one of these behaviours (`aws-iot`, `mosquitto`, `generic`);
+   * skipped (reported as skipped) elsewhere. undefined = always.
+   */
+  onlyOn?: string[];
+  source: SourceRef;
+}
+
+export type ResolvedAssertion = AssertionBase &
+  (
+    | {
+        kind: 'no-loss';
+        /** Messages of at least this effective QoS must reach their audience (default 1). */
+        minQos: QoS;
+      }
+    | { kind: 'duplicates'; max: number; clients?: string[] }
+    | { kind: 'ordered'; per: 'publisher'; clients?: string[] }
+    | {
+        kind: 'shared-group';
+        group: string;
+        /** Restrict to one `$share/{group}/{filter}` filter; undefined = every filter of that group. */
+        filter?: string;
+        eachMessage: 'once' | 'at-least-once';
+        everyMemberReceives: boolean;
+        /** Max relative deviation of any member's share from the mean, 0..1 (e.g. 0.5). */
+        balanceTolerance?: number;
+      }
+    | {
+        kind: 'received';
+        clients: string[];
+        count: Comparison;
+        window: StepWindow;
+        /** Only count messages whose topic matches this filter. */
+        topic?: string;
+        /** Only count messages published by these instances. */
+        from?: string[];
+      }
+    | {
+        kind: 'session-present';
+        clients: string[];
+        expected: boolean;
+        /** The connect/reconnect step whose CONNACK is checked; undefined = the last connect of each client. */
+        step?: number;
+      }
+    | {
+        kind: 'retained';
+        clients: string[];
+        topic: string;
+        /** true: a retained message arrives after subscribing; false: none does. */
+        present: boolean;
+        payload?: PayloadSpec;
+      }
+    | {
+        kind: 'will';
+        /** Whose will. */
+        of: string;
+        receivers: string[];
+        received: boolean;
+      }
+    | {
+        kind: 'reason-code';
+        packet: 'connack' | 'suback' | 'puback' | 'unsuback' | 'disconnect';
+        clients?: string[];
+        step?: number;
+        /** Acceptable codes (numbers, e.g. 0x87 = 135). */
+        codes: number[];
+      }
+    | {
+        kind: 'latency';
+        /** Percentile (0..100] → bound, e.g. { p: 95, bound: "< 250ms" }; p = 100 is max. */
+        percentiles: Array<{ p: number; bound: Comparison }>;
+        clients?: string[];
+      }
+  );
+
+export type AssertionKind = ResolvedAssertion['kind'];
+
+export interface ResolvedScenario {
+  /** File path as the user gave it. */
+  file: string;
+  name: string;
+  description?: string;
+  /** Overall deadline for the whole scenario, ms (default 120000). */
+  timeoutMs: number;
+  /** Instances in declaration order. */
+  clients: ResolvedClient[];
+  /** Declared client name → its instance names (`subscriber` → `subscriber[1]`..). */
+  clientGroups: Readonly<Record<string, string[]>>;
+  steps: ResolvedStep[];
+  expect: ResolvedAssertion[];
+  /** Variables after interpolation (secrets from ${env:...} are not kept here). */
+  vars: Readonly<Record<string, string>>;
+}

@@ -1,0 +1,42 @@
+/**
+ * The target seam: where a run goes and how it starts (embedded broker, a Mosquitto the runner
+ * starts, a URL, AWS IoT Core). A target resolves, per client, everything a transport needs.
+ */
+
+import type { ResolvedClient } from '../scenario/types.js';
+import type { ConnectOptions } from '../transports/transport.js';
+
+/**
+ * Broker semantics the target is known to have; assertions can be limited to one with `on:`.
+ * `generic` = unknown broker: only invariants hold.
+ */
+export type Behaviour = 'aws-iot' | 'mosquitto' | 'generic';
+
+/** The connection part a target decides for a client (the engine adds id, session, will, ...). */
+export type TargetConnection = Pick<ConnectOptions, 'url' | 'tls' | 'username' | 'password' | 'extra'> & {
+  /** Transport registry name to use, e.g. `mqttjs`, `aws-iot-sdk`. */
+  transport: string;
+};
+
+export interface StartedTarget {
+  readonly name: string;
+  readonly kind: 'embedded' | 'mosquitto' | 'url' | 'aws-iot';
+  readonly behaviour: Behaviour;
+  /** Default transport registry name. */
+  readonly transport: string;
+  /** Public URL for reports (never contains secrets). */
+  readonly url: string;
+  /** Connection settings for one client (a client's own `transport:` override is applied by the engine). */
+  connectionFor(client: ResolvedClient): TargetConnection;
+  /** Broker-side counters, when the target can read them (embedded broker). */
+  stats?(): Record<string, unknown>;
+  /** Stops whatever the target started (embedded broker, mosquitto process). Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface TargetDefinition {
+  readonly name: string;
+  readonly kind: StartedTarget['kind'];
+  /** Starts (or just resolves) the target. Rejects with EnvironmentError/TransportError (exit 3). */
+  start(): Promise<StartedTarget>;
+}
