@@ -11,7 +11,13 @@
 
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API.
 import 'reflect-metadata';
-import { createHash, createPrivateKey, X509Certificate as NodeX509, randomBytes } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  X509Certificate as NodeX509,
+  randomBytes,
+  webcrypto,
+} from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import * as x509 from '@peculiar/x509';
@@ -20,7 +26,7 @@ import { EnvironmentError, UsageError } from '../runner/errors.js';
 
 const debug = createDebug('mqscen:certs');
 
-x509.cryptoProvider.set(globalThis.crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 export type KeyAlgorithm = 'rsa-2048' | 'ec-p256';
 
@@ -284,7 +290,7 @@ async function writeAtomic(path: string, text: string, mode: number): Promise<vo
   await rename(tmp, path);
 }
 
-function keyParams(alg: KeyAlgorithm): RsaHashedKeyGenParams | EcKeyGenParams {
+function keyParams(alg: KeyAlgorithm): webcrypto.RsaHashedKeyGenParams | webcrypto.EcKeyGenParams {
   return alg === 'ec-p256'
     ? { name: 'ECDSA', namedCurve: 'P-256' }
     : {
@@ -295,28 +301,31 @@ function keyParams(alg: KeyAlgorithm): RsaHashedKeyGenParams | EcKeyGenParams {
       };
 }
 
-function signingAlgorithm(key: CryptoKey): Algorithm | EcdsaParams {
+function signingAlgorithm(key: webcrypto.CryptoKey): webcrypto.Algorithm | webcrypto.EcdsaParams {
   return key.algorithm.name === 'ECDSA' ? { name: 'ECDSA', hash: 'SHA-256' } : { name: 'RSASSA-PKCS1-v1_5' };
 }
 
-async function generateKeys(alg: KeyAlgorithm): Promise<CryptoKeyPair> {
-  return (await crypto.subtle.generateKey(keyParams(alg), true, ['sign', 'verify'])) as CryptoKeyPair;
+async function generateKeys(alg: KeyAlgorithm): Promise<webcrypto.CryptoKeyPair> {
+  return (await webcrypto.subtle.generateKey(keyParams(alg), true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
 }
 
-async function exportKey(key: CryptoKey): Promise<string> {
-  const der = await crypto.subtle.exportKey('pkcs8', key);
+async function exportKey(key: webcrypto.CryptoKey): Promise<string> {
+  const der = await webcrypto.subtle.exportKey('pkcs8', key);
   return x509.PemConverter.encode(der, 'PRIVATE KEY');
 }
 
 /** Imports a PKCS#8 PEM private key as a WebCrypto signing key (algorithm read from the key). */
-async function importSigningKey(pem: string): Promise<CryptoKey> {
+async function importSigningKey(pem: string): Promise<webcrypto.CryptoKey> {
   const node = createPrivateKey(pem);
   const der = node.export({ type: 'pkcs8', format: 'der' });
-  const params: RsaHashedImportParams | EcKeyImportParams =
+  const params: webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams =
     node.asymmetricKeyType === 'ec'
       ? { name: 'ECDSA', namedCurve: 'P-256' }
       : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  return crypto.subtle.importKey('pkcs8', der, params, false, ['sign']);
+  return webcrypto.subtle.importKey('pkcs8', der, params, false, ['sign']);
 }
 
 function serial(): string {
