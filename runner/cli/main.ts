@@ -1,2 +1,128 @@
-// Placeholder entry point; replaced by the real CLI.
-process.stdout.write('mqscen 0.1.0\n');
+/**
+ * mqscen command line. The only module that calls process.exit: every command returns an exit
+ * code (or throws an MqscenError, whose exitCode is used), and this file turns it into the exit.
+ * Heavy modules (mqtt, the AWS SDK, listr2, the broker) are imported inside the command that
+ * needs them, so `mqscen validate` starts fast.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT_CODES, UsageError } from '../errors.js';
+import { printError } from './output.js';
+import { version } from './version.js';
+
+function collectVar(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('mqscen')
+    .description('Declarative MQTT scenario runner: prove how a broker behaves, from a YAML file.')
+    .version(version, '-v, --version', 'print the mqscen version')
+    .helpOption('-h, --help', 'show help')
+    .showHelpAfterError('(run `mqscen --help` for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+
+  program
+    .command('run')
+    .description('run scenarios against a target (default: the embedded broker, AWS IoT behaviour)')
+    .argument('<files...>', 'scenario files or globs (quote globs: "scenarios/*.yaml")')
+    .option('-t, --target <name>', 'target name: embedded, embedded:mosquitto, mosquitto, or one from the targets file')
+    .option('--targets <file>', 'targets file (default: mqscen.targets.yaml when present)')
+    .option('--junit <path>', 'JUnit XML report path', 'reports/junit.xml')
+    .option('--no-junit', 'do not write a JUnit report')
+    .option('--json <path>', 'JSON results path', 'reports/results.json')
+    .option('--no-json', 'do not write JSON results')
+    .option('--var <key=value>', 'set a scenario variable (repeatable)', collectVar, [])
+    .option('--timeout <duration>', 'overall deadline per scenario, e.g. 30s (overrides the file)')
+    .option('--bail', 'stop after the first scenario that does not pass')
+    .option('--grep <pattern>', 'only run scenarios whose name or file matches this regular expression')
+    .addOption(new Option('--reporter <name>', 'console output').choices(['auto', 'live', 'plain']).default('auto'))
+    .action(async (files: string[], opts: Record<string, unknown>) => {
+      const { runCommand } = await import('./run-command.js');
+      setExit(await runCommand(files, opts));
+    });
+
+  program
+    .command('validate')
+    .description('check scenario files (schema and cross-references) without connecting anywhere')
+    .argument('<files...>', 'scenario files or globs')
+    .option('--var <key=value>', 'set a scenario variable (repeatable)', collectVar, [])
+    .action(async (files: string[], opts: { var: string[] }) => {
+      const { validateCommand } = await import('./validate-command.js');
+      setExit(await validateCommand(files, opts));
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON schema of scenario files (or of targets files)')
+    .option('--targets', 'print the targets file schema instead')
+    .action(async (opts: { targets?: boolean }) => {
+      const { schemaCommand } = await import('./schema-command.js');
+      setExit(await schemaCommand(opts));
+    });
+
+  program
+    .command('broker')
+    .description('run the embedded MQTT 3.1.1/5.0 broker on its own until Ctrl+C')
+    .addOption(
+      new Option('--profile <name>', 'behaviour profile').choices(['aws-iot', 'mosquitto']).default('aws-iot'),
+    )
+    .option('--port <port>', 'MQTT (TCP) port; 0 = any free port', '1883')
+    .option('--ws-port <port>', 'also listen for MQTT over WebSocket (ws://…/mqtt) on this port')
+    .option('--tls-port <port>', 'also listen for MQTT over TLS on this port (certificates from `mqscen certs`)')
+    .option('--wss-port <port>', 'also listen for MQTT over secure WebSocket on this port')
+    .option('--mtls', 'require client certificates signed by the local CA on the TLS listeners')
+    .option('--certs <dir>', 'certificate folder', '.mqscen/certs')
+    .option('--realistic', 'turn on AWS IoT rate limits and pacing (slower, closer to the real service)')
+    .action(async (opts: Record<string, unknown>) => {
+      const { brokerCommand } = await import('./broker-command.js');
+      setExit(await brokerCommand(opts));
+    });
+
+  program
+    .command('certs')
+    .description('create (or reuse) the local CA and server certificate; print their paths')
+    .option('--dir <dir>', 'certificate folder', '.mqscen/certs')
+    .option('--issue <name>', 'also issue a device (client) certificate with this common name')
+    .action(async (opts: { dir: string; issue?: string }) => {
+      const { certsCommand } = await import('./certs-command.js');
+      setExit(await certsCommand(opts));
+    });
+
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT_CODES.passed;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    if (argv.length <= 2) {
+      program.outputHelp();
+      return EXIT_CODES.invalidInput;
+    }
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with code 0; a usage mistake was already printed by commander.
+      if (error.exitCode === 0) return EXIT_CODES.passed;
+      return EXIT_CODES.invalidInput;
+    }
+    return printError(error);
+  }
+}
+
+// .env is read when present (secrets for targets, ${env:NAME} in scenarios); the environment wins.
+try {
+  const dotenv = await import('dotenv');
+  dotenv.config({ quiet: true });
+} catch (error) {
+  printError(new UsageError('could not read .env in the current folder', { cause: error }));
+}
+
+const code = await main(process.argv).catch((error: unknown) => printError(error));
+// Exit explicitly: a socket or timer some library left open must never keep a finished run alive.
+// (stdout/stderr writes to pipes and files are synchronous on Linux, so nothing is cut off.)
+process.exit(code);

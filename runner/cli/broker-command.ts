@@ -1,0 +1,63 @@
+/** `mqscen broker`: the embedded broker on its own, for any MQTT client, until Ctrl+C. */
+import { UsageError, EXIT_CODES } from '../errors.js';
+
+export interface BrokerCommandOptions {
+  profile: 'aws-iot' | 'mosquitto';
+  port: string;
+  wsPort?: string;
+  tlsPort?: string;
+  wssPort?: string;
+  mtls?: boolean;
+  certs: string;
+  realistic?: boolean;
+}
+
+function parsePort(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`${flag} "${value}" is not a port number`, { hint: 'use 0..65535 (0 = any free port)' });
+  }
+  return port;
+}
+
+export async function brokerCommand(raw: Record<string, unknown>): Promise<number> {
+  const opts = raw as unknown as BrokerCommandOptions;
+  const port = parsePort('--port', opts.port) ?? 1883;
+  const wsPort = parsePort('--ws-port', opts.wsPort);
+  const tlsPort = parsePort('--tls-port', opts.tlsPort);
+  const wssPort = parsePort('--wss-port', opts.wssPort);
+  if (opts.mtls && tlsPort === undefined && wssPort === undefined) {
+    throw new UsageError('--mtls needs a TLS listener', { hint: 'add --tls-port 8883 (and/or --wss-port 8443)' });
+  }
+  const { startBroker } = await import('../../broker/index.js');
+  let tls: { cert: string; key: string; ca: string; requireClientCert: boolean } | undefined;
+  if (tlsPort !== undefined || wssPort !== undefined) {
+    const { ensureCertificates } = await import('../../broker/certs.js');
+    const certs = await ensureCertificates(opts.certs);
+    tls = { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, requireClientCert: Boolean(opts.mtls) };
+    process.stdout.write(`CA certificate (trust this in clients): ${certs.paths.caCert}\n`);
+  }
+  const broker = await startBroker({
+    profile: opts.profile,
+    listeners: {
+      mqtt: { port },
+      ...(wsPort === undefined ? {} : { ws: { port: wsPort } }),
+      ...(tlsPort === undefined || !tls ? {} : { mqtts: { port: tlsPort, ...tls } }),
+      ...(wssPort === undefined || !tls ? {} : { wss: { port: wssPort, ...tls } }),
+    },
+    settings: opts.realistic ? { realistic: true } : {},
+  });
+  process.stdout.write(`mqscen broker (profile ${opts.profile}) listening:\n`);
+  for (const [kind, url] of Object.entries(broker.urls)) {
+    if (url) process.stdout.write(`  ${kind.padEnd(6)} ${url}\n`);
+  }
+  process.stdout.write('Ctrl+C to stop.\n');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  process.stdout.write('stopping…\n');
+  await broker.close();
+  return EXIT_CODES.passed;
+}

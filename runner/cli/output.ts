@@ -1,0 +1,37 @@
+/**
+ * How the CLI prints errors: user mistakes as one or more clear lines (no stack), internal errors
+ * with the stack and a request for a bug report. Returns the exit code for the error.
+ */
+import { EXIT_CODES, formatIssue, MqscenError, ScenarioError, UsageError } from '../errors.js';
+
+function causeText(error: unknown): string | undefined {
+  if (!(error instanceof Error) || error.cause === undefined) return undefined;
+  const cause = error.cause;
+  if (cause instanceof Error) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    return code ? `${code}: ${cause.message}` : cause.message;
+  }
+  return String(cause);
+}
+
+export function printError(error: unknown): number {
+  if (error instanceof ScenarioError) {
+    for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
+    process.stderr.write(`${error.message}\n`);
+    if (error.hint) process.stderr.write(`hint: ${error.hint}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof MqscenError && error.exitCode !== EXIT_CODES.internal) {
+    process.stderr.write(`mqscen: ${error.message}\n`);
+    const cause = causeText(error);
+    if (cause && !error.message.includes(cause)) process.stderr.write(`  cause: ${cause}\n`);
+    if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
+    if (error instanceof UsageError) process.stderr.write('  (run `mqscen --help` for usage)\n');
+    return error.exitCode;
+  }
+  const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(
+    `mqscen: internal error (this is a bug in mqscen, please report it with the output below)\n${stack}\n`,
+  );
+  return EXIT_CODES.internal;
+}
