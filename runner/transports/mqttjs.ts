@@ -1,0 +1,606 @@
+/**
+ * The MQTT.js transport: mqtt://, mqtts://, ws://, wss:// with MQTT 3.1.1 or 5, translated to
+ * the words of transport.ts. No MQTT.js type leaves this file.
+ *
+ * Choices that keep the run record true:
+ * - reconnectPeriod 0: MQTT.js never reconnects on its own; the engine reconnects explicitly.
+ * - resubscribe false: MQTT.js would otherwise replay subscriptions and hide what the broker kept.
+ * - every wait is bounded: connect by connectTimeoutMs, graceful disconnect by DISCONNECT_BOUND_MS.
+ *
+ * Hot path (publish / message): no per-message work beyond what MQTT.js itself does, one promise
+ * per publish and one ReceivedMessage per receipt; payloads are wrapped, never copied.
+ */
+import createDebug from 'debug';
+import {
+  type IClientOptions,
+  type IClientPublishOptions,
+  type IConnackPacket,
+  type IPublishPacket,
+  type MqttClient,
+  connect as mqttConnect,
+} from 'mqtt';
+import { TransportError } from '../errors.js';
+import { redactUrl, URL_SCHEMES } from './_url.js';
+import { formatReason, reasonText } from './reason-codes.js';
+import type {
+  ConnectionLoss,
+  ConnectOptions,
+  ConnectResult,
+  DisconnectOptions,
+  ProtocolVersion,
+  PublishProperties,
+  PublishRequest,
+  PublishResult,
+  QoS,
+  ReceivedMessage,
+  SubscribeResult,
+  SubscriptionRequest,
+  Transport,
+  TransportSession,
+  TransportSessionEvents,
+} from './transport.js';
+
+const debug = createDebug('mqscen:transport:mqttjs');
+
+const NAME = 'mqttjs';
+
+/** Upper bound for a graceful disconnect (in-flight acks, DISCONNECT write), ms. */
+const DISCONNECT_BOUND_MS = 5000;
+
+type UserPropertiesObject = Record<string, string | string[]>;
+type UserPropertyPairs = ReadonlyArray<readonly [string, string]>;
+
+/** Creates the MQTT.js transport. */
+export function createMqttjsTransport(): Transport {
+  return { name: NAME, connect: connectMqttjs };
+}
+
+/** The registry's instance. */
+export const mqttjsTransport: Transport = createMqttjsTransport();
+
+export default mqttjsTransport;
+
+async function connectMqttjs(options: ConnectOptions): Promise<TransportSession> {
+  const shownUrl = redactUrl(options.url);
+  const clientOptions = toClientOptions(options, shownUrl);
+  debug('connect %s as %s (MQTT %s, clean %s)', shownUrl, options.clientId, options.protocol, options.clean);
+
+  let client: MqttClient;
+  try {
+    client = mqttConnect(options.url, clientOptions);
+  } catch (err) {
+    throw new TransportError(`cannot connect to ${shownUrl}: ${messageOf(err)}`, {
+      transport: NAME,
+      cause: err,
+      hint: 'check the target URL (mqtt://host:port, mqtts://, ws://host:port/path, wss://) with --target',
+    });
+  }
+
+  return new Promise<TransportSession>((resolve, reject) => {
+    let settled = false;
+    const fail = (error: TransportError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      debug('connect %s failed: %s', options.clientId, error.message);
+      // Only our own listeners go (MQTT.js has internal ones); keep a no-op error listener:
+      // MQTT.js may still emit (TLS errors come twice) and an unhandled 'error' would crash.
+      client.off('error', onError);
+      client.off('close', onClose);
+      client.off('connect', onConnect);
+      client.on('error', noop);
+      client.end(true);
+      reject(error);
+    };
+    const timer = setTimeout(() => {
+      fail(
+        new TransportError(
+          `no CONNACK from ${shownUrl} within ${options.connectTimeoutMs} ms (client "${options.clientId}")`,
+          {
+            transport: NAME,
+            hint: 'is the broker running and reachable? check --target, firewalls, and the port/protocol (mqtt vs mqtts vs ws)',
+          },
+        ),
+      );
+    }, options.connectTimeoutMs);
+
+    const onError = (err: Error & { code?: string | number }): void => {
+      fail(translateConnectError(err, options, shownUrl));
+    };
+    const onClose = (): void => {
+      fail(
+        new TransportError(
+          `${shownUrl} closed the connection before CONNACK (client "${options.clientId}")`,
+          {
+            transport: NAME,
+            hint: 'is this an MQTT endpoint speaking this protocol? check the URL scheme (mqtt/mqtts/ws/wss), the TLS settings and the protocol version',
+          },
+        ),
+      );
+    };
+    const onConnect = (connack: IConnackPacket): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      client.off('error', onError);
+      client.off('close', onClose);
+      client.off('connect', onConnect);
+      resolve(
+        new MqttjsSession(client, options.clientId, options.protocol, toConnectResult(connack), shownUrl),
+      );
+    };
+    client.on('error', onError);
+    client.on('close', onClose);
+    client.on('connect', onConnect);
+  });
+}
+
+class MqttjsSession implements TransportSession {
+  readonly clientId: string;
+  readonly connack: ConnectResult;
+  readonly #client: MqttClient;
+  readonly #protocol: ProtocolVersion;
+  readonly #url: string;
+  #messageHandlers: Array<TransportSessionEvents['message']> = [];
+  #lostHandlers: Array<TransportSessionEvents['lost']> = [];
+  /** Set once the connection is gone (asked for or not); no operation may wait after that. */
+  #closed = false;
+  #disconnecting = false;
+  /** DISCONNECT reason code the broker sent (MQTT 5), reported with `lost`. */
+  #brokerDisconnect: number | undefined;
+  #lastError: Error | undefined;
+  /**
+   * Non-zero PUBACK/PUBREC reason codes by packet id. MQTT.js calls the publish callback with the
+   * stored PUBLISH, not the ack, so the code is taken from the ack as it arrives. Only non-zero
+   * codes are stored, so the common path never touches the map.
+   */
+  readonly #ackCodes = new Map<number, number>();
+
+  constructor(
+    client: MqttClient,
+    clientId: string,
+    protocol: ProtocolVersion,
+    connack: ConnectResult,
+    url: string,
+  ) {
+    this.#client = client;
+    this.clientId = clientId;
+    this.#protocol = protocol;
+    this.connack = connack;
+    this.#url = url;
+
+    client.on('message', (topic: string, payload: Buffer, packet: IPublishPacket) => {
+      const msg: ReceivedMessage = {
+        topic,
+        payload,
+        qos: packet.qos as QoS,
+        retain: packet.retain,
+        dup: packet.dup,
+        receivedAt: performance.timeOrigin + performance.now(),
+      };
+      if (packet.properties !== undefined) msg.properties = fromPacketProperties(packet.properties);
+      const handlers = this.#messageHandlers;
+      for (let i = 0; i < handlers.length; i++) handlers[i]?.(msg);
+    });
+    client.on('packetreceive', (packet) => {
+      if ((packet.cmd === 'puback' || packet.cmd === 'pubrec') && packet.reasonCode) {
+        if (packet.messageId !== undefined) this.#ackCodes.set(packet.messageId, packet.reasonCode);
+      }
+    });
+    client.on('disconnect', (packet) => {
+      // [MQTT-3.14.2-1] a server DISCONNECT carries a reason code on MQTT 5.
+      this.#brokerDisconnect = packet.reasonCode ?? 0;
+      debug('%s: broker sent DISCONNECT %s', clientId, formatReason(this.#brokerDisconnect, 'disconnect'));
+    });
+    client.on('error', (err) => {
+      // After CONNACK MQTT.js reports socket errors here; they end in 'close', reported as `lost`.
+      this.#lastError = err;
+      debug('%s: error %s', clientId, err.message);
+    });
+    client.on('close', () => this.#onClose());
+  }
+
+  on<E extends keyof TransportSessionEvents>(event: E, handler: TransportSessionEvents[E]): void {
+    if (event === 'message') this.#messageHandlers.push(handler as TransportSessionEvents['message']);
+    else if (event === 'lost') this.#lostHandlers.push(handler as TransportSessionEvents['lost']);
+  }
+
+  subscribe(
+    requests: readonly SubscriptionRequest[],
+    properties?: { userProperties?: UserPropertyPairs },
+  ): Promise<SubscribeResult> {
+    const v5 = this.#protocol === '5';
+    const topics: Record<string, { qos: QoS; nl?: boolean; rap?: boolean; rh?: number }> = {};
+    for (const r of requests) {
+      topics[r.filter] = v5
+        ? { qos: r.qos, nl: r.noLocal ?? false, rap: r.retainAsPublished ?? false, rh: r.retainHandling ?? 0 }
+        : { qos: r.qos };
+    }
+    const opts: { qos: QoS; properties?: { userProperties: UserPropertiesObject } } = { qos: 0 };
+    if (v5 && properties?.userProperties !== undefined) {
+      opts.properties = { userProperties: toUserPropertiesObject(properties.userProperties) };
+    }
+    return new Promise<SubscribeResult>((resolve, reject) => {
+      if (this.#rejectIfClosed(reject, 'subscribe')) return;
+      this.#client.subscribe(topics, opts, (err, _granted, packet) => {
+        // A SUBACK with failure codes arrives as an error carrying the packet: still an answer.
+        const suback = (packet ?? (err as { packet?: { granted?: unknown } } | undefined)?.packet) as
+          | { granted?: Array<number | { qos: number }> }
+          | undefined;
+        if (suback?.granted === undefined) {
+          reject(this.#operationError('subscribe', err));
+          return;
+        }
+        const codes = suback.granted.map((g) => (typeof g === 'number' ? g : g.qos));
+        // Map back per requested filter (a filter repeated in one request is sent once).
+        const byFilter = new Map<string, number>();
+        const sent = Object.keys(topics);
+        for (let i = 0; i < sent.length; i++) byFilter.set(sent[i] as string, codes[i] ?? 0x80);
+        resolve({ reasonCodes: requests.map((r) => byFilter.get(r.filter) ?? 0x80) });
+      });
+    });
+  }
+
+  unsubscribe(filters: readonly string[]): Promise<number[]> {
+    return new Promise<number[]>((resolve, reject) => {
+      if (this.#rejectIfClosed(reject, 'unsubscribe')) return;
+      this.#client.unsubscribe([...filters], {}, (err, packet) => {
+        if (err) {
+          reject(this.#operationError('unsubscribe', err));
+          return;
+        }
+        // MQTT 3.1.1 UNSUBACK has no reason codes [MQTT-3.11.3]: success for every filter.
+        const granted = (packet as { granted?: number[] } | undefined)?.granted;
+        resolve(granted !== undefined && granted.length === filters.length ? granted : filters.map(() => 0));
+      });
+    });
+  }
+
+  publish(request: PublishRequest): Promise<PublishResult> {
+    return new Promise<PublishResult>((resolve, reject) => {
+      if (this.#rejectIfClosed(reject, 'publish')) return;
+      const opts: IClientPublishOptions = { qos: request.qos, retain: request.retain };
+      if (request.properties !== undefined && this.#protocol === '5') {
+        opts.properties = toPacketProperties(request.properties);
+      }
+      const payload = toBuffer(request.payload);
+      if (request.qos === 0) {
+        this.#client.publish(request.topic, payload, opts, (err) => {
+          if (err) reject(this.#operationError('publish', err));
+          else resolve(OK);
+        });
+        return;
+      }
+      this.#client.publish(request.topic, payload, opts, (err, packet) => {
+        const id = packet?.messageId;
+        let code = 0;
+        if (id !== undefined) {
+          const stored = this.#ackCodes.get(id);
+          if (stored !== undefined) {
+            code = stored;
+            this.#ackCodes.delete(id);
+          }
+        }
+        if (err) {
+          const rc = (err as { code?: unknown }).code;
+          // A failure PUBACK/PUBREC (>= 0x80) is an answer from the broker, not a transport failure.
+          if (typeof rc === 'number') resolve({ reasonCode: rc });
+          else reject(this.#operationError('publish', err));
+          return;
+        }
+        resolve(code === 0 ? OK : { reasonCode: code });
+      });
+    });
+  }
+
+  disconnect(options: DisconnectOptions): Promise<void> {
+    if (this.#closed || this.#disconnecting) return Promise.resolve();
+    this.#disconnecting = true;
+    const client = this.#client;
+    return new Promise<void>((resolve) => {
+      if (options.how === 'abrupt') {
+        // end(true) destroys the stream without DISCONNECT, so the broker publishes the will
+        // [MQTT-3.1.2-8]; a DISCONNECT would discard it [MQTT-3.1.2-10].
+        debug('%s: abrupt disconnect', this.clientId);
+        client.end(true, {}, () => resolve());
+        return;
+      }
+      const packet: { reasonCode?: number; properties?: { sessionExpiryInterval: number } } = {};
+      if (this.#protocol === '5') {
+        if (options.reasonCode !== undefined) packet.reasonCode = options.reasonCode;
+        if (options.sessionExpiry !== undefined)
+          packet.properties = { sessionExpiryInterval: options.sessionExpiry };
+      }
+      debug('%s: graceful disconnect', this.clientId);
+      // MQTT.js waits for in-flight acks before sending DISCONNECT; bound that wait.
+      const bound = setTimeout(() => {
+        debug(
+          '%s: graceful disconnect took over %d ms, closing the socket',
+          this.clientId,
+          DISCONNECT_BOUND_MS,
+        );
+        client.end(true, {}, () => resolve());
+        resolve();
+      }, DISCONNECT_BOUND_MS);
+      client.end(false, packet, () => {
+        clearTimeout(bound);
+        resolve();
+      });
+    });
+  }
+
+  #onClose(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failInFlight();
+    if (this.#disconnecting) return;
+    const loss: ConnectionLoss = { message: '' };
+    if (this.#brokerDisconnect !== undefined) {
+      loss.reasonCode = this.#brokerDisconnect;
+      loss.message = `broker sent DISCONNECT ${formatReason(this.#brokerDisconnect, 'disconnect')}`;
+    } else if (this.#lastError !== undefined) {
+      loss.message = `connection to ${this.#url} lost: ${this.#lastError.message}`;
+    } else {
+      loss.message = `broker at ${this.#url} closed the connection`;
+    }
+    debug('%s: lost (%s)', this.clientId, loss.message);
+    // Stop MQTT.js from queueing anything further on a dead client.
+    this.#client.end(true);
+    for (const h of this.#lostHandlers) h(loss);
+  }
+
+  /**
+   * MQTT.js keeps in-flight QoS 1/2 callbacks of a persistent session for a reconnect that will
+   * never come (reconnectPeriod 0); fail them so no publish promise waits forever.
+   */
+  #failInFlight(): void {
+    const outgoing = this.#client.outgoing as Record<number, { cb?: (err?: Error) => void } | undefined>;
+    const error = new Error('connection closed before the broker acknowledged');
+    for (const id of Object.keys(outgoing)) {
+      const entry = outgoing[Number(id)];
+      delete outgoing[Number(id)];
+      entry?.cb?.(error);
+    }
+  }
+
+  #rejectIfClosed(reject: (e: Error) => void, op: string): boolean {
+    if (!this.#closed && !this.#disconnecting) return false;
+    reject(
+      new TransportError(`${op} on client "${this.clientId}": the connection is closed`, {
+        transport: NAME,
+        hint: 'connect (or reconnect) the client before this step',
+      }),
+    );
+    return true;
+  }
+
+  #operationError(op: string, err: unknown): TransportError {
+    return new TransportError(`${op} on client "${this.clientId}" (${this.#url}) failed: ${messageOf(err)}`, {
+      transport: NAME,
+      cause: err,
+    });
+  }
+}
+
+// --- internal ---
+
+const OK: PublishResult = Object.freeze({ reasonCode: 0 });
+
+function noop(): void {}
+
+function toClientOptions(options: ConnectOptions, shownUrl: string): IClientOptions {
+  let scheme: string;
+  try {
+    scheme = new URL(options.url).protocol;
+  } catch (err) {
+    throw new TransportError(`"${shownUrl}" is not a URL`, {
+      transport: NAME,
+      cause: err,
+      hint: 'write the broker URL as mqtt://host:1883, mqtts://host:8883, ws://host:port/mqtt or wss://host/mqtt',
+    });
+  }
+  if (URL_SCHEMES[scheme] === undefined) {
+    throw new TransportError(`unsupported URL scheme "${scheme}" in ${shownUrl}`, {
+      transport: NAME,
+      hint: 'use mqtt://, mqtts://, ws:// or wss://',
+    });
+  }
+  const v5 = options.protocol === '5';
+  const opts: IClientOptions = {
+    clientId: options.clientId,
+    protocolVersion: v5 ? 5 : 4,
+    clean: options.clean,
+    keepalive: options.keepalive,
+    reconnectPeriod: 0,
+    resubscribe: false,
+    queueQoSZero: false,
+    // Our own timer reports first with a clear message; MQTT.js's is a backstop.
+    connectTimeout: options.connectTimeoutMs + 1000,
+  };
+  if (options.username !== undefined) opts.username = options.username;
+  if (options.password !== undefined) opts.password = options.password;
+  if (v5) {
+    const props: NonNullable<IClientOptions['properties']> = {};
+    if (options.sessionExpiry !== undefined) props.sessionExpiryInterval = options.sessionExpiry;
+    if (options.receiveMaximum !== undefined) props.receiveMaximum = options.receiveMaximum;
+    if (options.userProperties !== undefined)
+      props.userProperties = toUserPropertiesObject(options.userProperties);
+    if (Object.keys(props).length > 0) opts.properties = props;
+  }
+  if (options.will !== undefined) {
+    const w = options.will;
+    const will: NonNullable<IClientOptions['will']> = {
+      topic: w.topic,
+      payload: toBuffer(w.payload),
+      qos: w.qos,
+      retain: w.retain,
+    };
+    if (v5 && w.properties !== undefined) {
+      const { willDelayInterval, ...rest } = w.properties;
+      const props: NonNullable<NonNullable<IClientOptions['will']>['properties']> = toPacketProperties(rest);
+      delete (props as { topicAlias?: number }).topicAlias;
+      if (willDelayInterval !== undefined) props.willDelayInterval = willDelayInterval;
+      will.properties = props;
+    }
+    opts.will = will;
+  }
+  const tls = options.tls;
+  if (tls !== undefined) {
+    if (tls.ca !== undefined) opts.ca = tls.ca;
+    if (tls.cert !== undefined) opts.cert = tls.cert;
+    if (tls.key !== undefined) opts.key = tls.key;
+    if (tls.servername !== undefined) opts.servername = tls.servername;
+    if (tls.alpn !== undefined) opts.ALPNProtocols = tls.alpn;
+    if (tls.rejectUnauthorized !== undefined) opts.rejectUnauthorized = tls.rejectUnauthorized;
+    if (scheme === 'wss:') {
+      // MQTT.js copies ca/cert/key/rejectUnauthorized to the WebSocket but not SNI or ALPN.
+      const ws: Record<string, unknown> = {};
+      if (tls.servername !== undefined) ws.servername = tls.servername;
+      if (tls.alpn !== undefined) ws.ALPNProtocols = tls.alpn;
+      opts.wsOptions = ws;
+    }
+  }
+  return opts;
+}
+
+function toConnectResult(connack: IConnackPacket): ConnectResult {
+  const result: ConnectResult = {
+    sessionPresent: connack.sessionPresent === true,
+    reasonCode: connack.reasonCode ?? connack.returnCode ?? 0,
+  };
+  const p = connack.properties;
+  if (p !== undefined) {
+    if (p.assignedClientIdentifier !== undefined) result.assignedClientId = p.assignedClientIdentifier;
+    if (p.serverKeepAlive !== undefined) result.serverKeepAlive = p.serverKeepAlive;
+    if (p.sessionExpiryInterval !== undefined) result.sessionExpiry = p.sessionExpiryInterval;
+    if (p.receiveMaximum !== undefined) result.receiveMaximum = p.receiveMaximum;
+    if (p.maximumQoS !== undefined) result.maximumQoS = p.maximumQoS;
+    if (p.topicAliasMaximum !== undefined) result.topicAliasMaximum = p.topicAliasMaximum;
+    if (p.maximumPacketSize !== undefined) result.maximumPacketSize = p.maximumPacketSize;
+  }
+  return result;
+}
+
+/** Connect failures in the user's terms: what happened, at which URL, how to fix it. */
+function translateConnectError(
+  err: Error & { code?: string | number },
+  options: ConnectOptions,
+  shownUrl: string,
+): TransportError {
+  const who = `client "${options.clientId}"`;
+  if (typeof err.code === 'number') {
+    // A refused CONNACK [MQTT-3.2.2-5]: the broker answered, and said no.
+    const code = err.code;
+    const text = reasonText(code, 'connack', options.protocol);
+    return new TransportError(`${shownUrl} refused the connection of ${who}: ${text} (${formatCode(code)})`, {
+      transport: NAME,
+      cause: err,
+      reasonCode: code,
+      reasonText: text,
+      hint: connackHint(code, options.protocol),
+    });
+  }
+  const code = err.code ?? '';
+  const hint = NETWORK_HINTS[code] ?? (isTlsCode(code) ? TLS_HINT : undefined);
+  return new TransportError(`cannot connect ${who} to ${shownUrl}: ${err.message}`, {
+    transport: NAME,
+    cause: err,
+    hint: hint ?? 'is the broker running and reachable? check --target',
+  });
+}
+
+const NETWORK_HINTS: Record<string, string> = {
+  ECONNREFUSED: 'is the broker running? nothing listens on that host and port; check --target (and the port)',
+  ENOTFOUND: 'the host name does not resolve; check the host in --target (or the targets file)',
+  EAI_AGAIN:
+    'the host name could not be resolved right now (DNS); check the host in --target and the network',
+  ETIMEDOUT: 'the host did not answer; check --target, the port and firewalls',
+  ECONNRESET:
+    'the broker reset the connection; check the URL scheme (mqtt vs mqtts vs ws) and the TLS settings',
+  EHOSTUNREACH: 'the host is unreachable; check --target and the network',
+  ENETUNREACH: 'the network is unreachable; check --target and the network',
+};
+
+const TLS_HINT =
+  'TLS failed: check the CA file (ca:) matches the broker certificate, the server name (servername:), and the client certificate and key (cert:, key:) in the targets file';
+
+function isTlsCode(code: string): boolean {
+  return (
+    code.startsWith('ERR_TLS') ||
+    code.startsWith('ERR_SSL') ||
+    code.includes('CERT') ||
+    code === 'EPROTO' ||
+    code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
+    code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
+  );
+}
+
+function connackHint(code: number, protocol: ProtocolVersion): string {
+  const v311 = protocol === '3.1.1';
+  if ((v311 && code === 4) || (!v311 && code === 0x86)) return 'check username and password for the target';
+  if ((v311 && code === 5) || (!v311 && code === 0x87))
+    return 'the broker does not allow this client: check credentials, the client id, and the broker policy';
+  if ((v311 && code === 2) || (!v311 && code === 0x85))
+    return 'the broker rejected the client id; check clientId';
+  if ((v311 && code === 1) || (!v311 && code === 0x84))
+    return 'the broker does not speak this protocol version; set protocol: "3.1.1" or "5" for the client';
+  return 'see the broker log for why it refused the connection';
+}
+
+function formatCode(code: number): string {
+  return `0x${code.toString(16).padStart(2, '0')}`;
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function toBuffer(data: Uint8Array): Buffer {
+  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** Contract pairs → MQTT.js's object form; a repeated key becomes an array [MQTT-3.3.2-18]. */
+function toUserPropertiesObject(pairs: UserPropertyPairs): UserPropertiesObject {
+  const out: UserPropertiesObject = {};
+  for (const [k, v] of pairs) {
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[k] = [prev, v];
+  }
+  return out;
+}
+
+function fromUserPropertiesObject(obj: UserPropertiesObject): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const k of Object.keys(obj)) {
+    const v = obj[k];
+    if (Array.isArray(v)) for (const one of v) out.push([k, one]);
+    else if (v !== undefined) out.push([k, v]);
+  }
+  return out;
+}
+
+function toPacketProperties(p: PublishProperties): NonNullable<IClientPublishOptions['properties']> {
+  const out: NonNullable<IClientPublishOptions['properties']> = {};
+  if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval;
+  if (p.userProperties !== undefined) out.userProperties = toUserPropertiesObject(p.userProperties);
+  if (p.contentType !== undefined) out.contentType = p.contentType;
+  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic;
+  if (p.correlationData !== undefined) out.correlationData = toBuffer(p.correlationData);
+  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator;
+  if (p.topicAlias !== undefined) out.topicAlias = p.topicAlias;
+  return out;
+}
+
+function fromPacketProperties(p: NonNullable<IPublishPacket['properties']>): PublishProperties {
+  const out: PublishProperties = {};
+  if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval;
+  if (p.userProperties !== undefined) out.userProperties = fromUserPropertiesObject(p.userProperties);
+  if (p.contentType !== undefined) out.contentType = p.contentType;
+  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic;
+  if (p.correlationData !== undefined) out.correlationData = p.correlationData;
+  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator;
+  if (p.topicAlias !== undefined) out.topicAlias = p.topicAlias;
+  return out;
+}
