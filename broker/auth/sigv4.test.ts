@@ -214,7 +214,10 @@ test('verifies the URL the AWS IoT Device SDK v2 (AWS CRT signer) produces', asy
   const port = (server.address() as AddressInfo).port;
 
   const { auth, iot, mqtt5 } = await import('aws-iot-device-sdk-v2');
-  const attempt = async (region: string, credentials: InstanceType<typeof auth.AwsCredentialsProvider>) => {
+  const attempt = async (
+    region: string,
+    credentials: ReturnType<typeof auth.AwsCredentialsProvider.newStatic>,
+  ) => {
     const builder = iot.AwsIotMqtt5ClientConfigBuilder.newWebsocketMqttBuilderWithSigv4Auth('localhost', {
       region,
       credentialsProvider: credentials,
