@@ -1,0 +1,151 @@
+/**
+ * Formatting shared by the reporters, so the live view, the plain lines and the JUnit file say the
+ * same thing in the same words ("expected … / got …", style rule 7). Internal to runner/reporters.
+ */
+import { readFileSync } from 'node:fs';
+import { isAbsolute, relative, sep } from 'node:path';
+import type { AssertionResult, Counters, RunSummary, ScenarioResult, StepResult } from '../results.js';
+
+/** `250ms`, `4.2s`, `1m 04s`: short enough for a step line, precise enough to compare runs. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return '0ms';
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)}s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return `${minutes}m ${String(seconds).padStart(2, '0')}s`;
+}
+
+/** Seconds with millisecond precision, as JUnit's `time` attribute wants (xs:decimal, SUREFIRE_TIME). */
+export function formatSeconds(ms: number): string {
+  return (Math.max(0, Number.isFinite(ms) ? ms : 0) / 1000).toFixed(3);
+}
+
+/** `published 20 · acked 20 · received 14 · pending 6` (duplicates only when there are some). */
+export function formatCounters(c: Counters): string {
+  const parts = [
+    `published ${c.published}`,
+    `acked ${c.acked}`,
+    `received ${c.received}`,
+    `pending ${c.pending}`,
+  ];
+  if (c.duplicates > 0) parts.push(`duplicates ${c.duplicates}`);
+  return parts.join(' · ');
+}
+
+/** The one failure sentence every reporter prints: "expected … / got …". */
+export function formatExpectation(a: Pick<AssertionResult, 'expected' | 'actual'>): string {
+  return `expected ${a.expected} / got ${a.actual}`;
+}
+
+/** Why an assertion was skipped, in one phrase. */
+export function formatSkipReason(a: AssertionResult): string {
+  return a.skipReason ?? 'skipped';
+}
+
+/** What a step did, after its label: `passed in 12ms; sessionPresent=false`. */
+export function formatStepOutcome(step: StepResult): string {
+  const parts = [`${step.status} in ${formatDuration(step.durationMs)}`];
+  if (step.error !== undefined) parts.push(step.error);
+  parts.push(...step.notes);
+  return parts.join('; ');
+}
+
+/** The step timeline of a scenario, one line per top-level step (JUnit system-out, JSON-free views). */
+export function formatTimeline(result: ScenarioResult): string {
+  const lines = result.steps.map(
+    (s) => `+${formatSeconds(s.startedAtMs)}s  [${s.ref}] ${s.label}  ${formatStepOutcome(s)}`,
+  );
+  lines.push(`counters: ${formatCounters(result.counters)}`);
+  if (result.error !== undefined)
+    lines.push(`${result.status}: ${result.error.code} ${result.error.message}`);
+  return lines.join('\n');
+}
+
+export interface StatusCounts {
+  passed: number;
+  failed: number;
+  errored: number;
+  interrupted: number;
+}
+
+/** Counts scenarios by status from the results themselves (the summary's totals may lump them). */
+export function countStatuses(scenarios: readonly ScenarioResult[]): StatusCounts {
+  const counts: StatusCounts = { passed: 0, failed: 0, errored: 0, interrupted: 0 };
+  for (const s of scenarios) counts[s.status] += 1;
+  return counts;
+}
+
+/** `2 passed, 1 failed (3 scenarios) in 4.2s`, plus errored/interrupted counts when non-zero. */
+export function formatSummaryLine(summary: RunSummary): string {
+  const c = countStatuses(summary.scenarios);
+  const parts = [`${c.passed} passed`, `${c.failed} failed`];
+  if (c.errored > 0) parts.push(`${c.errored} errored`);
+  if (c.interrupted > 0) parts.push(`${c.interrupted} interrupted`);
+  const n = summary.scenarios.length;
+  const line = `${parts.join(', ')} (${n} scenario${n === 1 ? '' : 's'}) in ${formatDuration(summary.durationMs)}`;
+  return summary.reason === 'interrupted' ? `${line}, run interrupted` : line;
+}
+
+/** Query parameters that carry credentials in presigned URLs (SigV4 WebSocket, custom authorizers). */
+const SECRET_QUERY = /sign|token|secret|pass|credential|auth|key/i;
+
+/**
+ * A URL safe to put in a report: password and credential-like query values replaced by `***`.
+ * Targets already promise URLs without secrets; reports are written to disk and uploaded by CI, so
+ * this is checked again here.
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    // Not a URL: drop anything that looks like userinfo rather than risk writing it.
+    return url.replace(/\/\/[^/@]*@/, '//***@');
+  }
+  if (parsed.password !== '') parsed.password = '***';
+  for (const key of [...parsed.searchParams.keys()]) {
+    if (SECRET_QUERY.test(key)) parsed.searchParams.set(key, '***');
+  }
+  return parsed.toString();
+}
+
+/** Only the target fields a report may show (a target object may carry more, e.g. credentials). */
+export function publicTarget(target: ScenarioResult['target']): ScenarioResult['target'] {
+  return {
+    name: target.name,
+    kind: target.kind,
+    behaviour: target.behaviour,
+    transport: target.transport,
+    url: redactUrl(target.url),
+  };
+}
+
+/**
+ * JUnit classname for a scenario file: its path relative to the nearest `scenarios/` folder (else
+ * to the working directory), without extension, with `/` separators: `scenarios/qos/zero.yaml` →
+ * `qos/zero`.
+ */
+export function classnameFor(file: string, cwd: string = process.cwd()): string {
+  let rel = isAbsolute(file) ? relative(cwd, file) : file;
+  rel = rel.split(sep).join('/').replace(/^\.\//, '');
+  const marker = rel.lastIndexOf('scenarios/');
+  if (marker === 0 || (marker > 0 && rel[marker - 1] === '/')) rel = rel.slice(marker + 'scenarios/'.length);
+  return rel.replace(/\.[^./]+$/, '') || file;
+}
+
+/** mqscen's version from package.json (two folders up from runner/reporters, three from dist/). */
+export function readMqscenVersion(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === 'mqscen' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return '0.0.0';
+}

@@ -1,0 +1,252 @@
+/**
+ * JUnit XML reporter. The mapping is fixed and snapshot-tested (style rule 9):
+ *
+ * - `<testsuites>` without attributes (the strict Ant schema allows none; totals are per suite).
+ * - One `<testsuite>` per scenario: `name` = scenario name, `package` = classname, `id` = index,
+ *   `timestamp` (UTC, no zone: the Ant pattern), `hostname`, `time` in seconds; `<properties>`
+ *   with file, target, behaviour, transport, url (redacted), protocols, status and mqscen version.
+ * - One `<testcase>` per assertion: `name` = assertion label, `classname` = the scenario file
+ *   relative to `scenarios/` without extension. A failed assertion has
+ *   `<failure message="expected … / got …" type="<kind>">` with the offending message ids in the
+ *   body; a skipped one `<skipped message="…"/>`.
+ * - A scenario that errored or was interrupted gets a testcase `scenario` with `<error>`; one that
+ *   failed in a step while every assertion passed gets a testcase `scenario` with `<failure>`, so a
+ *   CI never shows such a run as green.
+ * - The step timeline goes to the suite's `<system-out>`; `<system-err>` is present and empty
+ *   (the strict schema requires both).
+ *
+ * junit-report-builder builds suites and testcases; the root, the suite extras it cannot express
+ * (system-out on a suite, skipped message, package/id/hostname) are added on the same xmlbuilder
+ * tree. Its own `<testsuites>` root carries a `skipped` attribute that junit-10.xsd rejects, which is
+ * why the root is ours.
+ */
+import { hostname as osHostname } from 'node:os';
+import createDebug from 'debug';
+import junitReportBuilder, { type Builder } from 'junit-report-builder';
+import xmlbuilder from 'xmlbuilder';
+import type { RunEndReason, RunSummary, ScenarioResult, StepResult } from '../results.js';
+import {
+  classnameFor,
+  formatExpectation,
+  formatSeconds,
+  formatSkipReason,
+  formatStepOutcome,
+  formatTimeline,
+  publicTarget,
+  readMqscenVersion,
+} from './_format.js';
+import { writeReportFile } from './_report-file.js';
+import { createScenarioTracker } from './_tracker.js';
+import type { NamedReporter } from './index.js';
+
+const debug = createDebug('mqscen:reporters:junit');
+
+/**
+ * The package is CommonJS with `module.exports = builder`, while its typings declare a default
+ * export; under `nodenext` TypeScript therefore types the default import as the module object.
+ */
+const rootBuilder: Builder =
+  (junitReportBuilder as unknown as { default?: Builder }).default ??
+  (junitReportBuilder as unknown as Builder);
+
+export interface JUnitReporterOptions {
+  /** File to write; its folder is created when missing. @default 'reports/junit.xml' */
+  outputFile?: string;
+  /** Version written in the `mqscen.version` property. @default the package version */
+  mqscenVersion?: string;
+  /** Written as each suite's `hostname`. @default os.hostname() */
+  hostname?: string;
+  /** Folder classnames are relative to when a file is not under `scenarios/`. @default process.cwd() */
+  cwd?: string;
+}
+
+export interface ResolvedJUnitReporterOptions {
+  outputFile: string;
+  mqscenVersion: string;
+  hostname: string;
+  cwd: string;
+}
+
+const DEFAULTS = { outputFile: 'reports/junit.xml' } as const;
+
+export function resolveJUnitReporterOptions(
+  input: JUnitReporterOptions = {},
+): Readonly<ResolvedJUnitReporterOptions> {
+  return Object.freeze({
+    outputFile: input.outputFile ?? DEFAULTS.outputFile,
+    mqscenVersion: input.mqscenVersion ?? readMqscenVersion(),
+    hostname: input.hostname ?? (osHostname() || 'localhost'),
+    cwd: input.cwd ?? process.cwd(),
+  });
+}
+
+export function createJUnitReporter(input?: JUnitReporterOptions): NamedReporter {
+  const options = resolveJUnitReporterOptions(input);
+  const tracker = createScenarioTracker();
+  return {
+    name: 'junit',
+    onRunStart: (info) => tracker.onRunStart(info),
+    onScenarioStart: (info) => tracker.onScenarioStart(info),
+    onStepStart: (scenario, step) => tracker.onStepStart(scenario, step),
+    onStepEnd: (scenario, step) => tracker.onStepEnd(scenario, step),
+    onScenarioEnd: (result) => tracker.onScenarioEnd(result),
+    async onRunEnd(summary: RunSummary, reason: RunEndReason) {
+      // On Ctrl+C a scenario may have started without ending: it is reported as interrupted.
+      const complete = tracker.completeSummary(summary, reason);
+      const xml = buildJUnitReport(complete, options);
+      await writeReportFile(options.outputFile, xml);
+      debug('wrote %s (%d suites, reason %s)', options.outputFile, complete.scenarios.length, reason);
+    },
+  };
+}
+
+/** The JUnit XML text for a run (pure apart from the clock-free inputs given). */
+export function buildJUnitReport(
+  summary: RunSummary,
+  input: JUnitReporterOptions | Readonly<ResolvedJUnitReporterOptions> = {},
+): string {
+  const options = resolveJUnitReporterOptions(input);
+  const root = xmlbuilder.create('testsuites', {
+    version: '1.0',
+    encoding: 'UTF-8',
+    invalidCharReplacement: '',
+  });
+  summary.scenarios.forEach((result, index) => {
+    addSuite(root, result, index, options);
+  });
+  return `${root.end({ pretty: true })}\n`;
+}
+
+// --- internal ---
+
+function addSuite(
+  root: xmlbuilder.XMLElement,
+  result: ScenarioResult,
+  index: number,
+  options: Readonly<ResolvedJUnitReporterOptions>,
+): void {
+  const classname = classnameFor(result.file, options.cwd);
+  const target = publicTarget(result.target);
+  // A detached builder per suite: junit-report-builder's default export is a shared singleton.
+  const suite = rootBuilder
+    .newBuilder()
+    .testSuite()
+    .name(nonEmpty(result.name, classname))
+    .timestamp(antTimestamp(result.startedAt))
+    .time(Number(formatSeconds(result.durationMs)));
+  suite
+    .property('file', result.file)
+    .property('status', result.status)
+    .property('target', target.name)
+    .property('target.kind', target.kind)
+    .property('behaviour', target.behaviour)
+    .property('transport', target.transport)
+    .property('url', target.url)
+    .property('protocols', result.protocols.join(','))
+    .property('mqscen.version', options.mqscenVersion);
+
+  /** Skip reason per testcase, in testcase order (undefined when not skipped). */
+  const skipMessages: Array<string | undefined> = [];
+  for (const a of result.assertions) {
+    const tc = suite.testCase().className(classname).name(nonEmpty(a.label, a.kind)).time(0);
+    if (a.status === 'failed') {
+      tc.failure(formatExpectation(a), a.kind).stacktrace(cdataSafe(failureBody(a)));
+    } else if (a.status === 'skipped') {
+      tc.skipped();
+    }
+    skipMessages.push(a.status === 'skipped' ? formatSkipReason(a) : undefined);
+  }
+  const scenarioCase = scenarioTestcase(result);
+  if (scenarioCase !== undefined) {
+    const tc = suite
+      .testCase()
+      .className(classname)
+      .name('scenario')
+      .time(Number(formatSeconds(result.durationMs)));
+    if (scenarioCase.kind === 'error')
+      tc.error(scenarioCase.message, scenarioCase.type, cdataSafe(scenarioCase.body));
+    else tc.failure(scenarioCase.message, scenarioCase.type).stacktrace(cdataSafe(scenarioCase.body));
+  }
+
+  const element = suite.build(root);
+  element.att('hostname', options.hostname);
+  element.att('id', String(index));
+  element.att('package', classname);
+  // junit-report-builder writes a bare <skipped/>; the reason belongs in its message attribute.
+  const testcases = element.children.filter(
+    (c): c is xmlbuilder.XMLElement => isElement(c) && c.name === 'testcase',
+  );
+  testcases.forEach((testcase, i) => {
+    const message = skipMessages[i];
+    if (message === undefined) return;
+    for (const child of testcase.children) {
+      if (isElement(child) && child.name === 'skipped') child.att('message', message);
+    }
+  });
+  element.ele('system-out').text(formatTimeline(result));
+  element.ele('system-err').text('');
+}
+
+interface ScenarioCase {
+  kind: 'error' | 'failure';
+  type: string;
+  message: string;
+  body: string;
+}
+
+/** The extra `scenario` testcase, when the assertions alone would not show what went wrong. */
+function scenarioTestcase(result: ScenarioResult): ScenarioCase | undefined {
+  const problemSteps = result.steps.filter((s) => s.status === 'failed' || s.status === 'interrupted');
+  const body = problemSteps.map(stepLine).join('\n');
+  if (result.status === 'errored' || result.status === 'interrupted') {
+    return {
+      kind: 'error',
+      type: result.error?.code ?? result.status,
+      message: `scenario ${result.status}: ${result.error?.message ?? 'it did not run to the end'}`,
+      body,
+    };
+  }
+  if (result.status === 'failed' && !result.assertions.some((a) => a.status === 'failed')) {
+    const first = problemSteps[0];
+    return {
+      kind: 'failure',
+      type: 'step',
+      message:
+        first === undefined
+          ? `scenario failed: ${result.error?.message ?? 'no assertion failed; see system-out'}`
+          : `step [${first.ref}] ${first.label} failed${first.error === undefined ? '' : `: ${first.error}`}`,
+      body,
+    };
+  }
+  return undefined;
+}
+
+function stepLine(s: StepResult): string {
+  return `[${s.ref}] ${s.label}  ${formatStepOutcome(s)}`;
+}
+
+function failureBody(a: ScenarioResult['assertions'][number]): string {
+  const lines = [...a.details];
+  if (a.rules !== undefined && a.rules.length > 0) lines.push(`rules: ${a.rules.join(', ')}`);
+  if (a.source !== undefined) lines.push(`at ${a.source}`);
+  return lines.join('\n');
+}
+
+/** `2026-01-05T10:03:07`: the Ant schema's ISO8601 pattern (UTC, without zone or fraction). */
+function antTimestamp(iso: string): string {
+  const date = new Date(iso);
+  return (Number.isNaN(date.getTime()) ? new Date() : date).toISOString().slice(0, 19);
+}
+
+function nonEmpty(value: string, fallback: string): string {
+  return value.trim() === '' ? fallback : value;
+}
+
+/** `]]>` would end the CDATA section early; xmlbuilder splits only its first occurrence. */
+function cdataSafe(text: string): string {
+  return text.replaceAll(']]>', ']] >');
+}
+
+function isElement(node: xmlbuilder.XMLNode): node is xmlbuilder.XMLElement {
+  return node.type === xmlbuilder.nodeType.Element;
+}

@@ -1,0 +1,323 @@
+/**
+ * Live reporter: a listr2 view on a terminal. One task per scenario, one subtask per top-level
+ * step with live counters, then the assertions (✔/✖ label, "expected … / got …").
+ *
+ * listr2 wants to own the work it shows; here the engine owns it. Each step's subtask is a
+ * promise resolved from onStepEnd, so listr2 only draws what the event stream says. When listr2
+ * cannot draw in place (not a TTY) it falls back to its line renderer; the CLI normally picks the
+ * `plain` reporter there instead (chooseConsoleReporter).
+ */
+import createDebug from 'debug';
+import { color, Listr, ListrLogger, type ListrTaskWrapper, ProcessOutput } from 'listr2';
+import type {
+  AssertionResult,
+  Counters,
+  RunEndReason,
+  RunSummary,
+  ScenarioResult,
+  StepResult,
+} from '../results.js';
+import {
+  formatCounters,
+  formatDuration,
+  formatExpectation,
+  formatSkipReason,
+  formatSummaryLine,
+  publicTarget,
+} from './_format.js';
+import type { NamedReporter } from './index.js';
+import type { RunStartInfo, ScenarioStartInfo } from './reporter.js';
+
+const debug = createDebug('mqscen:reporters:live');
+
+/** DECTCEM "show cursor": listr2 hides the cursor while it redraws. */
+const CURSOR_SHOW = '\u001b[?25h';
+
+export interface LiveReporterOptions {
+  /** Where the view is drawn. @default process.stdout */
+  stream?: NodeJS.WriteStream;
+  /** Captured while the view is drawn and replayed after it. @default process.stderr */
+  errorStream?: NodeJS.WriteStream;
+  /** Evidence lines shown under a failed assertion before "… N more". @default 5 */
+  maxDetails?: number;
+  /** Longest wait for listr2 to finish drawing a scenario, ms (every wait is bounded). @default 5000 */
+  drainTimeoutMs?: number;
+}
+
+export interface ResolvedLiveReporterOptions {
+  stream: NodeJS.WriteStream;
+  errorStream: NodeJS.WriteStream;
+  maxDetails: number;
+  drainTimeoutMs: number;
+}
+
+const DEFAULTS = { maxDetails: 5, drainTimeoutMs: 5000 } as const;
+
+export function resolveLiveReporterOptions(
+  input: LiveReporterOptions = {},
+): Readonly<ResolvedLiveReporterOptions> {
+  return Object.freeze({
+    stream: input.stream ?? process.stdout,
+    errorStream: input.errorStream ?? process.stderr,
+    maxDetails: input.maxDetails ?? DEFAULTS.maxDetails,
+    drainTimeoutMs: input.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs,
+  });
+}
+
+export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
+  const options = resolveLiveReporterOptions(input);
+  const processOutput = new ProcessOutput(options.stream, options.errorStream, { leaveEmptyLine: false });
+  const logger = new ListrLogger({ processOutput, useIcons: true });
+  let view: ScenarioView | undefined;
+
+  const showCursor = (): void => {
+    if (options.stream.isTTY === true) options.stream.write(CURSOR_SHOW);
+  };
+  /** A second Ctrl+C or an exit while drawing must not leave the terminal without a cursor. */
+  const onExit = (): void => showCursor();
+
+  const finish = async (v: ScenarioView): Promise<void> => {
+    const done = await settleWithin(v.running, options.drainTimeoutMs);
+    if (!done) debug('listr2 did not finish drawing "%s" within %d ms', v.info.name, options.drainTimeoutMs);
+  };
+
+  return {
+    name: 'live',
+
+    onRunStart(info: RunStartInfo) {
+      const t = publicTarget(info.target);
+      options.stream.write(
+        `${color.dim(`mqscen → ${t.name} (${t.kind}, behaviour ${t.behaviour}, transport ${t.transport}) ${t.url}`)}\n`,
+      );
+      process.once('exit', onExit);
+    },
+
+    onScenarioStart(info: ScenarioStartInfo) {
+      view = startScenarioView(info, logger, options);
+    },
+
+    onStepProgress(_scenario, step, counters: Counters) {
+      const s = view?.steps.get(step.ref);
+      if (s === undefined) return;
+      s.counters = counters;
+      if (s.wrapper !== undefined) s.wrapper.output = formatCounters(counters);
+    },
+
+    onStepEnd(_scenario, result: StepResult) {
+      view?.steps.get(result.ref)?.done.resolve(result);
+    },
+
+    async onScenarioEnd(result: ScenarioResult) {
+      const v = view;
+      if (v === undefined) return;
+      view = undefined;
+      for (const s of v.steps.values())
+        s.done.resolve(result.steps.find((r) => r.ref === s.ref) ?? 'not-run');
+      v.end.resolve(result);
+      if (v.scenarioTask !== undefined) v.scenarioTask.title = scenarioTitle(result);
+      await finish(v);
+    },
+
+    async onRunEnd(summary: RunSummary, reason: RunEndReason) {
+      const v = view;
+      view = undefined;
+      if (v !== undefined) {
+        // Interrupted between onScenarioStart and onScenarioEnd: close the view as it stands.
+        for (const s of v.steps.values()) s.done.resolve('interrupted');
+        v.end.resolve(undefined);
+        if (v.scenarioTask !== undefined)
+          v.scenarioTask.title = `${v.info.name} ${color.yellow('— interrupted')}`;
+        await finish(v);
+      }
+      const line = formatSummaryLine(summary);
+      const ok = reason === 'passed' && summary.scenarios.every((s) => s.status === 'passed');
+      options.stream.write(`\n${ok ? color.green(line) : color.red(line)}\n`);
+      if (reason === 'interrupted') showCursor();
+      process.removeListener('exit', onExit);
+    },
+  };
+}
+
+// --- internal ---
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+}
+
+function createDeferred<T>(): Deferred<T> {
+  let settled = false;
+  let resolveFn: (value: T) => void = () => {};
+  const promise = new Promise<T>((resolve) => {
+    resolveFn = resolve;
+  });
+  return {
+    promise,
+    resolve(value) {
+      // First word wins: a late onStepEnd after an interrupt must not redraw the step.
+      if (settled) return;
+      settled = true;
+      resolveFn(value);
+    },
+  };
+}
+
+type StepOutcome = StepResult | 'not-run' | 'interrupted';
+
+interface StepView {
+  ref: number;
+  label: string;
+  done: Deferred<StepOutcome>;
+  counters?: Counters;
+  wrapper?: ListrTaskWrapper<unknown, never, never>;
+}
+
+interface ScenarioView {
+  info: ScenarioStartInfo;
+  steps: Map<number, StepView>;
+  end: Deferred<ScenarioResult | undefined>;
+  scenarioTask?: ListrTaskWrapper<unknown, never, never>;
+  running: Promise<unknown>;
+}
+
+type AnyWrapper = ListrTaskWrapper<unknown, never, never>;
+
+function startScenarioView(
+  info: ScenarioStartInfo,
+  logger: ListrLogger,
+  options: Readonly<ResolvedLiveReporterOptions>,
+): ScenarioView {
+  const steps = new Map<number, StepView>(
+    info.steps.map((s) => [s.ref, { ref: s.ref, label: s.label, done: createDeferred<StepOutcome>() }]),
+  );
+  const view: Omit<ScenarioView, 'running'> & { running?: Promise<unknown> } = {
+    info,
+    steps,
+    end: createDeferred<ScenarioResult | undefined>(),
+  };
+
+  const stepTasks = [...steps.values()].map((s) => ({
+    title: `[${s.ref}] ${s.label}`,
+    rendererOptions: { persistentOutput: true },
+    task: async (_ctx: unknown, task: AnyWrapper) => {
+      s.wrapper = task;
+      if (s.counters !== undefined) task.output = formatCounters(s.counters);
+      const outcome = await s.done.promise;
+      s.wrapper = undefined;
+      showStepOutcome(task, s, outcome);
+    },
+  }));
+
+  const assertionsTask = {
+    title: 'assertions',
+    task: async (_ctx: unknown, task: AnyWrapper) => {
+      const result = await view.end.promise;
+      if (result === undefined) return task.skip('assertions not evaluated (interrupted)');
+      if (result.assertions.length === 0) return task.skip('no assertions');
+      const failed = result.assertions.filter((a) => a.status === 'failed').length;
+      task.title = `assertions: ${result.assertions.length - failed} of ${result.assertions.length} passed`;
+      return task.newListr(
+        result.assertions.map((a) => ({
+          title: a.label,
+          task: (_c: unknown, t: AnyWrapper) => showAssertion(t, a, options.maxDetails),
+        })),
+        { concurrent: false, exitOnError: false },
+      );
+    },
+  };
+
+  const listr = new Listr(
+    [
+      {
+        title: `${info.name} ${color.dim(`(${info.file})`)}`,
+        task: (_ctx: unknown, task: AnyWrapper) => {
+          view.scenarioTask = task;
+          return task.newListr([...stepTasks, assertionsTask], { concurrent: false, exitOnError: false });
+        },
+      },
+    ],
+    {
+      concurrent: false,
+      exitOnError: false,
+      // The CLI owns SIGINT: it stops the engine, which then reports `interrupted` to us.
+      registerSignalListeners: false,
+      renderer: 'default',
+      rendererOptions: { logger, collapseSubtasks: false, collapseErrors: false, showErrorMessage: true },
+      fallbackRenderer: 'simple',
+      fallbackRendererOptions: { logger },
+    },
+  );
+  view.running = listr.run().catch((err: unknown) => debug('listr2 failed: %O', err));
+  return view as ScenarioView;
+}
+
+function showStepOutcome(task: AnyWrapper, s: StepView, outcome: StepOutcome): void {
+  if (outcome === 'not-run') {
+    task.skip(`[${s.ref}] ${s.label} (not run)`);
+    return;
+  }
+  if (outcome === 'interrupted') {
+    task.skip(`[${s.ref}] ${s.label} (interrupted)`);
+    return;
+  }
+  task.title = `[${s.ref}] ${s.label} ${color.dim(formatDuration(outcome.durationMs))}`;
+  const facts = outcome.notes.length > 0 ? outcome.notes.join(', ') : formatCounters(outcome.counters);
+  task.output = facts;
+  switch (outcome.status) {
+    case 'passed':
+      return;
+    case 'failed':
+      throw new Error(outcome.error ?? 'step failed');
+    case 'skipped':
+    case 'interrupted':
+      task.skip(
+        `[${s.ref}] ${s.label} (${outcome.status}${outcome.error === undefined ? '' : `: ${outcome.error}`})`,
+      );
+      return;
+  }
+}
+
+function showAssertion(task: AnyWrapper, a: AssertionResult, maxDetails: number): void {
+  if (a.status === 'passed') return;
+  if (a.status === 'skipped') {
+    task.skip(`${a.label} — skipped: ${formatSkipReason(a)}`);
+    return;
+  }
+  const lines = [formatExpectation(a), ...a.details.slice(0, maxDetails).map((d) => `  ${d}`)];
+  if (a.details.length > maxDetails) lines.push(`  … ${a.details.length - maxDetails} more`);
+  throw new Error(lines.join('\n'));
+}
+
+function scenarioTitle(result: ScenarioResult): string {
+  const time = formatDuration(result.durationMs);
+  switch (result.status) {
+    case 'passed':
+      return `${result.name} ${color.green(`— passed in ${time}`)}`;
+    case 'failed': {
+      const failed = result.assertions.filter((a) => a.status === 'failed').length;
+      return `${result.name} ${color.red(`— failed (${failed} of ${result.assertions.length} assertions) in ${time}`)}`;
+    }
+    case 'errored':
+    case 'interrupted':
+      return `${result.name} ${color.red(`— ${result.status}${result.error === undefined ? '' : `: ${result.error.message}`}`)}`;
+  }
+}
+
+/** Resolves true when `promise` settled within `ms`, false otherwise; never rejects. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([
+      promise.then(
+        () => true,
+        () => true,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
