@@ -169,8 +169,8 @@ export function createReporterFanOut(reporters: readonly Reporter[], options: Fa
 function withTimeout<T>(promise: Promise<T>, ms: number, hook: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    // Not unref'd: while a hook is awaited, this bound is what keeps the run alive and finite.
     timer = setTimeout(() => reject(new Error(`${hook} did not finish within ${ms} ms`)), ms);
-    timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

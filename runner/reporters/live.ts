@@ -242,7 +242,14 @@ function startScenarioView(
       // The CLI owns SIGINT: it stops the engine, which then reports `interrupted` to us.
       registerSignalListeners: false,
       renderer: 'default',
-      rendererOptions: { logger, collapseSubtasks: false, collapseErrors: false, showErrorMessage: true },
+      rendererOptions: {
+        logger,
+        collapseSubtasks: false,
+        collapseErrors: false,
+        showErrorMessage: true,
+        // Wrap rather than cut: the end of an "expected … / got …" line is the part that matters.
+        formatOutput: 'wrap',
+      },
       fallbackRenderer: 'simple',
       fallbackRendererOptions: { logger },
     },
