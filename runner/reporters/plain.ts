@@ -76,6 +76,8 @@ export function createPlainReporter(input?: PlainReporterOptions): NamedReporter
   };
   /** Per running step: when it started and when it last printed progress (Date.now ms). */
   const running = new Map<number, { startedAt: number; printedAt: number; label: string }>();
+  /** Scenarios whose end was printed; the others (e.g. the target never started) get a line at run end. */
+  const reported = new Set<ScenarioResult>();
 
   return {
     name: 'plain',
@@ -118,6 +120,7 @@ export function createPlainReporter(input?: PlainReporterOptions): NamedReporter
     },
 
     onScenarioEnd(result: ScenarioResult) {
+      reported.add(result);
       for (const a of result.assertions) {
         for (const line of assertionLines(a, paint, options.maxDetails)) write(`  ${line}`);
       }
@@ -126,6 +129,12 @@ export function createPlainReporter(input?: PlainReporterOptions): NamedReporter
 
     onRunEnd(summary: RunSummary, reason: RunEndReason) {
       debug('run ended: %s', reason);
+      for (const result of summary.scenarios) {
+        const seen = [...reported].some(
+          (r) => r === result || (r.file === result.file && r.name === result.name),
+        );
+        if (!seen) write(`${scenarioVerdict(result, paint)}  ${paint.dim(`(${result.file})`)}`);
+      }
       const line = formatSummaryLine(summary);
       const failing = reason !== 'passed' || summary.scenarios.some((s) => s.status !== 'passed');
       write(failing ? paint.red(line) : paint.green(line));

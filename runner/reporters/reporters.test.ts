@@ -329,3 +329,25 @@ function stabilize(xml: string): string {
     .replace(/ hostname="[^"]*"/g, ' hostname="MASKED"')
     .replace(/ time="[^"]*"/g, ' time="MASKED"');
 }
+
+test('plain: scenarios that never started (target down) still get a verdict line', async () => {
+  const end = recordedRun.at(-1);
+  assert.ok(end?.type === 'runEnd');
+  const first = end.summary.scenarios[0];
+  assert.ok(first !== undefined);
+  const errored = {
+    ...first,
+    status: 'errored' as const,
+    steps: [],
+    assertions: [],
+    error: { code: 'E_TRANSPORT', message: 'connect ECONNREFUSED 127.0.0.1:9' },
+  };
+  const out = captureStream();
+  const reporter = createPlainReporter({ stream: out.stream, color: false });
+  await reporter.onRunEnd?.({ ...end.summary, scenarios: [errored], reason: 'failed' }, 'failed');
+  assert.equal(
+    out.text(),
+    '■ errored  shared-subscription message queuing: connect ECONNREFUSED 127.0.0.1:9  (530ms)  (scenarios/queuing.yaml)\n' +
+      '0 passed, 0 failed, 1 errored (1 scenario) in 5.3s\n',
+  );
+});
