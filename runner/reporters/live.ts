@@ -69,6 +69,9 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
   const processOutput = new ProcessOutput(options.stream, options.errorStream, { leaveEmptyLine: false });
   const logger = new ListrLogger({ processOutput, useIcons: true });
   let view: ScenarioView | undefined;
+  /** Scenarios drawn to their end; the others (e.g. the target never started) get a line at run end. */
+  const drawn = new Set<string>();
+  const key = (s: { file: string; name: string }): string => `${s.file}\u0000${s.name}`;
 
   const showCursor = (): void => {
     if (options.stream.isTTY === true) options.stream.write(CURSOR_SHOW);
@@ -110,6 +113,7 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
     async onScenarioEnd(result: ScenarioResult) {
       const v = view;
       if (v === undefined) return;
+      drawn.add(key(result));
       view = undefined;
       for (const s of v.steps.values())
         s.done.resolve(result.steps.find((r) => r.ref === s.ref) ?? 'not-run');
@@ -123,11 +127,16 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
       view = undefined;
       if (v !== undefined) {
         // Interrupted between onScenarioStart and onScenarioEnd: close the view as it stands.
+        drawn.add(key(v.info));
         for (const s of v.steps.values()) s.done.resolve('interrupted');
         v.end.resolve(undefined);
         if (v.scenarioTask !== undefined)
           v.scenarioTask.title = `${v.info.name} ${color.yellow('— interrupted')}`;
         await finish(v);
+      }
+      for (const result of summary.scenarios) {
+        if (drawn.has(key(result))) continue;
+        options.stream.write(`${color.red('■')} ${scenarioTitle(result)} ${color.dim(`(${result.file})`)}\n`);
       }
       const line = formatSummaryLine(summary);
       const ok = reason === 'passed' && summary.scenarios.every((s) => s.status === 'passed');
