@@ -1,0 +1,42 @@
+/**
+ * The assertion seam: one pure function per assertion kind, from the run record and the oracle's
+ * verdicts to data (style rule 7). An assertion never throws to signal failure; the registry
+ * (index.ts) turns its verdict into an AssertionResult, handles `on:` (skipped) and turns a bug
+ * into a failed result that says so.
+ */
+import type { OracleReport } from '../engine/oracle.js';
+import type { RunRecord } from '../engine/record.js';
+import type { ClientSnapshot } from '../engine/session-model.js';
+import type { AssertionKind, ResolvedAssertion, ResolvedScenario } from '../scenario/types.js';
+import type { Behaviour } from '../targets/target.js';
+
+/** Everything an assertion may read. Nothing in it changes while assertions run. */
+export interface AssertionContext {
+  readonly scenario: ResolvedScenario;
+  readonly record: RunRecord;
+  readonly oracle: OracleReport;
+  /** Each client's state when the steps ended (before the teardown closed them). */
+  readonly end: readonly ClientSnapshot[];
+  readonly behaviour: Behaviour;
+  /** Instance name → index in scenario.clients / record.clients. */
+  readonly clientIndex: ReadonlyMap<string, number>;
+}
+
+/** What an assertion function returns; the registry adds kind, label, source and status. */
+export interface AssertionVerdict {
+  ok: boolean;
+  /** Reads after "expected": "at most 0 duplicate deliveries". */
+  expected: string;
+  /** Reads after "got": "3 duplicates: subscriber[1] got publisher#4 twice". */
+  actual: string;
+  /** Evidence, one line each (the registry bounds the list). */
+  details?: string[];
+  rules?: string[];
+}
+
+export type AssertionOf<K extends AssertionKind> = Extract<ResolvedAssertion, { kind: K }>;
+
+export type AssertionCheck<K extends AssertionKind> = (
+  assertion: AssertionOf<K>,
+  ctx: AssertionContext,
+) => AssertionVerdict;

@@ -1,0 +1,100 @@
+/**
+ * `no-loss`: every message the broker took reaches its audience. At `qos: 1` (default) that is
+ * what MQTT guarantees: QoS ≥ 1 messages acknowledged by the broker reach every matching
+ * subscription and exactly one member of each matching shared group, including sessions that were
+ * offline and came back [MQTT-4.3.2-1] [MQTT-3.1.2-5]. At `qos: 0` it asks for more than MQTT
+ * promises: also QoS 0 messages and messages published while a subscriber was away — so it names
+ * what a subscriber missed while offline (the manual procedure's "18-20 of 20" made visible).
+ */
+import type { EntryOutcome } from '../engine/oracle.js';
+import { boundDetails, formatMessages, plural } from './_format.js';
+import type { AssertionCheck } from './assertion.js';
+
+function audienceText(o: EntryOutcome): string {
+  return o.entry.kind === 'group' ? `group ${o.entry.group}` : o.entry.key;
+}
+
+export const checkNoLoss: AssertionCheck<'no-loss'> = (a, ctx) => {
+  const names = ctx.oracle.names;
+  const counted = (o: EntryOutcome) =>
+    o.missing !== undefined &&
+    o.entry.qos >= a.minQos &&
+    (o.missing.cls === 'lost' || (a.minQos === 0 && o.missing.cls === 'missed'));
+  const relevant = ctx.oracle.outcomes.filter((o) => o.entry.qos >= a.minQos);
+  const lost = relevant.filter(counted);
+  const undetermined = relevant.filter((o) => o.missing?.cls === 'undetermined');
+  const lostCount = lost.reduce((n, o) => n + (o.missing?.count ?? 0), 0);
+  const undeterminedCount = undetermined.reduce((n, o) => n + (o.missing?.count ?? 0), 0);
+  const owed = relevant.reduce((n, o) => n + o.owed, 0);
+  const delivered = relevant.reduce((n, o) => n + o.delivered, 0);
+  const notOwed = relevant.reduce((n, o) => n + o.notOwed, 0);
+
+  const expected =
+    a.minQos === 0
+      ? 'every message, QoS 0 included, reaches every subscriber of its topic, also across offline periods'
+      : `every QoS≥${a.minQos} message acknowledged by the broker reaches its audience`;
+  const rules = ['MQTT-4.3.2-1', 'MQTT-3.1.2-5'];
+  if (relevant.some((o) => o.entry.kind === 'group')) rules.push('SS-5', 'MQ-3');
+
+  const details: string[] = [];
+  for (const o of lost) {
+    const m = o.missing;
+    if (m === undefined) continue;
+    details.push(
+      `lost ${formatMessages(names[o.segment.publisher] ?? '?', m.ranges)} on ${o.segment.topic} ` +
+        `(expected by ${audienceText(o)}; ${m.reason})`,
+    );
+  }
+  for (const o of undetermined) {
+    const m = o.missing;
+    if (m === undefined) continue;
+    details.push(
+      `undetermined ${formatMessages(names[o.segment.publisher] ?? '?', m.ranges)} for ${audienceText(o)}: ${m.reason}`,
+    );
+  }
+  if (notOwed > 0) {
+    details.push(
+      `${plural(notOwed, 'message')} never acknowledged or refused by the broker: not owed to anyone (Q-2)`,
+    );
+  }
+
+  if (relevant.length === 0) {
+    return {
+      ok: false,
+      expected,
+      actual: `no message of QoS ≥ ${a.minQos} had an audience: nothing was checked`,
+      details: ['publish to a topic some client subscribes to, or lower `qos:`'],
+      rules,
+    };
+  }
+  if (lostCount > 0) {
+    const head = lost
+      .slice(0, 3)
+      .map((o) =>
+        o.missing === undefined
+          ? ''
+          : `${formatMessages(names[o.segment.publisher] ?? '?', o.missing.ranges, 4)} (expected by ${audienceText(o)})`,
+      )
+      .join('; ');
+    return {
+      ok: false,
+      expected,
+      actual: `${lostCount} lost: ${head}${lost.length > 3 ? '; …' : ''}`,
+      details: boundDetails(details),
+      rules,
+    };
+  }
+  const extra = [
+    undeterminedCount > 0 ? `${undeterminedCount} undetermined` : '',
+    notOwed > 0 ? `${notOwed} not acknowledged` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+  return {
+    ok: true,
+    expected,
+    actual: `${delivered} of ${owed} owed deliveries arrived${extra ? ` (${extra})` : ''}`,
+    details: boundDetails(details),
+    rules,
+  };
+};

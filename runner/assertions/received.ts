@@ -1,0 +1,106 @@
+/**
+ * `received`: how many messages the named clients received (all deliveries, duplicates and will
+ * messages included) in a window between steps, optionally only on topics matching a filter or
+ * only from some publishers. Counts are summed over the named clients. This is the per-client
+ * view that legitimately differs between brokers (AWS MQ-3/MQ-6 vs Mosquitto round-robin).
+ */
+import { matchTopic } from '../engine/topic-filter.js';
+import { compare, comparisonText, plural } from './_format.js';
+import { receiversOf } from './_select.js';
+import type { AssertionCheck, AssertionContext } from './assertion.js';
+
+/** Phase range [from, to) of a step window: after step `after` ended, before step `before` started. */
+export function windowPhases(
+  window: { after?: number; before?: number },
+  ctx: AssertionContext,
+): { from: number; to: number; note?: string } {
+  let from = 0;
+  let to = Number.POSITIVE_INFINITY;
+  let note: string | undefined;
+  if (window.after !== undefined) {
+    const m = ctx.record.steps.get(window.after);
+    if (m === undefined || !Number.isFinite(m.endPhase)) {
+      from = Number.POSITIVE_INFINITY;
+      note = `step ${window.after} did not complete`;
+    } else from = m.endPhase;
+  }
+  if (window.before !== undefined) {
+    const m = ctx.record.steps.get(window.before);
+    if (m !== undefined) to = m.startPhase;
+  }
+  return note === undefined ? { from, to } : { from, to, note };
+}
+
+function windowText(window: { after?: number; before?: number }, ctx: AssertionContext): string {
+  const label = (ref: number) => {
+    const s = findStep(ctx.scenario.steps, ref);
+    return s === undefined ? `step ${ref}` : `step ${ref} (${s.id ?? s.kind})`;
+  };
+  const parts: string[] = [];
+  if (window.after !== undefined) parts.push(`after ${label(window.after)}`);
+  if (window.before !== undefined) parts.push(`before ${label(window.before)}`);
+  return parts.length === 0 ? 'during the run' : parts.join(' and ');
+}
+
+function findStep(
+  steps: AssertionContext['scenario']['steps'],
+  ref: number,
+): AssertionContext['scenario']['steps'][number] | undefined {
+  for (const s of steps) {
+    if (s.ref === ref) return s;
+    if (s.kind === 'parallel') {
+      const inner = findStep(s.steps, ref);
+      if (inner !== undefined) return inner;
+    }
+  }
+  return undefined;
+}
+
+export const checkReceived: AssertionCheck<'received'> = (a, ctx) => {
+  const receivers = receiversOf(a.clients, ctx);
+  const from = a.from === undefined ? undefined : new Set(receiversOf(a.from, ctx));
+  const win = windowPhases(a.window, ctx);
+  const names = ctx.oracle.names;
+  const perReceiver = new Map<number, number>();
+  for (const r of receivers) {
+    let n = 0;
+    for (let p = 0; p < names.length; p++) {
+      if (from !== undefined && !from.has(p)) continue;
+      const log = ctx.record.receiptLog(r, p);
+      const pub = ctx.record.publishers[p];
+      if (log === undefined || pub === undefined) continue;
+      for (const [key, count] of log.buckets) {
+        const phase = key % 65536;
+        if (phase < win.from || phase >= win.to) continue;
+        if (a.topic !== undefined) {
+          const seg = pub.segments[Math.floor(key / 65536)];
+          if (seg === undefined || !matchTopic(a.topic, seg.topic)) continue;
+        }
+        n += count;
+      }
+    }
+    for (const w of ctx.record.wills) {
+      if (w.receiver !== r || w.phase < win.from || w.phase >= win.to) continue;
+      if (from !== undefined && !from.has(w.of)) continue;
+      if (a.topic !== undefined && !matchTopic(a.topic, w.topic)) continue;
+      n++;
+    }
+    perReceiver.set(r, n);
+  }
+  const total = [...perReceiver.values()].reduce((s, n) => s + n, 0);
+  const who = a.clients.join(', ');
+  const filters = [
+    a.topic === undefined ? '' : `on ${a.topic}`,
+    a.from === undefined ? '' : `from ${a.from.join(', ')}`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const breakdown =
+    receivers.length > 1 ? ` (${[...perReceiver].map(([r, n]) => `${names[r]} ${n}`).join(', ')})` : '';
+  return {
+    ok: win.note === undefined && compare(a.count, total),
+    expected: `${who} receive${receivers.length === 1 ? 's' : ''} ${comparisonText(a.count)} messages${filters ? ` ${filters}` : ''} ${windowText(a.window, ctx)}`,
+    actual: `${plural(total, 'message')}${breakdown}${win.note === undefined ? '' : `; ${win.note}`}`,
+    details: [],
+  };
+};

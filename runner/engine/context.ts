@@ -1,0 +1,144 @@
+/**
+ * The engine context: what step handlers share while a scenario runs — the clients and their
+ * live transport sessions, the run record, the session model, the clock, the abort signal and
+ * the settle wake-up. Created by runScenario; step handlers receive it.
+ */
+import debugFactory from 'debug';
+import type { ResolvedClient, ResolvedScenario } from '../scenario/types.js';
+import type { StartedTarget } from '../targets/target.js';
+import type { Transport, TransportSession } from '../transports/transport.js';
+import type { RunRecord } from './record.js';
+import type { SessionModel } from './session-model.js';
+
+export const debug = debugFactory('mqscen:engine');
+
+export interface EngineClient {
+  readonly idx: number;
+  readonly def: ResolvedClient;
+  /** The live session; undefined while offline. */
+  session: TransportSession | undefined;
+}
+
+/** Bounds of the waits a scenario does not set itself. */
+export interface EngineTimings {
+  /** CONNACK wait, ms. */
+  connectTimeoutMs: number;
+  /** PUBACK/PUBCOMP, SUBACK, UNSUBACK wait, ms: after it the packet is recorded unacknowledged. */
+  ackTimeoutMs: number;
+  /** Graceful close of each client at the end, ms; then the socket is destroyed. */
+  teardownMs: number;
+  /** Most QoS 1/2 publishes a publisher keeps unacknowledged at once (flow control). */
+  publishWindow: number;
+}
+
+export const DEFAULT_TIMINGS: Readonly<EngineTimings> = Object.freeze({
+  connectTimeoutMs: 10_000,
+  ackTimeoutMs: 10_000,
+  teardownMs: 3_000,
+  publishWindow: 100,
+});
+
+export class EngineContext {
+  readonly scenario: ResolvedScenario;
+  readonly target: StartedTarget;
+  readonly record: RunRecord;
+  readonly model: SessionModel;
+  readonly clients: EngineClient[];
+  readonly clientIndex: ReadonlyMap<string, number>;
+  readonly signal: AbortSignal;
+  readonly timings: EngineTimings;
+  readonly getTransport: (name: string) => Promise<Transport>;
+  /** performance clock at scenario start, ms since epoch. */
+  readonly startedAt: number;
+  /** Notes for the running top-level step (connection losses and the like). */
+  readonly pendingNotes: string[] = [];
+  #receiptWaiters: Array<() => void> = [];
+
+  constructor(init: {
+    scenario: ResolvedScenario;
+    target: StartedTarget;
+    record: RunRecord;
+    model: SessionModel;
+    signal: AbortSignal;
+    timings: EngineTimings;
+    getTransport: (name: string) => Promise<Transport>;
+  }) {
+    this.scenario = init.scenario;
+    this.target = init.target;
+    this.record = init.record;
+    this.model = init.model;
+    this.signal = init.signal;
+    this.timings = init.timings;
+    this.getTransport = init.getTransport;
+    this.clients = init.scenario.clients.map((def, idx) => ({ idx, def, session: undefined }));
+    this.clientIndex = new Map(init.scenario.clients.map((c, i) => [c.name, i]));
+    this.startedAt = now();
+  }
+
+  now(): number {
+    return now();
+  }
+
+  client(name: string): EngineClient {
+    const idx = this.clientIndex.get(name);
+    const c = idx === undefined ? undefined : this.clients[idx];
+    if (c === undefined) throw new Error(`unknown client "${name}"`);
+    return c;
+  }
+
+  /** Called on every receipt: wakes a waiting settle (at most once per turn of the event loop). */
+  notifyReceipt(): void {
+    if (this.#receiptWaiters.length === 0) return;
+    const waiters = this.#receiptWaiters;
+    this.#receiptWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves at the next receipt or after `ms`, whichever is first; early on abort. */
+  waitForReceipt(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.signal.addEventListener('abort', done, { once: true });
+      this.#receiptWaiters.push(done);
+    });
+  }
+}
+
+export function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Sleeps `ms`, resolving early (never rejecting) when `signal` aborts. */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted || ms <= 0) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Races `p` against `ms`; resolves `{ timedOut: true }` on the bound, never leaves a timer. */
+export async function withBound<T>(
+  p: Promise<T>,
+  ms: number,
+): Promise<{ timedOut: false; value: T } | { timedOut: true }> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<{ timedOut: true }>((resolve) => {
+    timer = setTimeout(() => resolve({ timedOut: true }), ms);
+  });
+  try {
+    return await Promise.race([p.then((value) => ({ timedOut: false as const, value })), bound]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

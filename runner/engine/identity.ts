@@ -1,0 +1,112 @@
+/**
+ * Message identity: every payload mqscen publishes starts with a compact ASCII header
+ *
+ *   `mqscen1 <runId> <publisherIdx> <seq> <sendTimeMs>\n`        (a published message)
+ *   `mqscen1 <runId> <publisherIdx> w<connectNo> <connectTimeMs>\n` (a will message)
+ *
+ * followed by the user payload. A header in the payload works on MQTT 3.1.1 and 5 and on any
+ * broker (AWS IoT keeps payloads untouched but drops nothing else we could rely on); on MQTT 5 the
+ * same identity also travels as a User Property [MQTT-3.3.2-17], which brokers must forward
+ * unchanged [MQTT-3.3.2-18]. Messages carrying another runId (retained or queued leftovers of an
+ * earlier run on a real broker) are `stale`, never deliveries or duplicates.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const IDENTITY_PREFIX = 'mqscen1 ';
+/** MQTT 5 User Property key carrying the identity (`<runId> <publisherIdx> <seq>`). */
+export const IDENTITY_PROPERTY = 'mqscen-id';
+
+const PREFIX_BYTES = Buffer.from(IDENTITY_PREFIX, 'latin1');
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+const LOWER_W = 0x77;
+
+/** A fresh run id: 8 base-36 characters, enough to tell runs apart on a shared broker. */
+export function createRunId(): string {
+  const n = randomBytes(6).readUIntBE(0, 6);
+  return n.toString(36).padStart(8, '0').slice(-8);
+}
+
+/**
+ * The header text of message `seq` (0-based) of publisher `publisherIdx`. The header carries
+ * `seq + 1`, the number reports use (`publisher#14` is the 14th message of `publisher`).
+ */
+export function formatMessageHeader(
+  runId: string,
+  publisherIdx: number,
+  seq: number,
+  sendTimeMs: number,
+): string {
+  return `${IDENTITY_PREFIX}${runId} ${publisherIdx} ${seq + 1} ${Math.floor(sendTimeMs)}\n`;
+}
+
+/** The header text of the will registered by connect number `connectNo` of client `publisherIdx`. */
+export function formatWillHeader(
+  runId: string,
+  publisherIdx: number,
+  connectNo: number,
+  connectTimeMs: number,
+): string {
+  return `${IDENTITY_PREFIX}${runId} ${publisherIdx} w${connectNo} ${Math.floor(connectTimeMs)}\n`;
+}
+
+export type ParsedIdentity =
+  /** `seq` is 0-based (the header carries seq + 1). */
+  | { kind: 'message'; publisher: number; seq: number; headerLength: number }
+  | { kind: 'will'; publisher: number; connectNo: number; headerLength: number }
+  /** A valid header from another run. */
+  | { kind: 'stale'; headerLength: number }
+  /** No mqscen header: some other publisher's message. */
+  | { kind: 'foreign' };
+
+/**
+ * Parses the identity header of a received payload without allocating strings (this runs once
+ * per received message, so it compares bytes).
+ */
+export function createIdentityParser(runId: string): (payload: Uint8Array) => ParsedIdentity {
+  const run = Buffer.from(runId, 'latin1');
+  const foreign: ParsedIdentity = { kind: 'foreign' };
+  return (p) => {
+    const n = p.length;
+    if (n < PREFIX_BYTES.length + run.length + 6) return foreign;
+    for (let i = 0; i < PREFIX_BYTES.length; i++) if (p[i] !== PREFIX_BYTES[i]) return foreign;
+    let i = PREFIX_BYTES.length;
+    let sameRun = true;
+    let j = 0;
+    for (; i < n && p[i] !== SPACE; i++, j++) if (j >= run.length || p[i] !== run[j]) sameRun = false;
+    if (j !== run.length) sameRun = false;
+    i++; // space
+    let publisher = 0;
+    let digits = 0;
+    for (; i < n && p[i] !== SPACE; i++, digits++) {
+      const d = (p[i] as number) - 48;
+      if (d < 0 || d > 9) return foreign;
+      publisher = publisher * 10 + d;
+    }
+    if (digits === 0) return foreign;
+    i++;
+    let will = false;
+    if (p[i] === LOWER_W) {
+      will = true;
+      i++;
+    }
+    let seq = 0;
+    digits = 0;
+    for (; i < n && p[i] !== SPACE; i++, digits++) {
+      const d = (p[i] as number) - 48;
+      if (d < 0 || d > 9) return foreign;
+      seq = seq * 10 + d;
+    }
+    if (digits === 0) return foreign;
+    // The send time is informational (the record keeps the exact one); skip to the newline.
+    for (; i < n && p[i] !== NEWLINE; i++);
+    if (i >= n) return foreign;
+    const headerLength = i + 1;
+    if (!sameRun) return { kind: 'stale', headerLength };
+    return will
+      ? { kind: 'will', publisher, connectNo: seq, headerLength }
+      : seq === 0
+        ? foreign
+        : { kind: 'message', publisher, seq: seq - 1, headerLength };
+  };
+}

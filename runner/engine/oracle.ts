@@ -1,0 +1,252 @@
+/**
+ * The delivery oracle: for every published message, who had to receive it (computed from the
+ * session model at publish time, stored per segment), and what happened. Pure functions over the
+ * run record; the assertions read their verdicts from here.
+ *
+ * A message an audience entry did not receive is classified, per entry:
+ * - `lost`: MQTT guarantees the delivery and nothing can still be holding the message;
+ * - `undetermined`: its fate legitimately depends on the broker (a shared-group message that may
+ *   sit in an offline member's session, a client that was mid-connect, a session still offline at
+ *   the end);
+ * - `missed`: MQTT owes nothing (QoS 0 while offline, no session) — only `no-loss` at QoS 0
+ *   counts these, because that is exactly what it asks about.
+ */
+import { countBits, countUnion, hasBit } from './bitset.js';
+import { ACK_NONE, type PublisherLog, type RunRecord, type Segment } from './record.js';
+import type { AudienceCandidate, AudienceEntry, ClientSnapshot, SessionModel } from './session-model.js';
+
+export type MissClass = 'lost' | 'undetermined' | 'missed';
+
+/** Sequence ranges [first, end), 0-based. */
+export type SeqRange = readonly [number, number];
+
+export interface EntryOutcome {
+  segment: Segment;
+  entry: AudienceEntry;
+  /** Messages the broker took (QoS 0 sent, QoS 1/2 acked < 0x80). */
+  owed: number;
+  /** Messages received by the entry (a group: by any member), owed or not. */
+  delivered: number;
+  /** Not owed and not received (unacknowledged, failed or refused publishes). */
+  notOwed: number;
+  /** Owed messages not received, all of one class. */
+  missing?: { cls: MissClass; reason: string; count: number; ranges: SeqRange[] };
+  /** Group entries: messages received by more than one member, or more than once by one. */
+  multi?: { count: number; ranges: SeqRange[] };
+  /** Group entries: first receipts per member client. */
+  perMember?: Map<number, number>;
+}
+
+export interface OracleReport {
+  outcomes: EntryOutcome[];
+  /** Client names by index, for messages. */
+  names: readonly string[];
+}
+
+/** Was message `seq` taken by the broker? QoS 0: sent; QoS 1/2: acked with a success code. */
+export function isOwed(pub: PublisherLog, seq: number): boolean {
+  const code = pub.ackCode[seq] as number;
+  return code >= 0 && code < 0x80;
+}
+
+const STATE_TEXT: Record<AudienceCandidate['state'], string> = {
+  online: 'online',
+  transition: 'connecting, disconnecting or (un)subscribing',
+  'offline-session': 'offline with its session',
+  'offline-none': 'offline without a session',
+};
+
+/** Class of an owed message one candidate did not receive, and why. */
+export function classifyCandidate(
+  c: AudienceCandidate,
+  end: readonly ClientSnapshot[],
+  names: readonly string[],
+): { cls: MissClass; reason: string } {
+  const name = names[c.client] ?? `#${c.client}`;
+  const e = end[c.client] ?? { online: false, epoch: -1, connectNo: -1 };
+  if (c.state === 'transition') {
+    return { cls: 'undetermined', reason: `published while ${name} was ${STATE_TEXT.transition}` };
+  }
+  if (c.state === 'offline-none') {
+    return {
+      cls: 'missed',
+      reason: `published while ${name} was offline without a session: nothing is kept for it [MQTT-3.1.2-6]`,
+    };
+  }
+  if (c.qos === 0) {
+    if (c.state === 'offline-session') {
+      return {
+        cls: 'missed',
+        reason: `QoS 0, published while ${name} was offline: QoS 0 need not be stored for an offline session [MQTT-3.1.2-5] (PS-6)`,
+      };
+    }
+    if (e.online && e.connectNo === c.connectNo)
+      return { cls: 'lost', reason: `${name} was online throughout` };
+    return { cls: 'missed', reason: `QoS 0, in flight when ${name}'s connection ended` };
+  }
+  if (e.epoch !== c.epoch) {
+    return c.state === 'online'
+      ? { cls: 'undetermined', reason: `in flight when ${name}'s session ended` }
+      : { cls: 'missed', reason: `${name}'s session ended before it returned (sessionPresent=false)` };
+  }
+  if (!e.online) {
+    return {
+      cls: 'undetermined',
+      reason: `${name} was offline at the end; the message may wait in its session`,
+    };
+  }
+  return {
+    cls: 'lost',
+    reason:
+      c.state === 'online'
+        ? `${name} was online`
+        : `${name} was offline with its session and came back with it [MQTT-3.1.2-5]`,
+  };
+}
+
+/** Class of an owed message an audience entry did not receive. */
+export function classifyEntry(
+  entry: AudienceEntry,
+  end: readonly ClientSnapshot[],
+  names: readonly string[],
+): { cls: MissClass; reason: string } {
+  if (entry.kind === 'client') {
+    const c = entry.candidates[0];
+    if (c === undefined) return { cls: 'missed', reason: 'no candidate' };
+    return classifyCandidate(c, end, names);
+  }
+  const classes = entry.candidates.map((c) => classifyCandidate(c, end, names));
+  const und = classes.find((k) => k.cls === 'undetermined');
+  if (und !== undefined) {
+    return { cls: 'undetermined', reason: `a member may hold it (${und.reason}) [MQTT-4.8.2-5]` };
+  }
+  const online = entry.candidates.filter((c) => c.state === 'online').map((c) => names[c.client]);
+  if (classes.some((k) => k.cls === 'lost')) {
+    return {
+      cls: 'lost',
+      reason:
+        online.length > 0
+          ? `online members: ${online.join(', ')}`
+          : `published while all members were offline; they came back with their sessions`,
+    };
+  }
+  return {
+    cls: 'missed',
+    reason:
+      online.length === 0 ? 'published while no member could take it (SS-9)' : (classes[0]?.reason ?? ''),
+  };
+}
+
+class RangeCollector {
+  readonly ranges: Array<[number, number]> = [];
+  count = 0;
+  add(seq: number): void {
+    this.count++;
+    const last = this.ranges[this.ranges.length - 1];
+    if (last !== undefined && last[1] === seq) last[1] = seq + 1;
+    else this.ranges.push([seq, seq + 1]);
+  }
+}
+
+/** Evaluates every segment of every publisher against what was received. */
+export function evaluateDeliveries(record: RunRecord, end: readonly ClientSnapshot[]): OracleReport {
+  const names = record.clients.map((c) => c.name);
+  const outcomes: EntryOutcome[] = [];
+  for (const pub of record.publishers) {
+    if (pub === undefined) continue;
+    for (const seg of pub.segments) {
+      for (const entry of seg.audience) outcomes.push(evaluateEntry(record, pub, seg, entry, end, names));
+    }
+  }
+  return { outcomes, names };
+}
+
+function evaluateEntry(
+  record: RunRecord,
+  pub: PublisherLog,
+  seg: Segment,
+  entry: AudienceEntry,
+  end: readonly ClientSnapshot[],
+  names: readonly string[],
+): EntryOutcome {
+  const logs = entry.candidates.map((c) => record.receiptLog(c.client, pub.client));
+  const klass = classifyEntry(entry, end, names);
+  const missing = new RangeCollector();
+  const multi = new RangeCollector();
+  const perMember = new Map<number, number>();
+  let owed = 0;
+  let delivered = 0;
+  let notOwed = 0;
+  for (let seq = seg.first; seq < seg.end; seq++) {
+    let got = 0;
+    let dup = false;
+    for (let i = 0; i < logs.length; i++) {
+      const log = logs[i];
+      if (log === undefined || !hasBit(log.bits, seq)) continue;
+      got++;
+      if (entry.kind === 'group') {
+        const client = (entry.candidates[i] as AudienceCandidate).client;
+        perMember.set(client, (perMember.get(client) ?? 0) + 1);
+        if (log.dupBits !== undefined && hasBit(log.dupBits, seq)) dup = true;
+      }
+    }
+    const o = isOwed(pub, seq);
+    if (o) owed++;
+    if (got > 0) {
+      delivered++;
+      if (entry.kind === 'group' && (got > 1 || dup)) multi.add(seq);
+    } else if (o) missing.add(seq);
+    else if ((pub.ackCode[seq] as number) !== ACK_NONE || seq < pub.next) notOwed++;
+  }
+  const out: EntryOutcome = { segment: seg, entry, owed, delivered, notOwed };
+  if (missing.count > 0) out.missing = { ...klass, count: missing.count, ranges: missing.ranges };
+  if (entry.kind === 'group') {
+    out.multi = { count: multi.count, ranges: multi.ranges };
+    out.perMember = perMember;
+  }
+  return out;
+}
+
+/**
+ * For `settle`: owed deliveries that can happen now (the recipient is online with the session the
+ * message was published to) and how many of them arrived. Cheap: bit counts per segment.
+ */
+export function deliverableNow(
+  record: RunRecord,
+  model: SessionModel,
+): { expected: number; arrived: number } {
+  let expected = 0;
+  let arrived = 0;
+  const clients = model.clients;
+  for (const pub of record.publishers) {
+    if (pub === undefined) continue;
+    for (const seg of pub.segments) {
+      if (seg.owed === 0) continue;
+      for (const entry of seg.audience) {
+        let ok = entry.candidates.length > 0;
+        const sets: Uint32Array[] = [];
+        for (const c of entry.candidates) {
+          const now = clients[c.client];
+          const log = record.receiptLog(c.client, pub.client);
+          if (log !== undefined) sets.push(log.bits);
+          if (now === undefined || c.state === 'transition' || c.state === 'offline-none') {
+            ok = false;
+            continue;
+          }
+          // QoS 0 is only owed on the very connection it was published to.
+          const sameSession =
+            now.status === 'online' && now.epoch === c.epoch && (c.qos > 0 || now.connectNo === c.connectNo);
+          if (!sameSession || (c.qos === 0 && c.state !== 'online')) ok = false;
+        }
+        if (!ok) continue;
+        const got =
+          sets.length === 1
+            ? countBits(sets[0] as Uint32Array, seg.first, seg.end)
+            : countUnion(sets, seg.first, seg.end);
+        expected += seg.owed;
+        arrived += Math.min(got, seg.owed);
+      }
+    }
+  }
+  return { expected, arrived };
+}

@@ -1,0 +1,372 @@
+/**
+ * Runs one ResolvedScenario against a started target: compiles the steps (before anything
+ * connects), runs them in order with clients acting concurrently, records everything, closes
+ * every client (bounded), evaluates the oracle and the assertions, and reports.
+ *
+ * Never throws for environment problems: an unreachable broker or a refused connect ends the
+ * scenario with status `errored` and `error`, and what was recorded is still evaluated. Throws
+ * ScenarioError (before any network activity) only when the scenario cannot be compiled.
+ */
+
+import type { AssertionContext } from '../assertions/assertion.js';
+import { evaluateAssertion } from '../assertions/index.js';
+import { ScenarioError } from '../errors.js';
+import type { Reporter, ScenarioStartInfo } from '../reporters/reporter.js';
+import type { Counters, ScenarioResult, ScenarioStatus, StepResult } from '../results.js';
+import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
+import type { StartedTarget } from '../targets/target.js';
+import type { Transport } from '../transports/transport.js';
+import { DEFAULT_TIMINGS, debug, EngineContext, type EngineTimings, now, withBound } from './context.js';
+import { createRunId } from './identity.js';
+import { deliverableNow, evaluateDeliveries, type OracleReport } from './oracle.js';
+import { RunRecord } from './record.js';
+import { type ClientSnapshot, SessionModel } from './session-model.js';
+import { STEPS } from './steps/index.js';
+import type { CompiledStep, CompilePlan } from './steps/step.js';
+
+export interface RunScenarioOptions {
+  target: StartedTarget;
+  /** A fan-out; its hooks are called in order and awaited. */
+  reporter: Reporter;
+  /** Ctrl+C: stop steps, close every client (bounded), evaluate what can be, status `interrupted`. */
+  signal: AbortSignal;
+  /** Overrides scenario.timeoutMs (CLI --timeout), ms. */
+  timeoutMs?: number;
+  /** @default the transport registry */
+  getTransport?: (name: string) => Promise<Transport>;
+  /** Bounds the scenario does not set (connect, ack, teardown, publish window). */
+  timings?: Partial<EngineTimings>;
+}
+
+/** Progress events at most this often (reporter contract). */
+const PROGRESS_MS = 100;
+
+export async function runScenario(
+  scenario: ResolvedScenario,
+  options: RunScenarioOptions,
+): Promise<ScenarioResult> {
+  const timings: EngineTimings = Object.freeze({ ...DEFAULT_TIMINGS, ...options.timings });
+  const { steps, publishCounts } = compileSteps(scenario);
+  const getTransport =
+    options.getTransport ??
+    (async (name: string) => (await import('../transports/index.js')).getTransport(name));
+
+  const target = options.target;
+  const runId = createRunId();
+  const record = new RunRecord(runId, scenario.clients, publishCounts);
+  const model = new SessionModel(scenario.clients, { hashMatchesParent: target.behaviour !== 'aws-iot' });
+  const deadlineMs = options.timeoutMs ?? scenario.timeoutMs;
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(new Error('deadline')), deadlineMs);
+  const signal = AbortSignal.any([options.signal, deadline.signal]);
+  const ctx = new EngineContext({ scenario, target, record, model, signal, timings, getTransport });
+  const reporter = options.reporter;
+  const startedAtIso = new Date().toISOString();
+  debug('scenario %s: run %s, %d steps, target %s', scenario.name, runId, steps.length, target.url);
+
+  const info: ScenarioStartInfo = {
+    file: scenario.file,
+    name: scenario.name,
+    steps: steps.map((s) => ({ ref: s.ref, kind: s.kind, label: s.label })),
+  };
+  await call(() => reporter.onScenarioStart?.(info));
+
+  const stepResults: StepResult[] = [];
+  let error: { code: string; message: string } | undefined;
+  let status: ScenarioStatus = 'passed';
+  let end: ClientSnapshot[] | undefined;
+  try {
+    for (const step of steps) {
+      if (signal.aborted) break;
+      const result = await runTopLevelStep(ctx, step, info, reporter);
+      stepResults.push(result.step);
+      if (result.fatal !== undefined) {
+        const f = result.fatal as { code?: unknown; message?: unknown };
+        error = {
+          code: typeof f.code === 'string' ? f.code : 'E_INTERNAL',
+          message: typeof f.message === 'string' ? f.message : String(result.fatal),
+        };
+        status = 'errored';
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    end = model.snapshot();
+    await teardown(ctx);
+  }
+  if (options.signal.aborted) {
+    status = 'interrupted';
+    error ??= { code: 'E_INTERRUPTED', message: 'interrupted: the remaining steps did not run' };
+  } else if (deadline.signal.aborted && status !== 'errored') {
+    status = 'failed';
+    error = {
+      code: 'E_TIMEOUT',
+      message: `scenario deadline of ${deadlineMs} ms reached; raise timeout: in the scenario or --timeout`,
+    };
+  }
+  const remaining = steps.slice(stepResults.length);
+  for (const s of remaining) stepResults.push(skippedStep(s));
+
+  const oracle = evaluateDeliveries(record, end);
+  const actx: AssertionContext = {
+    scenario,
+    record,
+    oracle,
+    end,
+    behaviour: target.behaviour,
+    clientIndex: ctx.clientIndex,
+  };
+  const assertions = scenario.expect.map((a) => evaluateAssertion(a, actx));
+  if (status === 'passed' && assertions.some((a) => a.status === 'failed')) status = 'failed';
+
+  const result: ScenarioResult = {
+    file: scenario.file,
+    name: scenario.name,
+    target: {
+      name: target.name,
+      kind: target.kind,
+      behaviour: target.behaviour,
+      transport: target.transport,
+      url: target.url,
+    },
+    protocols: [...new Set(scenario.clients.map((c) => c.protocol))].sort(),
+    startedAt: startedAtIso,
+    durationMs: Math.round(now() - ctx.startedAt),
+    status,
+    steps: stepResults,
+    assertions,
+    counters: counters(ctx),
+    oracle: summarizeOracle(record, oracle),
+  };
+  if (error !== undefined) result.error = error;
+  const stats = safe(() => target.stats?.());
+  if (stats !== undefined) result.brokerStats = stats;
+  debug('scenario %s: %s', scenario.name, status);
+  await call(() => reporter.onScenarioEnd?.(result));
+  return result;
+}
+
+/** Compiles every step into its handler; any problem is a ScenarioError, before any connect. */
+export function compileSteps(scenario: ResolvedScenario): {
+  steps: CompiledStep[];
+  publishCounts: Map<number, number>;
+} {
+  const publishCounts = new Map<number, number>();
+  const problems: Array<{ path: string; message: string; line?: number; column?: number }> = [];
+  const plan: CompilePlan = {
+    scenario,
+    clientIndex: new Map(scenario.clients.map((c, i) => [c.name, i])),
+    publishCounts,
+    compile: (step: ResolvedStep) => compileOne(step),
+  };
+  const compileOne = (step: ResolvedStep): CompiledStep => {
+    const compiler = STEPS[step.kind] as (s: ResolvedStep, p: CompilePlan) => CompiledStep;
+    return compiler(step, plan);
+  };
+  const steps: CompiledStep[] = [];
+  for (const step of scenario.steps) {
+    try {
+      steps.push(compileOne(step));
+    } catch (error) {
+      const p: { path: string; message: string; line?: number; column?: number } = {
+        path: step.source.path,
+        message: (error as Error)?.message ?? String(error),
+      };
+      if (step.source.line !== undefined) p.line = step.source.line;
+      if (step.source.column !== undefined) p.column = step.source.column;
+      problems.push(p);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ScenarioError(
+      `scenario "${scenario.name}" cannot run: ${problems.map((p) => p.message).join('; ')}`,
+      problems.map((p) => ({ file: scenario.file, ...p, severity: 'error' as const })),
+    );
+  }
+  return { steps, publishCounts };
+}
+
+async function runTopLevelStep(
+  ctx: EngineContext,
+  step: CompiledStep,
+  info: ScenarioStartInfo,
+  reporter: Reporter,
+): Promise<{ step: StepResult; fatal?: unknown }> {
+  const desc = { ref: step.ref, kind: step.kind, label: step.label };
+  await call(() => reporter.onStepStart?.(info, desc));
+  const before = counters(ctx);
+  const startedAt = ctx.now();
+  ctx.pendingNotes.length = 0;
+  ctx.record.stepStarted(step.ref, startedAt);
+  const progress = reporter.onStepProgress
+    ? setInterval(() => {
+        safe(() => reporter.onStepProgress?.(info, { ref: step.ref }, delta(before, counters(ctx))));
+      }, PROGRESS_MS)
+    : undefined;
+  let outcome: { notes: string[]; error?: string } = { notes: [] };
+  let fatal: unknown;
+  try {
+    outcome = await step.run(ctx);
+  } catch (error) {
+    fatal = error;
+  } finally {
+    if (progress !== undefined) clearInterval(progress);
+    ctx.record.stepEnded(step.ref, ctx.now());
+  }
+  const interrupted = ctx.signal.aborted;
+  const result: StepResult = {
+    ref: step.ref,
+    kind: step.kind,
+    label: step.label,
+    status:
+      fatal !== undefined || outcome.error !== undefined ? 'failed' : interrupted ? 'interrupted' : 'passed',
+    startedAtMs: Math.round(startedAt - ctx.startedAt),
+    durationMs: Math.round(ctx.now() - startedAt),
+    notes: [...outcome.notes, ...ctx.pendingNotes],
+    counters: delta(before, counters(ctx)),
+  };
+  if (fatal !== undefined) result.error = (fatal as Error)?.message ?? String(fatal);
+  else if (outcome.error !== undefined) result.error = outcome.error;
+  debug('step %d %s: %s %o', step.ref, step.label, result.status, result.notes);
+  await call(() => reporter.onStepEnd?.(info, result));
+  return fatal === undefined ? { step: result } : { step: result, fatal };
+}
+
+function skippedStep(step: CompiledStep): StepResult {
+  return {
+    ref: step.ref,
+    kind: step.kind,
+    label: step.label,
+    status: 'skipped',
+    startedAtMs: 0,
+    durationMs: 0,
+    notes: [],
+    counters: { published: 0, acked: 0, received: 0, duplicates: 0, pending: 0 },
+  };
+}
+
+/** Closes every client still connected: graceful within the bound, else the socket is destroyed. */
+async function teardown(ctx: EngineContext): Promise<void> {
+  await Promise.all(
+    ctx.clients.map(async (c) => {
+      const session = c.session;
+      if (session === undefined) return;
+      c.session = undefined;
+      const r = await withBound(
+        session.disconnect({ how: 'graceful' }).catch(() => undefined),
+        ctx.timings.teardownMs,
+      );
+      if (r.timedOut)
+        await withBound(
+          session.disconnect({ how: 'abrupt' }).catch(() => undefined),
+          1000,
+        );
+      const at = ctx.now();
+      ctx.record.disconnects.push({ client: c.idx, stepRef: 0, at, how: 'teardown' });
+      ctx.model.disconnected(c.idx, at);
+    }),
+  );
+}
+
+function counters(ctx: EngineContext): Counters {
+  const d = deliverableNow(ctx.record, ctx.model);
+  return {
+    published: ctx.record.published,
+    acked: ctx.record.acked,
+    received: ctx.record.received,
+    duplicates: ctx.record.duplicates,
+    pending: Math.max(0, d.expected - d.arrived),
+  };
+}
+
+function delta(a: Counters, b: Counters): Counters {
+  return {
+    published: b.published - a.published,
+    acked: b.acked - a.acked,
+    received: b.received - a.received,
+    duplicates: b.duplicates - a.duplicates,
+    pending: b.pending,
+  };
+}
+
+/** What the JSON report shows of the oracle: per publisher, per receiver, per audience entry. */
+function summarizeOracle(record: RunRecord, oracle: OracleReport): Record<string, unknown> {
+  const names = oracle.names;
+  const publishers = record.publishers.flatMap((p) => {
+    if (p === undefined) return [];
+    let acked = 0;
+    let refused = 0;
+    let unacked = 0;
+    for (let s = 0; s < p.next; s++) {
+      const code = p.ackCode[s] as number;
+      if (code >= 0x80) refused++;
+      else if (code >= 0) acked++;
+      else unacked++;
+    }
+    return [
+      {
+        name: names[p.client],
+        published: p.next,
+        taken: acked,
+        refused,
+        unacknowledged: unacked,
+        segments: p.segments.length,
+      },
+    ];
+  });
+  const receivers = names.map((name, r) => {
+    let received = 0;
+    let duplicates = 0;
+    let outOfOrder = 0;
+    for (let p = 0; p < names.length; p++) {
+      const log = record.receiptLog(r, p);
+      if (log === undefined) continue;
+      received += log.received;
+      duplicates += log.duplicates;
+      outOfOrder += log.orderViolations;
+    }
+    return {
+      name,
+      received,
+      duplicates,
+      outOfOrder,
+      wills: record.wills.filter((w) => w.receiver === r).length,
+      stale: record.stale[r] ?? 0,
+      foreign: record.foreign[r] ?? 0,
+    };
+  });
+  const audience = oracle.outcomes.map((o) => ({
+    publisher: names[o.segment.publisher],
+    step: o.segment.stepRef,
+    topic: o.segment.topic,
+    messages: `#${o.segment.first + 1}..#${o.segment.end}`,
+    audience: o.entry.kind === 'group' ? `group ${o.entry.key}` : o.entry.key,
+    qos: o.entry.qos,
+    states: o.entry.candidates.map((c) => `${names[c.client]}:${c.state}`),
+    owed: o.owed,
+    delivered: o.delivered,
+    ...(o.missing === undefined ? {} : { [o.missing.cls]: o.missing.count, reason: o.missing.reason }),
+    ...(o.perMember === undefined
+      ? {}
+      : { perMember: Object.fromEntries([...o.perMember].map(([c, n]) => [names[c] ?? String(c), n])) }),
+  }));
+  return { runId: record.runId, publishers, receivers, audience: audience.slice(0, 500) };
+}
+
+async function call(fn: () => void | Promise<void> | undefined): Promise<void> {
+  try {
+    await fn();
+  } catch (error) {
+    debug('reporter hook failed: %O', error);
+  }
+}
+
+function safe<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch (error) {
+    debug('failed: %O', error);
+    return undefined;
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * `connect`: opens each listed client's connection concurrently, then subscribes its declared
+ * subscriptions unless the broker resumed a session that holds them (`resubscribe`). A refused or
+ * unreachable connect ends the scenario (TransportError → status errored, exit 3).
+ */
+import { MqscenError, TransportError } from '../../errors.js';
+import type { ConnectOptions, TransportSession, WillMessage } from '../../transports/transport.js';
+import { debug, type EngineClient, type EngineContext } from '../context.js';
+import { formatWillHeader } from '../identity.js';
+import { buildUserPayload } from './publish.js';
+import { type CompiledStep, resolveClients, type StepCompiler } from './step.js';
+import { subscribeClient } from './subscribe.js';
+
+export const compileConnect: StepCompiler<'connect'> = (step, plan) => {
+  const idx = resolveClients(step.clients, step, plan);
+  return {
+    ref: step.ref,
+    kind: step.kind,
+    label: step.label,
+    async run(ctx) {
+      const notes = await Promise.all(
+        idx.map((i) => connectClient(ctx, ctx.clients[i] as EngineClient, step.ref, undefined)),
+      );
+      return { notes: notes.flat() };
+    },
+  } satisfies CompiledStep;
+};
+
+/**
+ * Connects one client and (re)subscribes as its definition says. `cleanOverride` is a reconnect's
+ * `clean:`; undefined uses the client's own flag. Returns the step notes for it.
+ */
+export async function connectClient(
+  ctx: EngineContext,
+  c: EngineClient,
+  stepRef: number,
+  cleanOverride: boolean | undefined,
+): Promise<string[]> {
+  const def = c.def;
+  if (c.session !== undefined) return [`${def.name} already connected`];
+  const clean = cleanOverride ?? def.clean;
+  const conn = ctx.target.connectionFor(def);
+  const transportName = def.transport ?? conn.transport;
+  const at = ctx.now();
+  const options: ConnectOptions = {
+    url: conn.url,
+    clientId: def.clientId,
+    protocol: def.protocol,
+    clean,
+    keepalive: def.keepalive,
+    connectTimeoutMs: ctx.timings.connectTimeoutMs,
+  };
+  if (conn.tls !== undefined) options.tls = conn.tls;
+  if (conn.extra !== undefined) options.extra = conn.extra;
+  const username = def.username ?? conn.username;
+  const password = def.password ?? conn.password;
+  if (username !== undefined) options.username = username;
+  if (password !== undefined) options.password = password;
+  if (def.protocol === '5' && def.sessionExpiry !== undefined) options.sessionExpiry = def.sessionExpiry;
+  const connectNo = ctx.record.connects.filter((r) => r.client === c.idx).length + 1;
+  if (def.will !== undefined) {
+    // The will carries an identity too, so its receipt is attributed to this client and run.
+    const header = formatWillHeader(ctx.record.runId, c.idx, connectNo, at);
+    const will: WillMessage = {
+      topic: def.will.topic,
+      payload: withHeader(header, def.will.payload),
+      qos: def.will.qos,
+      retain: def.will.retain,
+    };
+    if (def.will.properties !== undefined) will.properties = def.will.properties;
+    options.will = will;
+  }
+  const record: (typeof ctx.record.connects)[number] = { client: c.idx, stepRef, at, clean };
+  ctx.record.connects.push(record);
+  ctx.model.connectStarted(c.idx);
+  let session: TransportSession;
+  try {
+    const transport = await ctx.getTransport(transportName);
+    session = await transport.connect(options);
+  } catch (error) {
+    ctx.model.connectFailed(c.idx, ctx.now());
+    const err =
+      error instanceof MqscenError
+        ? error
+        : new TransportError(`${def.name}: connect failed: ${(error as Error)?.message ?? String(error)}`, {
+            transport: transportName,
+            cause: error,
+          });
+    record.error = { code: err.code, message: err.message };
+    if (err instanceof TransportError && err.reasonCode !== undefined)
+      record.error.reasonCode = err.reasonCode;
+    throw err;
+  }
+  const connack = session.connack;
+  record.connack = connack;
+  c.session = session;
+  session.on('message', (msg) => {
+    ctx.record.onMessage(c.idx, msg.topic, msg.payload, msg.retain, msg.receivedAt);
+    ctx.notifyReceipt();
+  });
+  session.on('lost', (loss) => {
+    if (c.session !== session) return;
+    c.session = undefined;
+    const lostAt = ctx.now();
+    const d: (typeof ctx.record.disconnects)[number] = {
+      client: c.idx,
+      stepRef: 0,
+      at: lostAt,
+      how: 'lost',
+      message: loss.message,
+    };
+    if (loss.reasonCode !== undefined) d.reasonCode = loss.reasonCode;
+    ctx.record.disconnects.push(d);
+    ctx.model.disconnected(c.idx, lostAt);
+    ctx.pendingNotes.push(`${def.name}: connection lost (${loss.message})`);
+    debug('%s lost: %s', def.name, loss.message);
+  });
+  // A session outlives the connection with cleanSession=0 (3.1.1) [MQTT-3.1.2-4] or a Session
+  // Expiry Interval > 0 (MQTT 5) [MQTT-3.1.2-23]; the broker may lower the interval (PS-3).
+  const expiryS = connack.sessionExpiry ?? def.sessionExpiry ?? 0;
+  const persistent = def.protocol === '3.1.1' ? !clean : expiryS > 0;
+  ctx.model.connected(c.idx, ctx.now(), {
+    clean,
+    sessionPresent: connack.sessionPresent,
+    persistent,
+    sessionExpiryMs: def.protocol === '3.1.1' ? (persistent ? Number.POSITIVE_INFINITY : 0) : expiryS * 1000,
+  });
+  const notes = [`${def.name} sessionPresent=${connack.sessionPresent}`];
+  if (connack.reasonCode !== 0) notes.push(`${def.name} CONNACK 0x${connack.reasonCode.toString(16)}`);
+  debug('%s connected (sessionPresent=%s)', def.name, connack.sessionPresent);
+  // Resubscribe when the broker has no session for us, or when our model has no record of the
+  // subscriptions (a session left by an earlier run): re-subscribing replaces, never adds (PS-11).
+  const known = ctx.model.clients[c.idx]?.subs.size ?? 0;
+  if (
+    def.subscriptions.length > 0 &&
+    (def.resubscribe === 'always' || !connack.sessionPresent || known === 0)
+  ) {
+    notes.push(...(await subscribeClient(ctx, c, stepRef, def.subscriptions)));
+  }
+  return notes;
+}
+
+function withHeader(header: string, payload: Parameters<typeof buildUserPayload>[0]): Uint8Array {
+  const user = buildUserPayload(payload, header.length);
+  const out = Buffer.allocUnsafe(header.length + user.length);
+  out.write(header, 0, 'latin1');
+  out.set(user, header.length);
+  return out;
+}

@@ -1,0 +1,231 @@
+/**
+ * `publish`: a burst of `count` messages from each listed publisher (concurrently), at `rate` or
+ * as fast as flow control allows (a window of unacknowledged QoS 1/2 publishes, never above the
+ * broker's Receive Maximum [MQTT-4.9.0-1]). Every message gets an identity header (identity.ts);
+ * its audience is taken from the session model per segment. A QoS 1/2 publish that is never
+ * acknowledged (AWS IoT ignores QoS 2, Q-2) is recorded as such after the ack bound, not awaited
+ * forever.
+ */
+import type { PayloadSpec } from '../../scenario/types.js';
+import type { PublishProperties, PublishRequest, QoS } from '../../transports/transport.js';
+import { type EngineClient, type EngineContext, sleep } from '../context.js';
+import { formatMessageHeader, IDENTITY_PROPERTY } from '../identity.js';
+import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../record.js';
+import { type CompiledStep, resolveClients, type StepCompiler, type StepOf } from './step.js';
+
+/** Longest identity header: 8-char run id, 4-digit publisher, 9-digit sequence, 13-digit time. */
+export const MAX_HEADER_BYTES = formatMessageHeader('00000000', 9999, 999_999_998, 9_999_999_999_999).length;
+
+/** The user part of a payload. For `size`, the padding that makes header + padding = bytes. */
+export function buildUserPayload(spec: PayloadSpec, headerLength: number): Uint8Array {
+  switch (spec.kind) {
+    case 'text':
+      return Buffer.from(spec.text, 'utf8');
+    case 'json':
+      return Buffer.from(JSON.stringify(spec.value), 'utf8');
+    case 'size':
+      return Buffer.alloc(Math.max(0, spec.bytes - headerLength), '.');
+  }
+}
+
+export const compilePublish: StepCompiler<'publish'> = (step, plan) => {
+  const idx = resolveClients(step.from, step, plan);
+  if (step.payload.kind === 'size' && step.payload.bytes < MAX_HEADER_BYTES) {
+    throw new Error(
+      `${step.source.path}.payload: size ${step.payload.bytes} bytes is smaller than mqscen's identity header ` +
+        `(up to ${MAX_HEADER_BYTES} bytes, counted in the size); use size >= ${MAX_HEADER_BYTES}`,
+    );
+  }
+  if (!Number.isInteger(step.count) || step.count < 0) {
+    throw new Error(`${step.source.path}.count: must be a whole number >= 0 (got ${step.count})`);
+  }
+  for (const i of idx) plan.publishCounts.set(i, (plan.publishCounts.get(i) ?? 0) + step.count);
+  return {
+    ref: step.ref,
+    kind: step.kind,
+    label: step.label,
+    async run(ctx) {
+      const results = await Promise.all(
+        idx.map((i) => publishBurst(ctx, ctx.clients[i] as EngineClient, step)),
+      );
+      const notes = results.flatMap((r) => r.notes);
+      const errors = results.flatMap((r) => (r.error === undefined ? [] : [r.error]));
+      return errors.length > 0 ? { notes, error: errors.join('; ') } : { notes };
+    },
+  } satisfies CompiledStep;
+};
+
+function segmentFor(ctx: EngineContext, log: PublisherLog, step: StepOf<'publish'>, seq: number): Segment {
+  const last = log.segments[log.segments.length - 1];
+  if (
+    last !== undefined &&
+    last.end === seq &&
+    last.stepRef === step.ref &&
+    last.version === ctx.model.version &&
+    last.topic === step.topic &&
+    last.qos === step.qos &&
+    last.retain === step.retain
+  ) {
+    return last;
+  }
+  const seg: Segment = {
+    index: log.segments.length,
+    publisher: log.client,
+    stepRef: step.ref,
+    topic: step.topic,
+    qos: step.qos,
+    retain: step.retain,
+    first: seq,
+    end: seq,
+    audience: ctx.model.audienceOf(log.client, step.topic, step.qos),
+    version: ctx.model.version,
+    owed: 0,
+    startedAt: ctx.now(),
+  };
+  log.segments.push(seg);
+  return seg;
+}
+
+async function publishBurst(
+  ctx: EngineContext,
+  c: EngineClient,
+  step: StepOf<'publish'>,
+): Promise<{ notes: string[]; error?: string }> {
+  const log = ctx.record.publishers[c.idx];
+  if (log === undefined) return { notes: [], error: `${c.def.name}: no publish log (internal)` };
+  const name = c.def.name;
+  if (c.session === undefined) {
+    return { notes: [], error: `${name} is not connected: nothing published` };
+  }
+  const v5 = c.def.protocol === '5';
+  const qos: QoS = step.qos;
+  const user = step.payload.kind === 'size' ? undefined : buildUserPayload(step.payload, 0);
+  const receiveMax = c.session.connack.receiveMaximum ?? Number.POSITIVE_INFINITY;
+  const window = Math.max(1, Math.min(ctx.timings.publishWindow, receiveMax));
+  const interval = step.ratePerSecond !== undefined && step.ratePerSecond > 0 ? 1000 / step.ratePerSecond : 0;
+  const ackTimeout = ctx.timings.ackTimeoutMs;
+  const record = ctx.record;
+
+  let inflight = 0;
+  let wake: (() => void) | undefined;
+  const awaiting = new Set<number>();
+  const release = () => {
+    inflight--;
+    if (wake !== undefined) {
+      const w = wake;
+      wake = undefined;
+      w();
+    }
+  };
+  // One watchdog per burst instead of a timer per message: the oldest unacknowledged publish past
+  // the bound is recorded as timed out and frees its window slot.
+  const watchdog = setInterval(
+    () => {
+      const t = ctx.now();
+      for (const seq of awaiting) {
+        if (t - (log.sendTime[seq] as number) < ackTimeout) break;
+        awaiting.delete(seq);
+        log.ackCode[seq] = ACK_TIMEOUT;
+        release();
+      }
+    },
+    Math.min(250, ackTimeout),
+  );
+
+  const t0 = ctx.now();
+  let sent = 0;
+  let stopped: string | undefined;
+  try {
+    for (let i = 0; i < step.count; i++) {
+      if (ctx.signal.aborted) {
+        stopped = 'interrupted';
+        break;
+      }
+      if (interval > 0) {
+        const due = t0 + i * interval - ctx.now();
+        if (due > 1) await sleep(due, ctx.signal);
+      }
+      while (inflight >= window && !ctx.signal.aborted) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+      }
+      const session = c.session;
+      if (session === undefined) {
+        stopped = `${name} lost its connection`;
+        break;
+      }
+      const seq = log.next++;
+      const seg = segmentFor(ctx, log, step, seq);
+      seg.end = seq + 1;
+      const at = ctx.now();
+      log.sendTime[seq] = at;
+      const header = formatMessageHeader(record.runId, c.idx, seq, at);
+      let payload: Buffer;
+      if (user === undefined) {
+        const bytes = step.payload.kind === 'size' ? step.payload.bytes : 0;
+        payload = Buffer.alloc(Math.max(bytes, header.length), 0x2e);
+        payload.write(header, 0, 'latin1');
+      } else {
+        payload = Buffer.allocUnsafe(header.length + user.length);
+        payload.write(header, 0, 'latin1');
+        payload.set(user, header.length);
+      }
+      const request: PublishRequest = { topic: step.topic, payload, qos, retain: step.retain };
+      if (v5) {
+        const props: PublishProperties = { ...step.properties };
+        props.userProperties = [
+          ...(step.properties?.userProperties ?? []),
+          [IDENTITY_PROPERTY, `${record.runId} ${c.idx} ${seq + 1}`],
+        ];
+        request.properties = props;
+      } else if (step.properties !== undefined) {
+        request.properties = step.properties;
+      }
+      inflight++;
+      if (qos > 0) awaiting.add(seq);
+      record.published++;
+      sent++;
+      session.publish(request).then(
+        (r) => {
+          log.ackTime[seq] = ctx.now();
+          log.ackCode[seq] = r.reasonCode;
+          if (r.reasonCode < 0x80) {
+            seg.owed++;
+            record.acked++;
+          }
+          if (qos === 0 || awaiting.delete(seq)) release();
+        },
+        () => {
+          if ((log.ackCode[seq] as number) !== ACK_TIMEOUT) log.ackCode[seq] = ACK_FAILED;
+          if (qos === 0 || awaiting.delete(seq)) release();
+        },
+      );
+    }
+    // Wait for the outstanding acks; the watchdog bounds this.
+    while (inflight > 0 && !ctx.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+      });
+    }
+  } finally {
+    clearInterval(watchdog);
+  }
+  const notes: string[] = [];
+  const timedOut = countCodes(log, t0, ACK_TIMEOUT, step.ref);
+  if (timedOut > 0) notes.push(`${name}: ${timedOut} not acknowledged within ${ackTimeout} ms`);
+  if (stopped !== undefined) notes.push(`${name}: stopped after ${sent} of ${step.count} (${stopped})`);
+  const out: { notes: string[]; error?: string } = { notes };
+  if (stopped !== undefined && stopped !== 'interrupted')
+    out.error = `${name}: ${stopped} after ${sent} of ${step.count}`;
+  return out;
+}
+
+function countCodes(log: PublisherLog, _since: number, code: number, stepRef: number): number {
+  let n = 0;
+  for (const seg of log.segments) {
+    if (seg.stepRef !== stepRef) continue;
+    for (let s = seg.first; s < seg.end; s++) if (log.ackCode[s] === code) n++;
+  }
+  return n;
+}
