@@ -1,0 +1,101 @@
+/**
+ * The scenario pipeline: load (YAML with positions) → validate (JSON schema) → interpolate
+ * (`${var}`, `${env:NAME}`) → rules (cross references) → normalize → ResolvedScenario.
+ * User mistakes come back as Issues, every one of a file at once, sorted by line; nothing
+ * here throws for them.
+ */
+import createDebug from 'debug';
+import type { Issue } from '../errors.js';
+import { buildCatalog } from './client-refs.js';
+import { interpolateDocument } from './interpolate.js';
+import { type LoadedDocument, type LoadResult, loadDocument, locate, parseScenarioText } from './load.js';
+import { createRunId, normalizeScenario } from './normalize.js';
+import { sortIssues, toIssue } from './problem.js';
+import { checkRules } from './rules.js';
+import type { RawScenario } from './schema-types.js';
+import { buildStepTree } from './step-tree.js';
+import type { ResolvedScenario } from './types.js';
+import { validateAgainstSchema } from './validate.js';
+
+export { type ComparisonError, parseComparison } from './comparison.js';
+export { type DurationError, formatDuration, parseDuration } from './duration.js';
+export { getScenarioSchema } from './validate.js';
+
+const debug = createDebug('mqscen:scenario');
+
+export interface LoadScenarioOptions {
+  /** `--var name=value` values; they override the file's `vars`. */
+  vars?: Record<string, string>;
+  /** Environment for `${env:NAME}` (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Value of `{run}` in client ids; default one random id per process, so files of one run share it. */
+  runId?: string;
+}
+
+export type LoadScenarioResult =
+  | { ok: true; scenario: ResolvedScenario; warnings: Issue[] }
+  | { ok: false; issues: Issue[] };
+
+let processRunId: string | undefined;
+
+/** Reads, checks and resolves a scenario file. */
+export async function loadScenario(
+  file: string,
+  options: LoadScenarioOptions = {},
+): Promise<LoadScenarioResult> {
+  return resolveLoaded(await loadDocument(file), options);
+}
+
+/** Same as loadScenario for text already in memory (`file` is only used in messages). */
+export function loadScenarioText(
+  file: string,
+  text: string,
+  options: LoadScenarioOptions = {},
+): LoadScenarioResult {
+  return resolveLoaded(parseScenarioText(file, text), options);
+}
+
+// --- internal ---
+
+function resolveLoaded(result: LoadResult, options: LoadScenarioOptions): LoadScenarioResult {
+  if (!result.ok) return { ok: false, issues: sortIssues(result.issues) };
+  const loaded = result.loaded;
+  const schemaIssues = validateAgainstSchema(loaded);
+  if (schemaIssues.length > 0) {
+    debug('%s: %d schema issues', loaded.file, schemaIssues.length);
+    return { ok: false, issues: sortIssues(schemaIssues) };
+  }
+  const interpolated = interpolateDocument(loaded.value, {
+    vars: options.vars,
+    env: options.env ?? process.env,
+  });
+  const doc = interpolated.value as RawScenario;
+  const catalog = buildCatalog(doc.clients);
+  const tree = buildStepTree(doc.steps);
+  const problems = [...interpolated.problems];
+  // Rules on values that still hold an unresolved `${...}` would only repeat the same mistake.
+  if (problems.length === 0) problems.push(...checkRules(doc, { catalog, tree }));
+  const issues = problems.map((p) => toIssue(loaded, p));
+  const errors = issues.filter((i) => i.severity === 'error');
+  const warnings = issues.filter((i) => i.severity === 'warning');
+  if (errors.length > 0) return { ok: false, issues: sortIssues(issues) };
+  processRunId ??= createRunId();
+  const scenario = normalizeScenario(doc, {
+    file: loaded.file,
+    catalog,
+    tree,
+    vars: interpolated.vars,
+    runId: options.runId ?? processRunId,
+    locate: (path, opts) => locate(loaded, path, opts),
+  });
+  debug(
+    '%s: %d clients, %d steps, %d assertions',
+    loaded.file,
+    scenario.clients.length,
+    scenario.steps.length,
+    scenario.expect.length,
+  );
+  return { ok: true, scenario, warnings: sortIssues(warnings) };
+}
+
+export type { LoadedDocument };

@@ -1,0 +1,34 @@
+/** A problem found at a document path, before it is given a file position (see toIssue). */
+import type { Issue } from '../errors.js';
+import { type DocPath, formatPath, type LoadedDocument, locate } from './load.js';
+
+export interface Problem {
+  path: DocPath;
+  message: string;
+  /** Default 'error'. */
+  severity?: 'error' | 'warning';
+  /** Point at the property name rather than its value. */
+  atKey?: boolean;
+}
+
+export function toIssue(loaded: LoadedDocument, problem: Problem): Issue {
+  const where = locate(loaded, problem.path, { key: problem.atKey === true });
+  return {
+    file: loaded.file,
+    line: where?.line,
+    column: where?.column,
+    path: formatPath(problem.path),
+    message: problem.message,
+    severity: problem.severity ?? 'error',
+  };
+}
+
+/** Sorted by line then column; whole-file issues first. */
+export function sortIssues(issues: Issue[]): Issue[] {
+  return issues.sort(
+    (a, b) =>
+      (a.line ?? 0) - (b.line ?? 0) ||
+      (a.column ?? 0) - (b.column ?? 0) ||
+      a.message.localeCompare(b.message),
+  );
+}

@@ -1,0 +1,549 @@
+/**
+ * The raw scenario YAML shape, generated from schemas/scenario.schema.json by
+ * scripts/gen-schema-types.mjs (npm run gen:types). Do not edit by hand.
+ */
+
+/**
+ * A time with a unit: `250ms`, `5s`, `1.5s`, `2m`, `1h`, `1d`.
+ */
+export type Duration = string;
+/**
+ * A string (sent as text), or exactly one of `{ text }`, `{ json }`, `{ size }`. mqscen adds its identity header to every message it publishes.
+ */
+export type Payload =
+  | string
+  | {
+      /**
+       * UTF-8 text.
+       */
+      text?: string;
+      /**
+       * Any value, sent as JSON text.
+       */
+      json?: unknown;
+      /**
+       * Exactly this many bytes on the wire, identity header included (padded with `.`).
+       */
+      size?: number;
+    };
+/**
+ * A topic filter (string, QoS 0) or `{ filter, qos, noLocal, retainAsPublished, retainHandling }`. Shared: `$share/{group}/{filter}`.
+ */
+export type Subscription =
+  | string
+  | {
+      /**
+       * Topic filter; `+` and `#` wildcards allowed, `$share/{group}/{filter}` for a shared subscription (SS-2).
+       */
+      filter: string;
+      /**
+       * Maximum QoS granted for this subscription (default 0).
+       */
+      qos?: 0 | 1 | 2;
+      /**
+       * MQTT 5: do not deliver this client's own publications back to it [MQTT-3.8.3-3]. Not allowed on shared subscriptions [MQTT-3.8.3-4].
+       */
+      noLocal?: boolean;
+      /**
+       * MQTT 5: keep the RETAIN flag as published on forwarded messages [MQTT-3.3.1-12].
+       */
+      retainAsPublished?: boolean;
+      /**
+       * MQTT 5: 0 send retained messages at subscribe, 1 only if the subscription is new, 2 never [MQTT-3.3.1-9..11].
+       */
+      retainHandling?: 0 | 1 | 2;
+    };
+/**
+ * `all`, a declared client name (every instance), an instance `name[2]`, a range `name[1..3]`, or a list of these.
+ *
+ * @minItems 1
+ */
+export type ClientRefs = string | [string, ...string[]];
+/**
+ * An MQTT reason code as a number (`135`) or a name (`not-authorized`, `0x87`).
+ */
+export type ReasonCode = number | string;
+/**
+ * A number (meaning `==`) or a comparison such as `">= 3"`, `"< 10"`, `"== 0"`.
+ */
+export type CountComparison = number | string;
+
+/**
+ * A declarative MQTT scenario: clients, the steps they perform, and what must hold afterwards. Add `# yaml-language-server: $schema=../schemas/scenario.schema.json` at the top of a file for editor completion.
+ */
+export interface RawScenario {
+  /**
+   * Scenario name, shown in progress output and used as the JUnit test suite name.
+   */
+  name: string;
+  /**
+   * What the scenario proves, in prose. Shown in reports.
+   */
+  description?: string;
+  timeout?: Duration;
+  /**
+   * Values substituted for `${name}` in any string below. Values may use `${env:NAME}` to read the environment (such values are never written into reports). `--var name=value` overrides them.
+   */
+  vars?: {
+    [k: string]: string | number | boolean | undefined;
+  };
+  /**
+   * Client declarations by name. A name with `count: N` declares N instances `name[1]`..`name[N]`.
+   */
+  clients: {
+    [k: string]: Client | undefined;
+  };
+  /**
+   * What happens, in order. Each item holds exactly one step keyword, plus an optional `id` and `name`.
+   *
+   * @minItems 1
+   */
+  steps: [Step, ...Step[]];
+  /**
+   * Assertions checked after the steps, against what the runner recorded. Each item holds exactly one assertion keyword, plus optional `name` and `on`.
+   */
+  expect?: Assertion[];
+}
+/**
+ * One client, or a group of identical clients with `count`.
+ */
+export interface Client {
+  /**
+   * Number of instances; they are named `name[1]`..`name[N]`. Without it there is one instance named `name`.
+   */
+  count?: number;
+  /**
+   * MQTT client identifier template: `{n}` instance number, `{n:02}` zero-padded, `{name}` declared name, `{run}` short random id of this run (avoids collisions between runs). Default `{name}-{n}` with count, else `{name}`.
+   */
+  clientId?: string;
+  /**
+   * MQTT protocol version: `5` (default) or `3.1.1`.
+   */
+  protocol?: '5' | 5 | '3.1.1';
+  /**
+   * Session handling on the first connect.
+   */
+  session?: {
+    /**
+     * Start a new session (MQTT 3.1.1 cleanSession, MQTT 5 Clean Start). Default true.
+     */
+    clean?: boolean;
+    /**
+     * MQTT 5 Session Expiry Interval: how long the broker keeps the session after disconnect, as a duration or `never` (default 0: ends with the connection) [MQTT-3.1.2-23].
+     */
+    expiry?: string;
+  };
+  keepalive?: Duration;
+  /**
+   * Will message the broker publishes when this client disconnects abruptly [MQTT-3.1.2-8]. Its topic and payload may use `{n}`, `{name}`, `{run}`.
+   */
+  will?: {
+    /**
+     * Will topic (no wildcards).
+     */
+    topic: string;
+    payload?: Payload;
+    /**
+     * Will QoS (default 0).
+     */
+    qos?: 0 | 1 | 2;
+    /**
+     * Publish the will as a retained message (default false).
+     */
+    retain?: boolean;
+    delay?: Duration;
+    expiry?: Duration;
+  };
+  /**
+   * User name and password sent in CONNECT. Use `${env:NAME}` rather than writing secrets in the file.
+   */
+  credentials?: {
+    /**
+     * CONNECT user name.
+     */
+    username?: string;
+    /**
+     * CONNECT password; prefer `${env:NAME}`.
+     */
+    password?: string;
+  };
+  /**
+   * Per-client transport override (default: the target's transport).
+   */
+  transport?: 'mqttjs' | 'aws-iot-sdk';
+  /**
+   * Subscriptions made after connecting (see `resubscribe`).
+   */
+  subscriptions?: Subscription[];
+  /**
+   * `if-no-session` (default): subscribe after a connect only when the broker reports no session present; `always`: after every connect.
+   */
+  resubscribe?: 'if-no-session' | 'always';
+}
+/**
+ * Exactly one of: connect, subscribe, unsubscribe, publish, disconnect, reconnect, wait, settle, parallel.
+ */
+export interface Step {
+  /**
+   * Identifier used by assertions (`after`, `before`, `step`). Unique in the file.
+   */
+  id?: string;
+  /**
+   * Label shown in progress output and reports instead of the generated one.
+   */
+  name?: string;
+  /**
+   * Connect clients with their declared session settings and make their subscriptions. `connect: all`, or `{ clients }`.
+   *
+   * @minItems 1
+   */
+  connect?:
+    | string
+    | [string, ...string[]]
+    | {
+        clients: ClientRefs;
+      };
+  /**
+   * Subscribe clients to one filter (`filter`) or several (`filters`).
+   */
+  subscribe?: {
+    clients: ClientRefs;
+    /**
+     * One topic filter; `$share/{group}/{filter}` for a shared subscription.
+     */
+    filter?: string;
+    /**
+     * Several filters: strings (using `qos` below) or subscription objects.
+     *
+     * @minItems 1
+     */
+    filters?: [Subscription, ...Subscription[]];
+    /**
+     * QoS for `filter` and for string entries of `filters` (default 0).
+     */
+    qos?: 0 | 1 | 2;
+    /**
+     * MQTT 5: do not deliver this client's own publications back to it [MQTT-3.8.3-3]. Not allowed on shared subscriptions [MQTT-3.8.3-4].
+     */
+    noLocal?: boolean;
+    /**
+     * MQTT 5: keep the RETAIN flag as published on forwarded messages [MQTT-3.3.1-12].
+     */
+    retainAsPublished?: boolean;
+    /**
+     * MQTT 5: 0 send retained messages at subscribe, 1 only if the subscription is new, 2 never [MQTT-3.3.1-9..11].
+     */
+    retainHandling?: 0 | 1 | 2;
+  };
+  /**
+   * Remove subscriptions of clients.
+   */
+  unsubscribe?: {
+    clients: ClientRefs;
+    /**
+     * One topic filter, as subscribed.
+     */
+    filter?: string;
+    /**
+     * Several topic filters, as subscribed.
+     *
+     * @minItems 1
+     */
+    filters?: [string, ...string[]];
+  };
+  /**
+   * A burst of messages from each `from` client.
+   */
+  publish?: {
+    from: ClientRefs;
+    /**
+     * Topic name (no wildcards [MQTT-3.3.2-2]).
+     */
+    topic: string;
+    /**
+     * Messages per publisher (default 1).
+     */
+    count?: number;
+    /**
+     * Publish QoS (default 0).
+     */
+    qos?: 0 | 1 | 2;
+    /**
+     * Set the RETAIN flag (default false).
+     */
+    retain?: boolean;
+    /**
+     * Pace per publisher: `50/s`, `10/100ms`, or a number of messages per second. Default: as fast as flow control allows.
+     */
+    rate?: number | string;
+    payload?: Payload;
+    /**
+     * MQTT 5 PUBLISH properties.
+     */
+    properties?: {
+      messageExpiry?: Duration;
+      /**
+       * A map `{ key: value }` or a list of `[key, value]` pairs (a key may repeat) [MQTT-3.3.2-18].
+       */
+      userProperties?:
+        | {
+            [k: string]: string | number | boolean | undefined;
+          }
+        | [string | number | boolean, string | number | boolean][];
+      /**
+       * Content Type, e.g. `application/json`.
+       */
+      contentType?: string;
+      /**
+       * Response Topic (no wildcards).
+       */
+      responseTopic?: string;
+      /**
+       * Correlation Data, sent as UTF-8 bytes.
+       */
+      correlationData?: string;
+      /**
+       * true: the payload is UTF-8 text.
+       */
+      payloadFormatIndicator?: boolean;
+    };
+  };
+  /**
+   * `disconnect: <clients>` or `{ clients, how, reasonCode, sessionExpiry }`.
+   *
+   * @minItems 1
+   */
+  disconnect?:
+    | string
+    | [string, ...string[]]
+    | {
+        clients: ClientRefs;
+        /**
+         * `graceful` (default): send DISCONNECT, no will [MQTT-3.14.4-3]; `abrupt`: cut the socket so the broker publishes the will [MQTT-3.1.2-8].
+         */
+        how?: 'graceful' | 'abrupt';
+        reasonCode?: ReasonCode;
+        /**
+         * MQTT 5 Session Expiry Interval sent with DISCONNECT [MQTT-3.14.2-2]: a duration or `never`.
+         */
+        sessionExpiry?: string;
+      };
+  /**
+   * Connect again clients that were disconnected, resuming their session: `reconnect: <clients>` or `{ clients, clean }`.
+   *
+   * @minItems 1
+   */
+  reconnect?:
+    | string
+    | [string, ...string[]]
+    | {
+        clients: ClientRefs;
+        /**
+         * Start a new session instead of resuming (default false).
+         */
+        clean?: boolean;
+      };
+  /**
+   * Sleep a fixed time: `wait: 2s` or `{ duration }`. Use only where absence must be shown; prefer `settle`.
+   */
+  wait?:
+    | string
+    | {
+        duration: Duration;
+      };
+  /**
+   * Wait until every expected delivery arrived, at most `timeout`: `settle: 5s` or `{ timeout, quiet }`.
+   */
+  settle?:
+    | string
+    | {
+        timeout?: Duration;
+        quiet?: Duration;
+      }
+    | null;
+  /**
+   * Steps run at the same time; the block ends when all of them ended.
+   *
+   * @minItems 1
+   */
+  parallel?: [Step, ...Step[]];
+}
+/**
+ * Exactly one of: no-loss, duplicates, ordered, shared-group, received, session-present, retained, will, reason-code, latency.
+ */
+export interface Assertion {
+  /**
+   * Label used in reports (the JUnit test case name) instead of the generated one.
+   */
+  name?: string;
+  /**
+   * Evaluate only against targets with this behaviour (`aws-iot`, `mosquitto`, `generic`); skipped elsewhere.
+   *
+   * @minItems 1
+   */
+  on?: string | ['aws-iot' | 'mosquitto' | 'generic', ...('aws-iot' | 'mosquitto' | 'generic')[]];
+  /**
+   * Every message the broker acknowledged reached its whole expected audience (each matching subscription, one member per shared group).
+   */
+  'no-loss'?: {
+    /**
+     * Check messages of at least this effective QoS (default 1).
+     */
+    qos?: 0 | 1 | 2;
+  } | null;
+  /**
+   * At most `max` duplicate deliveries of any message to any client.
+   */
+  duplicates?: {
+    /**
+     * Allowed duplicates (default 0).
+     */
+    max?: number;
+    clients?: ClientRefs;
+  } | null;
+  /**
+   * Each receiver got each publisher's messages on a topic in publish order [MQTT-4.6.0-5].
+   */
+  ordered?: {
+    /**
+     * Ordering unit (only `publisher`).
+     */
+    per?: 'publisher';
+    clients?: ClientRefs;
+  } | null;
+  /**
+   * Distribution inside a shared subscription group (SS-5).
+   */
+  'shared-group'?: {
+    /**
+     * Share name as in `$share/{group}/...`.
+     */
+    group: string;
+    /**
+     * Only the group of this topic filter (SS-4); default every filter of the group.
+     */
+    filter?: string;
+    /**
+     * `once` (default): every message reached exactly one member; `at-least-once`: one or more.
+     */
+    'each-message'?: 'once' | 'at-least-once';
+    /**
+     * Every member received at least one message (default false).
+     */
+    'every-member-receives'?: boolean;
+    /**
+     * Max deviation of any member's share from the mean: 0..1 or a percentage such as `"50%"`.
+     */
+    balance?: number | string;
+  };
+  /**
+   * How many messages clients received, optionally in a window between steps.
+   */
+  received?: {
+    client?: ClientRefs;
+    clients?: ClientRefs;
+    count: CountComparison;
+    /**
+     * Count only messages received after this step (its `id`, or its kind when only one step has it) ended.
+     */
+    after?: string;
+    /**
+     * Count only messages received before this step (id or kind) started.
+     */
+    before?: string;
+    /**
+     * Count only messages whose topic matches this filter.
+     */
+    topic?: string;
+    from?: ClientRefs;
+  };
+  /**
+   * The CONNACK Session Present flag [MQTT-3.2.2-2].
+   */
+  'session-present'?: {
+    client?: ClientRefs;
+    clients?: ClientRefs;
+    /**
+     * Expected flag value.
+     */
+    expected: boolean;
+    /**
+     * The connect or reconnect step (id or kind) whose CONNACK is checked; default the last connect of each client.
+     */
+    step?: string;
+  };
+  /**
+   * A retained message arrived (or not) when clients subscribed [MQTT-3.3.1-9].
+   */
+  retained?: {
+    client?: ClientRefs;
+    clients?: ClientRefs;
+    /**
+     * Topic of the retained message.
+     */
+    topic: string;
+    /**
+     * true (default): one arrived; false: none did.
+     */
+    present?: boolean;
+    payload?: Payload;
+  };
+  /**
+   * A client's will message was (or was not) delivered [MQTT-3.1.2-8].
+   */
+  will?: {
+    /**
+     * The client instance whose will is checked.
+     */
+    of: string;
+    receivers: ClientRefs;
+    /**
+     * true (default): delivered to every receiver; false: to none.
+     */
+    received?: boolean;
+  };
+  /**
+   * Reason codes the broker returned (MQTT 5; CONNACK return codes on 3.1.1).
+   */
+  'reason-code'?: {
+    /**
+     * Which acknowledgement.
+     */
+    packet: 'connack' | 'suback' | 'puback' | 'unsuback' | 'disconnect';
+    client?: ClientRefs;
+    clients?: ClientRefs;
+    /**
+     * Only packets of this step (id or kind).
+     */
+    step?: string;
+    code?: ReasonCode;
+    /**
+     * Acceptable codes.
+     *
+     * @minItems 1
+     */
+    codes?: [ReasonCode, ...ReasonCode[]];
+  };
+  /**
+   * End-to-end latency percentiles from publish to receipt.
+   */
+  latency?: {
+    /**
+     * Median bound, e.g. `"< 100ms"`.
+     */
+    p50?: string;
+    /**
+     * 95th percentile bound, e.g. `"< 250ms"`.
+     */
+    p95?: string;
+    /**
+     * 99th percentile bound.
+     */
+    p99?: string;
+    /**
+     * Bound on the slowest delivery.
+     */
+    max?: string;
+    clients?: ClientRefs;
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * The steps of a scenario as a tree with pre-order reference numbers (parallel blocks count,
+ * then their children), and lookup of the step an assertion names (`after: reconnect`).
+ */
+import type { DocPath } from './load.js';
+import type { Step } from './schema-types.js';
+import { closest } from './suggest.js';
+import type { StepKind } from './types.js';
+
+export const STEP_KINDS: readonly StepKind[] = [
+  'connect',
+  'subscribe',
+  'unsubscribe',
+  'publish',
+  'disconnect',
+  'reconnect',
+  'wait',
+  'settle',
+  'parallel',
+];
+
+export interface StepNode {
+  /** Pre-order number, 1-based. */
+  ref: number;
+  kind: StepKind;
+  id?: string;
+  raw: Step;
+  path: DocPath;
+  children: StepNode[];
+}
+
+export interface StepTree {
+  top: StepNode[];
+  /** Every step in pre-order (ref order). */
+  flat: StepNode[];
+}
+
+export function buildStepTree(steps: readonly Step[]): StepTree {
+  const flat: StepNode[] = [];
+  const visit = (list: readonly Step[], base: DocPath): StepNode[] =>
+    list.map((raw, i) => {
+      const path = [...base, i];
+      const kind = stepKind(raw);
+      const node: StepNode = { ref: flat.length + 1, kind, raw, path, children: [] };
+      if (raw.id !== undefined) node.id = raw.id;
+      flat.push(node);
+      if (kind === 'parallel' && Array.isArray(raw.parallel)) {
+        node.children = visit(raw.parallel, [...path, 'parallel']);
+      }
+      return node;
+    });
+  const top = visit(steps, ['steps']);
+  return { top, flat };
+}
+
+/** The step keyword of a (schema-valid) step item. */
+export function stepKind(raw: Step): StepKind {
+  for (const kind of STEP_KINDS) if (kind in raw) return kind;
+  return 'wait';
+}
+
+/**
+ * Finds the step named by an assertion: an `id` first, else a step kind used exactly once.
+ * Returns the node or a message that says how to fix the reference.
+ */
+export function findStep(tree: StepTree, name: string): StepNode | string {
+  const byId = tree.flat.find((n) => n.id === name);
+  if (byId !== undefined) return byId;
+  const byKind = tree.flat.filter((n) => n.kind === name);
+  if (byKind.length === 1) return byKind[0] as StepNode;
+  if (byKind.length > 1) {
+    return `"${name}" is ambiguous: ${byKind.length} ${name} steps (${byKind
+      .map((n) => `step ${n.ref}`)
+      .join(', ')}); give the one you mean an \`id:\` and refer to that`;
+  }
+  const ids = tree.flat.flatMap((n) => (n.id === undefined ? [] : [n.id]));
+  const kinds = [...new Set(tree.flat.map((n) => n.kind))];
+  const guess = closest(name, [...ids, ...kinds]);
+  return `unknown step "${name}"; refer to a step \`id\`${ids.length > 0 ? ` (${ids.join(', ')})` : ''} or a kind used once (${kinds.join(', ')})${
+    guess !== undefined ? `; did you mean "${guess}"?` : ''
+  }`;
+}
