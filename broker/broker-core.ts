@@ -1,0 +1,545 @@
+/**
+ * The broker core: sessions, subscriptions, shared groups, retained messages and message routing.
+ * Packet handlers (handlers/*.ts) call into it; listeners (listeners.ts) feed it connections.
+ */
+import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
+import createDebug from 'debug';
+import type { IPublishPacket, QoS } from 'mqtt-packet';
+import mqttPacket from 'mqtt-packet';
+import type { Authorizer } from './authorizer.js';
+import { Connection, type ConnectionInfo, type PendingWill } from './connection.js';
+import type { BrokerMessage, Outgoing, Session, Subscription } from './session-store.js';
+import { SessionStore } from './session-store.js';
+import type { ResolvedBrokerSettings } from './settings.js';
+import { SharedGroups } from './shared-groups.js';
+import {
+  type BrokerStats,
+  type ClientCounters,
+  type Counters,
+  countDrop,
+  createCounters,
+  type DropReason,
+  type GroupCounters,
+} from './stats.js';
+import { SubscriptionIndex } from './subscription-index.js';
+import { isExactFilter, topicMatches } from './topic.js';
+
+const debug = createDebug('mqscen:broker');
+
+/** Sessions that never expire [MQTT-3.1.2-11]. */
+export const NEVER_EXPIRES = 0xffff_ffff;
+
+/** Events for extensions (lifecycle events, logging). Listeners must not throw. */
+export interface BrokerEvents {
+  'client-connected': [connection: Connection, sessionPresent: boolean];
+  /** The connection ended; `reason` says why (disconnect, keep alive timeout, taken over, ...). */
+  'client-disconnected': [connection: Connection, reason: string];
+  subscribed: [connection: Connection, filters: Subscription[]];
+  unsubscribed: [connection: Connection, filters: string[]];
+  /** A client broke the protocol or sent a malformed packet; it is being disconnected. */
+  'client-error': [connection: Connection, error: Error];
+}
+
+/** How a message reaches one session. */
+interface DeliveryOptions {
+  qos: QoS;
+  retain: boolean;
+  subscriptionIds: number[];
+  group?: string;
+  /** Filter that matched, for the receive authorizer. */
+  filter: string;
+  shareName?: string;
+}
+
+export class BrokerCore extends EventEmitter<BrokerEvents> {
+  readonly settings: ResolvedBrokerSettings;
+  readonly authorizer: Authorizer | undefined;
+  readonly sessions = new SessionStore();
+  readonly index: SubscriptionIndex;
+  readonly groups: SharedGroups;
+  readonly retained = new Map<string, BrokerMessage>();
+  readonly connections = new Set<Connection>();
+  /** Last CONNECT time per client id (C-4 when realistic). */
+  readonly lastConnectAt = new Map<string, number>();
+  private readonly clientCounters = new Map<string, Counters>();
+  private readonly groupCounterMap = new Map<string, Counters>();
+  private readonly totals = createCounters();
+  private received = 0;
+  closing = false;
+
+  constructor(settings: ResolvedBrokerSettings, authorizer?: Authorizer) {
+    super();
+    this.settings = settings;
+    this.authorizer = authorizer;
+    this.index = new SubscriptionIndex({ parentMatchesMultiLevel: settings.parentMatchesMultiLevel });
+    this.groups = new SharedGroups({
+      settings,
+      session: (clientId) => this.sessions.get(clientId),
+      deliver: (session, message, sub, groupKey) => this.deliverToSession(session, message, sub, groupKey),
+      groupCounters: (key) => this.groupCounters(key),
+    });
+  }
+
+  // ---- connections -------------------------------------------------------------------------
+
+  /** Starts serving one client stream. */
+  accept(stream: Duplex, info: ConnectionInfo): Connection {
+    const connection = new Connection(this, stream, info);
+    this.connections.add(connection);
+    if (this.closing) connection.destroy();
+    return connection;
+  }
+
+  /** The socket is gone. */
+  forget(connection: Connection): void {
+    this.connections.delete(connection);
+  }
+
+  /**
+   * Session-side end of a connection (socket close, server disconnect, takeover). Idempotent.
+   * Publishes or schedules the will, returns shared messages to their group (MQ-12), ends a
+   * session with expiry 0 and arms the expiry timer of the others [MQTT-3.1.2-23].
+   */
+  detach(connection: Connection): void {
+    if (connection.detached) return;
+    connection.detached = true;
+    const session = connection.session;
+    if (!session || session.connection !== connection) return;
+    session.connection = null;
+    debug('client %s disconnected (%s)', session.clientId, connection.endReason);
+    this.emit('client-disconnected', connection, connection.endReason);
+    if (connection.will && !this.closing) this.scheduleWill(session, connection.will);
+    if (this.settings.sharedInflightOnLeave === 'return-to-group') this.returnSharedMessages(session);
+    if (session.expiryInterval === 0) {
+      this.endSession(session);
+    } else if (session.expiryInterval !== NEVER_EXPIRES) {
+      clearTimeout(session.expiryTimer);
+      session.expiryTimer = setTimeout(() => {
+        debug('session %s expired', session.clientId);
+        this.endSession(session);
+      }, session.expiryInterval * 1000);
+      session.expiryTimer.unref();
+    }
+  }
+
+  /** MQ-12: unacked and queued group messages of a departing member go back to the group. */
+  private returnSharedMessages(session: Session): void {
+    const back: Array<[string, BrokerMessage]> = [];
+    for (const [packetId, out] of session.inflight) {
+      if (out.group && out.state === 'publish') {
+        session.inflight.delete(packetId);
+        back.push([out.group, out.message]);
+      }
+    }
+    for (let i = session.queue.length - 1; i >= 0; i--) {
+      const out = session.queue[i] as Outgoing;
+      if (out.group) {
+        session.queue.splice(i, 1);
+        back.unshift([out.group, out.message]);
+      }
+    }
+    for (const [key, message] of back) {
+      const group = this.groups.get(key);
+      if (group) this.groups.dispatch(group, message, session.clientId);
+    }
+  }
+
+  /** Ends a session: subscriptions and queued messages go, a delayed will is published now [MQTT-3.1.3-9]. */
+  endSession(session: Session): void {
+    clearTimeout(session.expiryTimer);
+    clearTimeout(session.willTimer);
+    for (const sub of session.subscriptions.values()) this.removeSubscription(session, sub);
+    session.subscriptions.clear();
+    const lost = session.queue.length + session.inflight.size;
+    if (lost > 0) countDrop(this.clientCounters_(session.clientId), 'session-ended', lost);
+    session.queue.length = 0;
+    session.inflight.clear();
+    this.sessions.delete(session);
+    const will = session.pendingWill;
+    session.pendingWill = undefined;
+    if (will && !this.closing) this.publish(will);
+  }
+
+  /** [MQTT-3.1.2-8] will on an unclean end; MQTT 5 Will Delay Interval [MQTT-3.1.3-9]. */
+  private scheduleWill(session: Session, will: PendingWill): void {
+    const message: BrokerMessage = { ...will.message };
+    const publishWill = (): void => {
+      session.pendingWill = undefined;
+      // L-6: the will's Message Expiry counts from the moment it is published.
+      if (will.expirySeconds !== undefined) message.expiresAt = Date.now() + will.expirySeconds * 1000;
+      this.publish(message);
+    };
+    if (will.delay <= 0 || session.expiryInterval === 0) {
+      publishWill();
+      return;
+    }
+    session.pendingWill = message;
+    clearTimeout(session.willTimer);
+    const delay = Math.min(will.delay, session.expiryInterval);
+    session.willTimer = setTimeout(publishWill, delay * 1000);
+    session.willTimer.unref();
+  }
+
+  /** A connection takes over a session (new or resumed): cancels expiry and a delayed will. */
+  attachSession(session: Session, connection: Connection): void {
+    clearTimeout(session.expiryTimer);
+    session.expiryTimer = undefined;
+    // [MQTT-3.1.3-9] reconnecting before the will delay passed: the will is not sent.
+    clearTimeout(session.willTimer);
+    session.willTimer = undefined;
+    session.pendingWill = undefined;
+    session.connection = connection;
+    connection.session = session;
+  }
+
+  /** After CONNACK on a resumed session: resend unacked messages [MQTT-4.4.0-1], then the queue; MQ-6 drains. */
+  resumeSession(session: Session): void {
+    const connection = session.connection;
+    if (!connection) return;
+    for (const out of session.inflight.values()) this.writeOutgoing(connection, session, out, true);
+    this.pump(session);
+    for (const sub of session.subscriptions.values()) {
+      if (sub.shareName === undefined) continue;
+      const group = this.groups.get(`${sub.shareName}/${sub.topicFilter}`);
+      if (group) this.groups.drain(group);
+    }
+  }
+
+  // ---- subscriptions -----------------------------------------------------------------------
+
+  addSubscription(session: Session, sub: Subscription): void {
+    session.subscriptions.set(sub.filter, sub);
+    if (sub.shareName !== undefined) {
+      const group = this.groups.join(sub.shareName, sub.topicFilter, session.clientId, sub);
+      this.index.addGroup(sub.topicFilter, group.key);
+    } else {
+      this.index.addPlain(session.clientId, sub);
+    }
+  }
+
+  removeSubscription(session: Session, sub: Subscription): void {
+    if (sub.shareName !== undefined) {
+      const key = `${sub.shareName}/${sub.topicFilter}`;
+      if (this.groups.leave(key, session.clientId)) this.index.removeGroup(sub.topicFilter, key);
+    } else {
+      this.index.removePlain(session.clientId, sub.topicFilter);
+    }
+  }
+
+  /** Retained messages a new subscription gets [MQTT-3.3.1-9..11]; R-3 exact match on aws-iot. */
+  retainedFor(topicFilter: string): BrokerMessage[] {
+    const exact = isExactFilter(topicFilter);
+    if (exact) {
+      const message = this.retained.get(topicFilter);
+      return message ? [message] : [];
+    }
+    if (!this.settings.retainedForWildcards) return [];
+    const result: BrokerMessage[] = [];
+    for (const [topic, message] of this.retained) {
+      if (topicMatches(topicFilter, topic, this.settings.parentMatchesMultiLevel)) result.push(message);
+    }
+    return result;
+  }
+
+  /** Stores, replaces or clears a retained message [MQTT-3.3.1-5, MQTT-3.3.1-6, MQTT-3.3.1-7]. */
+  storeRetained(message: BrokerMessage): void {
+    if (message.payload.length === 0) this.retained.delete(message.topic);
+    else this.retained.set(message.topic, { ...message, retain: true });
+  }
+
+  // ---- routing -----------------------------------------------------------------------------
+
+  /**
+   * Routes one message to every matching subscription and shared group; returns how many
+   * sessions/groups it went to. One copy per client with the highest QoS and every subscription
+   * identifier of the overlapping subscriptions [MQTT-3.3.4-2, MQTT-3.3.4-3, MQTT-3.3.4-5].
+   */
+  publish(message: BrokerMessage): number {
+    this.received++;
+    if (message.retain) this.storeRetained(message);
+    const perClient = new Map<string, DeliveryOptions>();
+    let matched = 0;
+    for (const entry of this.index.match(message.topic)) {
+      for (const [clientId, sub] of entry.plain) {
+        // [MQTT-3.8.3-3] No Local: not back to the publisher (AWS ignores it, SS-14).
+        if (sub.noLocal && this.settings.honourNoLocal && message.origin === clientId) continue;
+        const current = perClient.get(clientId);
+        // [MQTT-3.3.1-12, MQTT-3.3.1-13] Retain As Published keeps RETAIN; otherwise live deliveries carry 0.
+        const retain = sub.retainAsPublished ? message.retain : false;
+        if (!current) {
+          perClient.set(clientId, {
+            qos: Math.min(message.qos, sub.qos) as QoS,
+            retain,
+            subscriptionIds: sub.subscriptionId ? [sub.subscriptionId] : [],
+            filter: sub.filter,
+          });
+        } else {
+          current.qos = Math.max(current.qos, Math.min(message.qos, sub.qos)) as QoS;
+          current.retain ||= retain;
+          if (sub.subscriptionId) current.subscriptionIds.push(sub.subscriptionId);
+        }
+      }
+      for (const key of entry.groups) {
+        const group = this.groups.get(key);
+        if (!group) continue;
+        matched++;
+        // SS-6: one copy per matching group; SS-16: delivered with the real topic name.
+        this.groups.dispatch(group, message);
+      }
+    }
+    for (const [clientId, options] of perClient) {
+      const session = this.sessions.get(clientId);
+      if (!session) continue;
+      matched++;
+      this.deliver(session, message, options);
+    }
+    return matched;
+  }
+
+  /** Delivery through a shared group (GroupHost.deliver). */
+  private deliverToSession(
+    session: Session,
+    message: BrokerMessage,
+    sub: Subscription,
+    groupKey: string,
+  ): boolean {
+    const options: DeliveryOptions = {
+      qos: Math.min(message.qos, sub.qos) as QoS,
+      retain: sub.retainAsPublished ? message.retain : false,
+      subscriptionIds: sub.subscriptionId ? [sub.subscriptionId] : [],
+      group: groupKey,
+      filter: sub.filter,
+    };
+    if (sub.shareName !== undefined) options.shareName = sub.shareName;
+    return this.deliver(session, message, options);
+  }
+
+  /**
+   * Hands a message to a session: sent now when online and the window allows, else queued
+   * (QoS > 0, or QoS 0 with queueQos0Offline), else dropped. Returns false only when the receive
+   * authorizer refused it.
+   */
+  deliver(session: Session, message: BrokerMessage, options: DeliveryOptions): boolean {
+    const counters = this.clientCounters_(session.clientId);
+    const connection = session.connection;
+    if (connection && this.authorizer?.receive) {
+      const info: { filter: string; shareName?: string } = { filter: options.filter };
+      if (options.shareName !== undefined) info.shareName = options.shareName;
+      if (!this.authorizer.receive(connection.identity, message.topic, info)) {
+        countDrop(counters, 'not-authorized');
+        return false;
+      }
+    }
+    if (message.expiresAt !== undefined && message.expiresAt <= Date.now()) {
+      countDrop(counters, 'expired');
+      return true;
+    }
+    const out: Outgoing = {
+      message,
+      qos: options.qos,
+      retain: options.retain,
+      subscriptionIds: options.subscriptionIds,
+      state: 'queued',
+    };
+    if (options.group !== undefined) out.group = options.group;
+    if (
+      connection &&
+      (out.qos === 0 || (session.queue.length === 0 && session.inflight.size < connection.outWindow))
+    ) {
+      this.writeOutgoing(connection, session, out, false);
+      return true;
+    }
+    if (out.qos === 0 && !(this.settings.queueQos0Offline && !connection)) {
+      countDrop(counters, 'offline');
+      return true;
+    }
+    if (session.queue.length >= this.settings.maxQueuedMessages) {
+      countDrop(counters, 'queue-full');
+      return true;
+    }
+    session.queue.push(out);
+    counters.queued++;
+    return true;
+  }
+
+  /** Sends queued messages while the outbound window has room [MQTT-4.9.0-2]. */
+  pump(session: Session): void {
+    const connection = session.connection;
+    if (!connection) return;
+    const counters = this.clientCounters_(session.clientId);
+    while (session.queue.length > 0 && session.inflight.size < connection.outWindow && !connection.closed) {
+      const out = session.queue.shift() as Outgoing;
+      counters.dequeued++;
+      if (out.message.expiresAt !== undefined && out.message.expiresAt <= Date.now()) {
+        // [MQTT-3.3.2-5] an expired message is not forwarded; PS-8, MQ-8.
+        countDrop(counters, 'expired');
+        continue;
+      }
+      this.writeOutgoing(connection, session, out, false);
+    }
+  }
+
+  /** Writes one PUBLISH (or the PUBREL of a QoS 2 exchange on resend). */
+  writeOutgoing(connection: Connection, session: Session, out: Outgoing, resend: boolean): void {
+    const counters = this.clientCounters_(session.clientId);
+    if (resend && out.state === 'pubrel' && out.packetId !== undefined) {
+      connection.writePacket({ cmd: 'pubrel', messageId: out.packetId });
+      return;
+    }
+    const packet: IPublishPacket = {
+      cmd: 'publish',
+      topic: out.message.topic,
+      payload: out.message.payload,
+      qos: out.qos,
+      retain: out.retain,
+      // [MQTT-3.3.1-1] DUP on a resend of a QoS > 0 PUBLISH; [MQTT-3.3.1-3] never on a new one.
+      dup: resend && out.qos > 0,
+    };
+    if (connection.protocolVersion === 5) {
+      const properties: NonNullable<IPublishPacket['properties']> = { ...out.message.properties };
+      if (out.message.expiresAt !== undefined) {
+        // [MQTT-3.3.2-6] the Message Expiry Interval is the remaining lifetime (M5-8).
+        properties.messageExpiryInterval = Math.max(
+          0,
+          Math.ceil((out.message.expiresAt - Date.now()) / 1000),
+        );
+      }
+      if (out.subscriptionIds.length === 1)
+        properties.subscriptionIdentifier = out.subscriptionIds[0] as number;
+      else if (out.subscriptionIds.length > 1) properties.subscriptionIdentifier = out.subscriptionIds;
+      if (Object.keys(properties).length > 0) packet.properties = properties;
+    }
+    if (out.qos > 0) {
+      if (out.packetId === undefined) {
+        const packetId = session.nextPacketId();
+        if (packetId === undefined) {
+          session.queue.unshift(out);
+          return;
+        }
+        out.packetId = packetId;
+      }
+      packet.messageId = out.packetId;
+      out.state = 'publish';
+      session.inflight.set(out.packetId, out);
+    }
+    let buffer: Buffer;
+    try {
+      buffer = mqttPacket.generate(packet, { protocolVersion: connection.protocolVersion });
+    } catch (error) {
+      debug('cannot encode PUBLISH to %s: %s', session.clientId, (error as Error).message);
+      if (out.packetId !== undefined) session.inflight.delete(out.packetId);
+      countDrop(counters, 'too-large');
+      return;
+    }
+    if (buffer.length > connection.clientMaxPacketSize) {
+      // [MQTT-3.1.2-24, MQTT-3.1.2-25] too large for the client: discarded as if delivered.
+      if (out.packetId !== undefined) session.inflight.delete(out.packetId);
+      countDrop(counters, 'too-large');
+      return;
+    }
+    connection.writeBuffer(buffer);
+    if (!resend) {
+      counters.delivered++;
+      this.totals.delivered++;
+    }
+  }
+
+  /** Outbound acknowledgement: frees the window and sends what waits [MQTT-4.9.0-3]. */
+  acknowledge(session: Session, packetId: number): boolean {
+    if (!session.inflight.delete(packetId)) return false;
+    this.pump(session);
+    return true;
+  }
+
+  // ---- stats -------------------------------------------------------------------------------
+
+  clientCounters_(clientId: string): Counters {
+    let counters = this.clientCounters.get(clientId);
+    if (!counters) {
+      counters = createCounters();
+      this.clientCounters.set(clientId, counters);
+    }
+    return counters;
+  }
+
+  groupCounters(key: string): Counters {
+    let counters = this.groupCounterMap.get(key);
+    if (!counters) {
+      counters = createCounters();
+      this.groupCounterMap.set(key, counters);
+    }
+    return counters;
+  }
+
+  countClientDrop(clientId: string, reason: DropReason): void {
+    countDrop(this.clientCounters_(clientId), reason);
+  }
+
+  stats(): BrokerStats {
+    const clients: Record<string, ClientCounters> = {};
+    for (const [clientId, counters] of this.clientCounters) {
+      const session = this.sessions.get(clientId);
+      clients[clientId] = {
+        ...structuredClone(counters),
+        queueLength: session?.queue.length ?? 0,
+        inflight: session?.inflight.size ?? 0,
+        connected: session?.connection != null,
+      };
+    }
+    for (const session of this.sessions.values()) {
+      if (clients[session.clientId]) continue;
+      clients[session.clientId] = {
+        ...createCounters(),
+        queueLength: session.queue.length,
+        inflight: session.inflight.size,
+        connected: session.connection !== null,
+      };
+    }
+    const groups: Record<string, GroupCounters> = {};
+    for (const [key, counters] of this.groupCounterMap) {
+      const group = this.groups.get(key);
+      const shape = group ? this.groups.describe(group) : { members: 0, onlineMembers: 0, queueLength: 0 };
+      groups[key] = { ...structuredClone(counters), ...shape };
+    }
+    const totals = createCounters();
+    for (const counters of this.clientCounters.values()) addCounters(totals, counters);
+    totals.delivered = this.totals.delivered;
+    return {
+      clients,
+      groups,
+      totals: {
+        ...totals,
+        connections: [...this.connections].filter((c) => !c.closed).length,
+        sessions: this.sessions.size,
+        retained: this.retained.size,
+        received: this.received,
+      },
+    };
+  }
+
+  /** Disconnects everyone (MQTT 5: DISCONNECT 0x8B server shutting down) and stops all timers. */
+  close(): void {
+    this.closing = true;
+    for (const connection of [...this.connections]) {
+      connection.endReason = 'server shutting down';
+      connection.disconnect(0x8b, 'server shutting down');
+      connection.destroy();
+    }
+    for (const session of this.sessions.values()) {
+      clearTimeout(session.expiryTimer);
+      clearTimeout(session.willTimer);
+    }
+    this.groups.close();
+  }
+}
+
+// --- internal ---
+
+function addCounters(into: Counters, from: Counters): void {
+  into.queued += from.queued;
+  into.dequeued += from.dequeued;
+  for (const [reason, n] of Object.entries(from.dropped)) {
+    countDrop(into, reason as DropReason, n);
+  }
+}

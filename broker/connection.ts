@@ -1,0 +1,222 @@
+/**
+ * One network connection (TCP, TLS or WebSocket stream): parses packets with mqtt-packet, hands
+ * them to the handler table, writes packets back, enforces keep alive and the maximum packet size,
+ * and closes itself on malformed input without affecting anyone else.
+ */
+import type { Duplex } from 'node:stream';
+import createDebug from 'debug';
+import mqttPacket, { type Packet } from 'mqtt-packet';
+import type { ClientIdentity } from './authorizer.js';
+import type { BrokerCore } from './broker-core.js';
+import { dispatchPacket } from './handlers/index.js';
+import type { BrokerMessage, Session } from './session-store.js';
+
+const debug = createDebug('mqscen:broker');
+
+export interface ConnectionInfo {
+  listener: ClientIdentity['listener'];
+  remoteAddress?: string;
+  certificateCN?: string;
+  principal?: string;
+}
+
+/** A will as given at CONNECT, published on an unclean end [MQTT-3.1.2-8]. */
+export interface PendingWill {
+  message: BrokerMessage;
+  /** Will Delay Interval, seconds [MQTT-3.1.3-9]. */
+  delay: number;
+  /** Message Expiry Interval, seconds; counted from the moment the will is published (L-6). */
+  expirySeconds?: number;
+}
+
+let nextConnectionId = 1;
+
+export class Connection {
+  readonly id = nextConnectionId++;
+  readonly stream: Duplex;
+  readonly info: ConnectionInfo;
+  private readonly broker: BrokerCore;
+  private readonly parser = mqttPacket.parser();
+  /** 3, 4 (3.1.1) or 5, known after CONNECT. */
+  protocolVersion: 3 | 4 | 5 = 4;
+  state: 'new' | 'connecting' | 'connected' | 'closed' = 'new';
+  clientId = '';
+  username: string | undefined;
+  password: Buffer | undefined;
+  session: Session | null = null;
+  /** Effective keep alive, seconds; 0 = none. */
+  keepAlive = 0;
+  private keepAliveTimer: NodeJS.Timeout | undefined;
+  /** Client's Receive Maximum capped by settings.maxInflightOut [MQTT-3.3.4-9]. */
+  outWindow = 65_535;
+  /** Client's Maximum Packet Size [MQTT-3.1.2-24]. */
+  clientMaxPacketSize = 268_435_460;
+  /** Inbound topic aliases [MQTT-3.3.2-10]; they live as long as the connection [MQTT-3.3.2-7]. */
+  readonly topicAliases = new Map<number, string>();
+  will: PendingWill | undefined;
+  /** Session-side bookkeeping for this connection is done (close, takeover). */
+  detached = false;
+  /** Why the connection ended, for events/logs. */
+  endReason = 'connection lost';
+  /** Publish count in the current second, for settings.publishRatePerConnection (QUO-5). */
+  publishWindow = { second: 0, count: 0 };
+
+  constructor(broker: BrokerCore, stream: Duplex, info: ConnectionInfo) {
+    this.broker = broker;
+    this.stream = stream;
+    this.info = info;
+    this.parser.on('packet', (packet: Packet) => this.onPacket(packet));
+    this.parser.on('error', (error: Error) => this.onParseError(error));
+    stream.on('data', (chunk: Buffer) => this.onData(chunk));
+    stream.on('error', (error: Error) => {
+      debug('connection %d (%s) stream error: %s', this.id, this.clientId, error.message);
+      this.destroy();
+    });
+    stream.on('close', () => this.onClose());
+    stream.on('end', () => this.destroy());
+  }
+
+  get identity(): ClientIdentity {
+    const identity: ClientIdentity = {
+      clientId: this.clientId,
+      protocolVersion: this.protocolVersion,
+      listener: this.info.listener,
+    };
+    if (this.username !== undefined) identity.username = this.username;
+    if (this.password !== undefined) identity.password = this.password;
+    if (this.info.certificateCN !== undefined) identity.certificateCN = this.info.certificateCN;
+    if (this.info.principal !== undefined) identity.principal = this.info.principal;
+    if (this.info.remoteAddress !== undefined) identity.remoteAddress = this.info.remoteAddress;
+    return identity;
+  }
+
+  get closed(): boolean {
+    return this.state === 'closed';
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    try {
+      this.parser.parse(chunk);
+    } catch (error) {
+      this.onParseError(error as Error);
+      return;
+    }
+    // A packet still arriving whose announced length is already over the limit [MQTT-3.2.2-15].
+    const pending = (this.parser as unknown as { packet: { length?: number } }).packet;
+    if (!this.closed && (pending.length ?? -1) > this.broker.settings.maxPacketSize) {
+      this.protocolViolation(0x95, 'packet too large');
+    }
+  }
+
+  private onPacket(packet: Packet): void {
+    if (this.closed) return;
+    if ((packet.length ?? 0) > this.broker.settings.maxPacketSize) {
+      this.protocolViolation(0x95, 'packet too large');
+      return;
+    }
+    this.keepAliveTimer?.refresh();
+    try {
+      dispatchPacket(this.broker, this, packet);
+    } catch (error) {
+      // A handler bug must cost one connection, never the broker.
+      debug('connection %d (%s): handler error %s', this.id, this.clientId, (error as Error).stack);
+      this.broker.emit('client-error', this, error as Error);
+      this.protocolViolation(0x83, 'implementation specific error');
+    }
+  }
+
+  private onParseError(error: Error): void {
+    if (this.closed) return;
+    debug('connection %d (%s): malformed packet: %s', this.id, this.clientId, error.message);
+    this.broker.emit('client-error', this, error);
+    if (this.state === 'new' && /protocol version/i.test(error.message)) {
+      // [MQTT-3.1.2-2] unsupported protocol level: CONNACK return code 1 (3.1.1 format), then close.
+      this.writePacket({ cmd: 'connack', returnCode: 1, sessionPresent: false }, 4);
+      this.destroy();
+      return;
+    }
+    // [MQTT-4.13.1-1] malformed packet: DISCONNECT 0x81 (MQTT 5), then close.
+    this.protocolViolation(0x81, `malformed packet: ${error.message}`);
+  }
+
+  /** Serialises and writes one packet; false when it could not be generated or written. */
+  writePacket(packet: Packet, protocolVersion: number = this.protocolVersion): boolean {
+    if (this.closed || this.stream.destroyed) return false;
+    let buffer: Buffer;
+    try {
+      buffer = mqttPacket.generate(packet, { protocolVersion });
+    } catch (error) {
+      debug('connection %d: cannot generate %s: %s', this.id, packet.cmd, (error as Error).message);
+      return false;
+    }
+    return this.writeBuffer(buffer);
+  }
+
+  writeBuffer(buffer: Buffer): boolean {
+    if (this.closed || this.stream.destroyed) return false;
+    this.stream.write(buffer);
+    return true;
+  }
+
+  /** Arms the keep-alive timer: 1.5 x keep alive without a packet closes the connection [MQTT-3.1.2-22]. */
+  startKeepAlive(seconds: number): void {
+    this.keepAlive = seconds;
+    clearTimeout(this.keepAliveTimer);
+    if (seconds <= 0) return;
+    this.keepAliveTimer = setTimeout(() => {
+      debug('connection %d (%s): keep alive timeout', this.id, this.clientId);
+      this.endReason = 'keep alive timeout';
+      this.disconnect(0x8d, 'keep alive timeout');
+    }, seconds * 1500);
+    this.keepAliveTimer.unref();
+  }
+
+  /**
+   * Server-initiated close. MQTT 5 gets a DISCONNECT with `reasonCode` first [MQTT-4.13.2-1]; MQTT 3.1.1
+   * has no server DISCONNECT, so the socket is just closed.
+   */
+  disconnect(reasonCode: number, reasonString?: string): void {
+    if (this.closed) return;
+    if (this.protocolVersion === 5 && this.state === 'connected') {
+      const packet: Packet = { cmd: 'disconnect', reasonCode };
+      if (reasonString) packet.properties = { reasonString };
+      this.writePacket(packet);
+    }
+    this.endReason = reasonString ?? `disconnect 0x${reasonCode.toString(16)}`;
+    this.end();
+  }
+
+  /** A protocol violation by the client: log it, disconnect with `reasonCode`. */
+  protocolViolation(reasonCode: number, reason: string): void {
+    debug('connection %d (%s): %s -> 0x%s', this.id, this.clientId, reason, reasonCode.toString(16));
+    this.disconnect(reasonCode, reason);
+  }
+
+  /** Flushes what was written, then closes; destroys if the peer does not close within a bound. */
+  end(): void {
+    if (this.closed) return;
+    this.markClosed();
+    this.stream.end();
+    setTimeout(() => this.stream.destroy(), 1000).unref();
+  }
+
+  destroy(): void {
+    this.markClosed();
+    this.stream.destroy();
+  }
+
+  private markClosed(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    clearTimeout(this.keepAliveTimer);
+    this.parser.removeAllListeners('packet');
+    // Session bookkeeping at once, so a will or a takeover does not wait for the socket.
+    this.broker.detach(this);
+  }
+
+  private onClose(): void {
+    this.markClosed();
+    this.broker.forget(this);
+  }
+}

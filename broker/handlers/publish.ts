@@ -1,0 +1,142 @@
+/**
+ * Inbound PUBLISH [MQTT-3.3]: topic aliases, validation, authorization, retained storage, routing
+ * and the QoS 1 / QoS 2 receiver side (PUBACK, PUBREC) [MQTT-4.3.2], [MQTT-4.3.3].
+ */
+import type { IPublishPacket } from 'mqtt-packet';
+import { decisionAllows } from '../authorizer.js';
+import type { BrokerCore } from '../broker-core.js';
+import type { Connection } from '../connection.js';
+import type { BrokerMessage, ForwardedProperties } from '../session-store.js';
+import { isValidTopicName } from '../topic.js';
+import { clampExpiry, isReservedForPublish } from './connect.js';
+
+export function handlePublish(broker: BrokerCore, connection: Connection, packet: IPublishPacket): void {
+  const session = connection.session;
+  if (!session) return;
+  const settings = broker.settings;
+  const v5 = connection.protocolVersion === 5;
+  const qos = packet.qos;
+
+  if (qos > settings.maximumQos) {
+    // [MQTT-3.2.2-11] QoS above Maximum QoS: DISCONNECT 0x9B (Q-2); MQTT 3.1.1 on aws-iot: ignored, no PUBACK.
+    if (v5 || !settings.v3Qos2Silent) {
+      connection.protocolViolation(0x9b, 'QoS 2 is not supported');
+    } else {
+      broker.countClientDrop(session.clientId, 'qos-not-supported');
+    }
+    return;
+  }
+
+  let topic = packet.topic;
+  const alias = v5 ? packet.properties?.topicAlias : undefined;
+  if (alias !== undefined) {
+    // [MQTT-3.3.2-8] alias 0 and [MQTT-3.3.2-9] above Topic Alias Maximum: DISCONNECT 0x94 (M5-4).
+    if (alias === 0 || alias > settings.topicAliasMaximum) {
+      connection.protocolViolation(0x94, `topic alias ${alias} is invalid`);
+      return;
+    }
+    if (topic.length > 0) {
+      connection.topicAliases.set(alias, topic);
+    } else {
+      const known = connection.topicAliases.get(alias);
+      if (known === undefined) {
+        // MQTT 5 section 3.3.2.3.4: an empty topic with an alias that has no mapping is a protocol error.
+        connection.protocolViolation(0x82, `topic alias ${alias} has no mapping`);
+        return;
+      }
+      topic = known;
+    }
+  }
+  if (!isValidTopicName(topic)) {
+    // [MQTT-3.3.2-2] wildcards in a topic name; [MQTT-4.7.3-1] empty topic.
+    connection.protocolViolation(0x90, `invalid topic name "${topic}"`);
+    return;
+  }
+  if (isReservedForPublish(settings.reservedTopics, topic)) {
+    // SS-13 (I4), T-4: publishing to `$share/...` or another reserved `$` topic disconnects.
+    connection.protocolViolation(0x90, `publishing to reserved topic "${topic}" is not allowed`);
+    return;
+  }
+  const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+  if (settings.maxPayloadSize > 0 && payload.length > settings.maxPayloadSize) {
+    // P-1: payload over 128 KB: CLIENT_ERROR disconnect.
+    connection.protocolViolation(
+      0x95,
+      `payload of ${payload.length} bytes exceeds ${settings.maxPayloadSize}`,
+    );
+    return;
+  }
+  if (qos === 2 && !session.inboundQos2.has(packet.messageId ?? 0)) {
+    // [MQTT-3.3.4-9] more unacknowledged QoS 2 PUBLISHes than Receive Maximum: DISCONNECT 0x93.
+    if (session.inboundQos2.size >= settings.receiveMaximum) {
+      connection.protocolViolation(0x93, 'receive maximum exceeded');
+      return;
+    }
+  }
+
+  const ack = (reasonCode: number): void => {
+    if (qos === 0) return;
+    const cmd = qos === 1 ? 'puback' : 'pubrec';
+    if (v5) connection.writePacket({ cmd, messageId: packet.messageId as number, reasonCode });
+    else connection.writePacket({ cmd, messageId: packet.messageId as number });
+  };
+
+  const decision = broker.authorizer?.publish?.(connection.identity, topic, { qos, retain: packet.retain });
+  if (!decisionAllows(decision)) {
+    const code = typeof decision === 'object' ? (decision.reasonCode ?? 0x87) : 0x87;
+    if (typeof decision === 'object' && decision.disconnect) {
+      connection.protocolViolation(code, `not authorized to publish to "${topic}"`);
+      return;
+    }
+    // MQTT 5: PUBACK/PUBREC 0x87 (Q-7, POL-10); MQTT 3.1.1 has no negative ack: acked and dropped.
+    ack(v5 ? code : 0);
+    return;
+  }
+
+  if (settings.realistic && settings.publishRatePerConnection > 0) {
+    // QUO-5: publishes per second per connection; the excess is discarded.
+    const second = Math.floor(Date.now() / 1000);
+    if (connection.publishWindow.second !== second) connection.publishWindow = { second, count: 0 };
+    if (++connection.publishWindow.count > settings.publishRatePerConnection) {
+      broker.countClientDrop(session.clientId, 'rate-limited');
+      ack(v5 ? 0x97 : 0);
+      return;
+    }
+  }
+
+  if (qos === 2) {
+    const packetId = packet.messageId as number;
+    if (session.inboundQos2.has(packetId)) {
+      // [MQTT-4.3.3-9] a resent QoS 2 PUBLISH before PUBREL is not delivered again.
+      ack(0);
+      return;
+    }
+    session.inboundQos2.add(packetId);
+  }
+
+  const message: BrokerMessage = {
+    topic,
+    payload,
+    qos,
+    retain: packet.retain,
+    properties: v5 ? forwardedProperties(packet.properties) : {},
+    origin: session.clientId,
+  };
+  const expiry = v5 ? packet.properties?.messageExpiryInterval : undefined;
+  if (expiry !== undefined) message.expiresAt = Date.now() + clampExpiry(broker, expiry) * 1000;
+  broker.publish(message);
+  ack(0);
+}
+
+/** Properties forwarded to subscribers; Topic Alias is per connection and never forwarded. */
+function forwardedProperties(properties: IPublishPacket['properties']): ForwardedProperties {
+  if (!properties) return {};
+  const result: ForwardedProperties = {};
+  if (properties.payloadFormatIndicator !== undefined)
+    result.payloadFormatIndicator = properties.payloadFormatIndicator;
+  if (properties.contentType !== undefined) result.contentType = properties.contentType;
+  if (properties.responseTopic !== undefined) result.responseTopic = properties.responseTopic;
+  if (properties.correlationData !== undefined) result.correlationData = properties.correlationData;
+  if (properties.userProperties !== undefined) result.userProperties = properties.userProperties;
+  return result;
+}

@@ -1,0 +1,138 @@
+/**
+ * SUBSCRIBE → SUBACK [MQTT-3.8], [MQTT-3.9]: per-filter validation and reason codes, shared
+ * subscriptions (SS-1..SS-8), subscription replacement [MQTT-3.8.4-3], then retained messages by
+ * Retain Handling [MQTT-3.3.1-9..11] (R-3 exact match on aws-iot, SS-8 none for shared filters).
+ */
+import type { ISubscribePacket, QoS } from 'mqtt-packet';
+import { decisionAllows } from '../authorizer.js';
+import type { BrokerCore } from '../broker-core.js';
+import type { Connection } from '../connection.js';
+import type { Subscription } from '../session-store.js';
+import { isValidTopicFilter, parseSharedFilter } from '../topic.js';
+
+export function handleSubscribe(broker: BrokerCore, connection: Connection, packet: ISubscribePacket): void {
+  const session = connection.session;
+  if (!session) return;
+  const settings = broker.settings;
+  const v5 = connection.protocolVersion === 5;
+  const messageId = packet.messageId as number;
+  const subscriptionId = v5 ? packet.properties?.subscriptionIdentifier : undefined;
+  if (subscriptionId !== undefined && !settings.subscriptionIdentifiersAvailable) {
+    // M5-2: Subscription Identifiers not supported: DISCONNECT 0xA1.
+    connection.protocolViolation(0xa1, 'subscription identifiers are not supported');
+    return;
+  }
+  if (
+    !v5 &&
+    settings.v3Qos2Silent &&
+    settings.maximumQos < 2 &&
+    packet.subscriptions.some((s) => s.qos === 2)
+  ) {
+    // Q-2: a QoS 2 SUBSCRIBE gets no SUBACK on AWS IoT (MQTT 3.1.1).
+    return;
+  }
+  if (settings.maxFiltersPerSubscribe > 0 && packet.subscriptions.length > settings.maxFiltersPerSubscribe) {
+    // QUO-13 (I8): more filters than allowed in one SUBSCRIBE.
+    if (v5) {
+      connection.writePacket({ cmd: 'suback', messageId, granted: packet.subscriptions.map(() => 0x97) });
+    } else {
+      connection.protocolViolation(0x97, 'too many filters in one SUBSCRIBE');
+    }
+    return;
+  }
+
+  const granted: number[] = [];
+  const added: Array<{ sub: Subscription; isNew: boolean }> = [];
+  const failure = (v5code: number): void => {
+    granted.push(v5 ? v5code : 0x80);
+  };
+  for (const request of packet.subscriptions) {
+    const filter = request.topic;
+    const shared = parseSharedFilter(filter);
+    if (shared === 'invalid' || (shared === null && !isValidTopicFilter(filter))) {
+      // [MQTT-4.7.1-2], [MQTT-4.7.1-3], SS-2: invalid filter → 0x8F (0x80 on 3.1.1).
+      failure(0x8f);
+      continue;
+    }
+    if (v5 && shared && request.nl && settings.rejectSharedNoLocal) {
+      // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
+      connection.protocolViolation(0x82, 'No Local on a shared subscription');
+      return;
+    }
+    if (
+      settings.reservedTopics === 'aws' &&
+      !shared &&
+      filter.startsWith('$') &&
+      !filter.startsWith('$aws/')
+    ) {
+      // T-4: `$` filters other than the AWS-defined ones are refused.
+      failure(0x8f);
+      continue;
+    }
+    const decision = broker.authorizer?.subscribe?.(connection.identity, filter, {
+      qos: request.qos,
+      ...(shared ? { shareName: shared.shareName } : {}),
+    });
+    if (!decisionAllows(decision)) {
+      const code = typeof decision === 'object' ? (decision.reasonCode ?? 0x87) : 0x87;
+      if (typeof decision === 'object' && decision.disconnect) {
+        connection.protocolViolation(code, `not authorized to subscribe to "${filter}"`);
+        return;
+      }
+      failure(code);
+      continue;
+    }
+    const existing = session.subscriptions.get(filter);
+    if (
+      !existing &&
+      settings.maxSubscriptionsPerClient > 0 &&
+      session.subscriptions.size >= settings.maxSubscriptionsPerClient
+    ) {
+      // QUO-4: subscriptions per connection.
+      failure(0x97);
+      continue;
+    }
+    // [MQTT-3.2.2-10]/[MQTT-3.8.4-8]: granted QoS is capped at the Maximum QoS.
+    const qos = Math.min(request.qos, settings.maximumQos) as QoS;
+    const sub: Subscription = {
+      filter,
+      topicFilter: shared ? shared.topicFilter : filter,
+      qos,
+      noLocal: v5 ? request.nl === true : false,
+      retainAsPublished: v5 ? request.rap === true : false,
+      retainHandling: (v5 ? (request.rh ?? 0) : 0) as 0 | 1 | 2,
+    };
+    if (shared) sub.shareName = shared.shareName;
+    if (subscriptionId !== undefined) sub.subscriptionId = subscriptionId;
+    // [MQTT-3.8.4-3] an identical filter replaces the old subscription (PS-11: no second membership).
+    if (existing && existing.shareName === undefined && sub.shareName === undefined) {
+      broker.removeSubscription(session, existing);
+    }
+    broker.addSubscription(session, sub);
+    granted.push(qos);
+    added.push({ sub, isNew: !existing });
+  }
+
+  connection.writePacket({ cmd: 'suback', messageId, granted });
+  broker.emit(
+    'subscribed',
+    connection,
+    added.map((a) => a.sub),
+  );
+
+  for (const { sub, isNew } of added) {
+    // SS-8: no retained messages for a shared subscription at subscribe time.
+    if (sub.shareName !== undefined) continue;
+    // [MQTT-3.3.1-9] RH 0 always, [MQTT-3.3.1-10] RH 1 only for a new subscription, [MQTT-3.3.1-11] RH 2 never.
+    if (sub.retainHandling === 2 || (sub.retainHandling === 1 && !isNew)) continue;
+    for (const message of broker.retainedFor(sub.topicFilter)) {
+      // [MQTT-3.3.1-8] / R-4: retained messages sent because of a new subscription carry RETAIN=1.
+      broker.deliver(session, message, {
+        qos: Math.min(message.qos, sub.qos) as QoS,
+        retain: true,
+        subscriptionIds: sub.subscriptionId ? [sub.subscriptionId] : [],
+        filter: sub.filter,
+      });
+    }
+  }
+}

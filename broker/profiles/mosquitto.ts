@@ -1,0 +1,19 @@
+/**
+ * Profile `mosquitto`: Mosquitto 2.x defaults. Shared groups deliver round-robin over every member,
+ * offline persistent members included (their share waits in their own session queue); each session
+ * queues at most 1000 messages (max_queued_messages) and drops beyond; 20 messages in flight per
+ * client (max_inflight_messages); MQTT 3.1.1 persistent sessions never expire
+ * (persistent_client_expiration unset).
+ */
+import { BASE_SETTINGS, type BrokerSettings } from '../settings.js';
+
+export const MOSQUITTO_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
+  ...BASE_SETTINGS,
+  receiveMaximum: 20,
+  maxInflightOut: 20,
+  maxQueuedMessages: 1000,
+  topicAliasMaximum: 10,
+  sharedDistribution: 'round-robin',
+  sharedGroupQueue: false,
+  assignedClientIdPrefix: 'auto-',
+});

@@ -1,0 +1,127 @@
+/**
+ * Every limit and rule switch of the embedded broker. A profile (profiles/aws-iot.ts,
+ * profiles/mosquitto.ts) supplies the defaults; `BrokerOptions.settings` overrides single fields.
+ * Extensions (quotas, lifecycle events) add fields here rather than branching on the profile name.
+ */
+
+export type ProfileName = 'aws-iot' | 'mosquitto';
+
+export interface BrokerSettings {
+  /** Turn on the rate limits and pacing a real broker applies (MQ-7, PS-7, C-4, QUO-5). @default false */
+  realistic: boolean;
+  /** Highest keep alive accepted, seconds; larger (and, when `keepAliveZeroToMax`, 0) are lowered and sent as Server Keep Alive [MQTT-3.2.2-21]. 0 = no limit. */
+  maxKeepAlive: number;
+  /** Lowest keep alive, seconds; smaller non-zero values are raised to it (K-1). 0 = no limit. */
+  minKeepAlive: number;
+  /** Treat keep alive 0 as `maxKeepAlive` (K-1) instead of "no keep alive" [MQTT-3.1.2-23]. */
+  keepAliveZeroToMax: boolean;
+  /** Largest packet accepted, bytes; sent as CONNACK Maximum Packet Size; larger → DISCONNECT 0x95 [MQTT-3.2.2-15]. */
+  maxPacketSize: number;
+  /** Largest PUBLISH payload, bytes (P-1); larger → disconnect. 0 = only maxPacketSize applies. */
+  maxPayloadSize: number;
+  /** Inbound QoS>0 window, sent as CONNACK Receive Maximum [MQTT-3.3.4-9]; exceeded → DISCONNECT 0x93. */
+  receiveMaximum: number;
+  /** Cap on the outbound QoS>0 window per client (the client's Receive Maximum may lower it) [MQTT-4.9.0-1]. */
+  maxInflightOut: number;
+  /** Messages kept per session beyond the in-flight window (offline or window full); more are dropped. */
+  maxQueuedMessages: number;
+  /** Keep QoS 0 messages for offline persistent sessions (Mosquitto queue_qos0_messages). */
+  queueQos0Offline: boolean;
+  /** Highest inbound topic alias, sent as CONNACK Topic Alias Maximum; above it → DISCONNECT 0x94 [MQTT-3.3.2-9]. */
+  topicAliasMaximum: number;
+  /** Cap on an MQTT 5 Session Expiry Interval, seconds; a capped value is echoed in CONNACK (PS-3). */
+  maxSessionExpiry: number;
+  /** Expiry of an MQTT 3.1.1 cleanSession=0 session, seconds; 0xFFFFFFFF = never (PS-3). */
+  v3SessionExpiry: number;
+  /** Highest QoS supported; 1 rejects QoS 2 (Q-2, M5-3). */
+  maximumQos: 1 | 2;
+  /** `a/#` also matches `a` [MQTT-4.7.1-2]; AWS IoT does not (T-2, DIFF-8). */
+  parentMatchesMultiLevel: boolean;
+  /** Retained messages go to wildcard filters at subscribe time; AWS IoT: exact match only (R-3). */
+  retainedForWildcards: boolean;
+  /** Honour MQTT 5 No Local [MQTT-3.8.3-3]; AWS IoT ignores it (SS-14, M5-7). */
+  honourNoLocal: boolean;
+  /** No Local on a shared subscription is a protocol error [MQTT-3.8.3-4]. */
+  rejectSharedNoLocal: boolean;
+  /** Subscription identifiers supported; otherwise using one → DISCONNECT 0xA1 (M5-2). */
+  subscriptionIdentifiersAvailable: boolean;
+  /** A session can be resumed by a connection of another protocol version (PS-5: AWS says no). */
+  crossVersionResume: boolean;
+  /** Shared group member choice: `round-robin` over all members, offline persistent ones included (Mosquitto), or `random-online` (SS-5, MQ-3). */
+  sharedDistribution: 'round-robin' | 'random-online';
+  /** Group-level FIFO queue for QoS 1 when no member is online and one member is persistent (MQ-1, MQ-4, MQ-5). */
+  sharedGroupQueue: boolean;
+  /** Largest group queue; new messages beyond it are dropped (tail drop, MQ-9). */
+  sharedGroupQueueMax: number;
+  /** Retention of a group-queued message without Message Expiry, seconds (MQ-8). */
+  sharedGroupQueueExpiry: number;
+  /** Unacked shared messages of a member that goes away: back to the group (MQ-12 default) or kept in its session. */
+  sharedInflightOnLeave: 'return-to-group' | 'keep-in-session';
+  /** Group queue drain rate per online member per second when `realistic` (MQ-7). */
+  sharedDequeueRate: number;
+  /** Seed for the member choice of `random-online`, so runs can be replayed (section 11.17). */
+  randomSeed: number;
+  /** `$` namespace: `spec` accepts any topic; `aws` disconnects publishers to `$share/...` or `$` topics outside `$aws/` (SS-13, T-4). */
+  reservedTopics: 'spec' | 'aws';
+  /** Clamp MQTT 5 Message Expiry Interval to 1..604800 s (M5-9). */
+  clampMessageExpiry: boolean;
+  /** Longest client id, bytes (C-1, QUO-16); 0 = unlimited. */
+  maxClientIdLength: number;
+  /** Prefix of assigned client ids for an empty id (C-2: `$GEN/`). */
+  assignedClientIdPrefix: string;
+  /** MQTT 3.1.1 QoS 2 behaviour when maximumQos is 1 (Q-2): PUBLISH ignored, SUBSCRIBE unanswered, Will QoS 2 closes. */
+  v3Qos2Silent: boolean;
+  /** CONNECTs per second per client id when `realistic` (C-4); 0 = unlimited. */
+  connectRatePerClientId: number;
+  /** PUBLISHes per second per connection when `realistic` (QUO-5); excess dropped. 0 = unlimited. */
+  publishRatePerConnection: number;
+  /** Stored-message redelivery pace after a resume, per second, when `realistic` (PS-7); 0 = unpaced. */
+  sessionResumeRate: number;
+  /** Filters per SUBSCRIBE (QUO-13); 0 = unlimited. Above → v5 SUBACK 0x97, v3 disconnect. */
+  maxFiltersPerSubscribe: number;
+  /** Subscriptions per connection (QUO-4); 0 = unlimited. Above → SUBACK 0x97 / 0x80. */
+  maxSubscriptionsPerClient: number;
+}
+
+export type ResolvedBrokerSettings = Readonly<BrokerSettings>;
+
+/** Values shared by both profiles, taken from the MQTT specification where it fixes one. */
+export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
+  realistic: false,
+  maxKeepAlive: 0,
+  minKeepAlive: 0,
+  keepAliveZeroToMax: false,
+  maxPacketSize: 268_435_455,
+  maxPayloadSize: 0,
+  receiveMaximum: 65_535,
+  maxInflightOut: 65_535,
+  maxQueuedMessages: 1000,
+  queueQos0Offline: false,
+  topicAliasMaximum: 10,
+  maxSessionExpiry: 0xffff_ffff,
+  v3SessionExpiry: 0xffff_ffff,
+  maximumQos: 2,
+  parentMatchesMultiLevel: true,
+  retainedForWildcards: true,
+  honourNoLocal: true,
+  rejectSharedNoLocal: true,
+  subscriptionIdentifiersAvailable: true,
+  crossVersionResume: true,
+  sharedDistribution: 'round-robin',
+  sharedGroupQueue: false,
+  sharedGroupQueueMax: 10_000,
+  sharedGroupQueueExpiry: 3600,
+  sharedInflightOnLeave: 'keep-in-session',
+  sharedDequeueRate: 20,
+  randomSeed: 1,
+  reservedTopics: 'spec',
+  clampMessageExpiry: false,
+  maxClientIdLength: 0,
+  assignedClientIdPrefix: 'auto-',
+  v3Qos2Silent: false,
+  connectRatePerClientId: 0,
+  publishRatePerConnection: 0,
+  sessionResumeRate: 0,
+  maxFiltersPerSubscribe: 0,
+  maxSubscriptionsPerClient: 0,
+});

@@ -1,0 +1,99 @@
+/**
+ * Which sessions and shared groups want a topic. qlobber holds the distinct topic filters
+ * (`+` one level, `#` any number of levels, `+` matching an empty level [MQTT-4.7.1-3]); the
+ * per-filter maps hold plain subscriptions by client id and shared group keys.
+ */
+import qlobber from 'qlobber';
+import type { Subscription } from './session-store.js';
+
+export interface FilterEntry {
+  readonly topicFilter: string;
+  /** Non-shared subscriptions on this filter, by client id. */
+  readonly plain: Map<string, Subscription>;
+  /** Shared groups on this filter (keys of SharedGroups). */
+  readonly groups: Set<string>;
+}
+
+export class SubscriptionIndex {
+  private readonly matcher = new qlobber.QlobberDedup<string>({
+    separator: '/',
+    wildcard_one: '+',
+    wildcard_some: '#',
+    match_empty_levels: true,
+  });
+  private readonly entries = new Map<string, FilterEntry>();
+  private readonly parentMatchesMultiLevel: boolean;
+
+  constructor(options: { parentMatchesMultiLevel: boolean }) {
+    this.parentMatchesMultiLevel = options.parentMatchesMultiLevel;
+  }
+
+  private entry(topicFilter: string): FilterEntry {
+    let entry = this.entries.get(topicFilter);
+    if (!entry) {
+      entry = { topicFilter, plain: new Map(), groups: new Set() };
+      this.entries.set(topicFilter, entry);
+      this.matcher.add(topicFilter, topicFilter);
+    }
+    return entry;
+  }
+
+  private prune(entry: FilterEntry): void {
+    if (entry.plain.size === 0 && entry.groups.size === 0) {
+      this.entries.delete(entry.topicFilter);
+      this.matcher.remove(entry.topicFilter, entry.topicFilter);
+    }
+  }
+
+  addPlain(clientId: string, sub: Subscription): void {
+    this.entry(sub.topicFilter).plain.set(clientId, sub);
+  }
+
+  removePlain(clientId: string, topicFilter: string): void {
+    const entry = this.entries.get(topicFilter);
+    if (!entry) return;
+    entry.plain.delete(clientId);
+    this.prune(entry);
+  }
+
+  addGroup(topicFilter: string, groupKey: string): void {
+    this.entry(topicFilter).groups.add(groupKey);
+  }
+
+  removeGroup(topicFilter: string, groupKey: string): void {
+    const entry = this.entries.get(topicFilter);
+    if (!entry) return;
+    entry.groups.delete(groupKey);
+    this.prune(entry);
+  }
+
+  /** Filter entries matching a topic name. */
+  match(topic: string): FilterEntry[] {
+    const result: FilterEntry[] = [];
+    const dollar = topic.startsWith('$');
+    const topicLevels = this.parentMatchesMultiLevel ? 0 : levelCount(topic);
+    for (const filter of this.matcher.match(topic)) {
+      // [MQTT-4.7.2-1] a filter starting with a wildcard does not match a topic starting with `$`.
+      if (dollar && (filter.startsWith('+') || filter.startsWith('#'))) continue;
+      // T-2 / DIFF-8 (aws-iot): `a/#` does not match the parent level `a` itself.
+      if (!this.parentMatchesMultiLevel && filter.endsWith('/#') && levelCount(filter) - 1 === topicLevels) {
+        continue;
+      }
+      const entry = this.entries.get(filter);
+      if (entry) result.push(entry);
+    }
+    return result;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+// --- internal ---
+
+function levelCount(s: string): number {
+  let n = 1;
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 47) n++;
+  return n;
+}

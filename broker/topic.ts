@@ -1,0 +1,67 @@
+/**
+ * Topic names and filters: validation, shared-subscription parsing and a single-filter matcher
+ * (the subscription index uses qlobber for the many-filters case).
+ */
+
+/** [MQTT-4.7.1-1] wildcards are not allowed in topic names; [MQTT-4.7.3-1] at least one character; [MQTT-4.7.3-2] no U+0000. */
+export function isValidTopicName(topic: string): boolean {
+  if (topic.length === 0) return false;
+  return !topic.includes('+') && !topic.includes('#') && !topic.includes('\u0000');
+}
+
+/** [MQTT-4.7.1-2] `#` last and alone in its level; [MQTT-4.7.1-3] `+` alone in its level; [MQTT-4.7.3-1] non-empty. */
+export function isValidTopicFilter(filter: string): boolean {
+  if (filter.length === 0 || filter.includes('\u0000')) return false;
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const level = levels[i] as string;
+    if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) return false;
+    if (level.includes('+') && level !== '+') return false;
+  }
+  return true;
+}
+
+export interface SharedFilter {
+  shareName: string;
+  topicFilter: string;
+}
+
+/**
+ * `$share/{ShareName}/{filter}` [MQTT-4.8.2-1, MQTT-4.8.2-2], SS-2. Returns null for a plain filter
+ * and 'invalid' for a malformed shared one.
+ */
+export function parseSharedFilter(filter: string): SharedFilter | null | 'invalid' {
+  if (!filter.startsWith('$share/')) return filter === '$share' ? 'invalid' : null;
+  const rest = filter.slice('$share/'.length);
+  const slash = rest.indexOf('/');
+  if (slash <= 0) return 'invalid';
+  const shareName = rest.slice(0, slash);
+  const topicFilter = rest.slice(slash + 1);
+  if (/[+#]/.test(shareName) || !isValidTopicFilter(topicFilter)) return 'invalid';
+  return { shareName, topicFilter };
+}
+
+/** True when the filter contains no wildcard (R-3 exact-match retained delivery). */
+export function isExactFilter(filter: string): boolean {
+  return !filter.includes('+') && !filter.includes('#');
+}
+
+/**
+ * Does `filter` match `topic`? [MQTT-4.7.2-1] a filter starting with a wildcard never matches a
+ * `$` topic. `parentMatchesMultiLevel` = `a/#` matches `a` [MQTT-4.7.1-2] (AWS T-2 says no).
+ */
+export function topicMatches(filter: string, topic: string, parentMatchesMultiLevel = true): boolean {
+  if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
+  const f = filter.split('/');
+  const t = topic.split('/');
+  for (let i = 0; i < f.length; i++) {
+    const level = f[i];
+    if (level === '#') {
+      if (i === t.length) return parentMatchesMultiLevel || i === 0;
+      return i < t.length || parentMatchesMultiLevel;
+    }
+    if (i >= t.length) return false;
+    if (level !== '+' && level !== t[i]) return false;
+  }
+  return f.length === t.length;
+}
