@@ -603,6 +603,7 @@ function checkAssertion(
       if (doc.clients[declared]?.will === undefined) {
         err([...p, 'of'], `${of[0]} declares no will; add \`will: { topic: ... }\` to clients.${declared}`);
       } else if (
+        will.received !== false &&
         !ctx.tree.flat.some((n) => n.kind === 'disconnect' && isAbruptFor(n, of[0] as string, ctx))
       ) {
         warn(

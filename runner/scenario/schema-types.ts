@@ -54,7 +54,7 @@ export type Subscription =
       retainHandling?: 0 | 1 | 2;
     };
 /**
- * `all`, a declared client name (every instance), an instance `name[2]`, a range `name[1..3]`, or a list of these.
+ * `all`, a declared client name (every instance), an instance `name[2]`, a range `name[1..3]`, or a list of these. Inside `{ }` or `[ ]` quote the ones with brackets: `{ clients: "subscriber[2]" }` (YAML reads `[` there as the start of a list).
  *
  * @minItems 1
  */
