@@ -142,6 +142,12 @@ class MqttjsSession implements TransportSession {
   readonly #protocol: ProtocolVersion;
   readonly #url: string;
   #messageHandlers: Array<TransportSessionEvents['message']> = [];
+  /**
+   * Messages that arrived before the first `message` handler was attached. A resumed session's
+   * queued messages follow the CONNACK at once, often in the same TCP read, before connect()'s
+   * caller can attach a handler [MQTT-4.4.0-1]; they must not be dropped.
+   */
+  #early: ReceivedMessage[] | undefined = [];
   #lostHandlers: Array<TransportSessionEvents['lost']> = [];
   /** Set once the connection is gone (asked for or not); no operation may wait after that. */
   #closed = false;
@@ -180,6 +186,10 @@ class MqttjsSession implements TransportSession {
       };
       if (packet.properties !== undefined) msg.properties = fromPacketProperties(packet.properties);
       const handlers = this.#messageHandlers;
+      if (handlers.length === 0 && this.#early) {
+        this.#early.push(msg);
+        return;
+      }
       for (let i = 0; i < handlers.length; i++) handlers[i]?.(msg);
     });
     client.on('packetreceive', (packet) => {
@@ -201,8 +211,13 @@ class MqttjsSession implements TransportSession {
   }
 
   on<E extends keyof TransportSessionEvents>(event: E, handler: TransportSessionEvents[E]): void {
-    if (event === 'message') this.#messageHandlers.push(handler as TransportSessionEvents['message']);
-    else if (event === 'lost') this.#lostHandlers.push(handler as TransportSessionEvents['lost']);
+    if (event === 'message') {
+      const onMessage = handler as TransportSessionEvents['message'];
+      this.#messageHandlers.push(onMessage);
+      const early = this.#early;
+      this.#early = undefined;
+      if (early) for (const msg of early) onMessage(msg);
+    } else if (event === 'lost') this.#lostHandlers.push(handler as TransportSessionEvents['lost']);
   }
 
   subscribe(

@@ -175,6 +175,10 @@ export interface TransportSession {
   /** Resolves when the publish is complete for its QoS (sent / PUBACK / PUBCOMP). */
   publish(request: PublishRequest): Promise<PublishResult>;
   disconnect(options: DisconnectOptions): Promise<void>;
+  /**
+   * Attach a handler. Messages received before the first `message` handler is attached (a resumed
+   * session's queue arrives right after CONNACK) are buffered and handed to that first handler.
+   */
   on<E extends keyof TransportSessionEvents>(event: E, handler: TransportSessionEvents[E]): void;
 }
 
