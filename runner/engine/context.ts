@@ -11,6 +11,8 @@ import type { RunRecord } from './record.js';
 import type { SessionModel } from './session-model.js';
 
 export const debug = debugFactory('mqscen:engine');
+/** One line per received message: only for debugging small scenarios. */
+export const debugReceipts = debugFactory('mqscen:engine:receipts');
 
 export interface EngineClient {
   readonly idx: number;

@@ -5,7 +5,7 @@
  */
 import { MqscenError, TransportError } from '../../errors.js';
 import type { ConnectOptions, TransportSession, WillMessage } from '../../transports/transport.js';
-import { debug, type EngineClient, type EngineContext } from '../context.js';
+import { debug, debugReceipts, type EngineClient, type EngineContext } from '../context.js';
 import { formatWillHeader } from '../identity.js';
 import { buildUserPayload } from './publish.js';
 import { type CompiledStep, resolveClients, type StepCompiler } from './step.js';
@@ -95,7 +95,17 @@ export async function connectClient(
   record.connack = connack;
   c.session = session;
   session.on('message', (msg) => {
-    ctx.record.onMessage(c.idx, msg.topic, msg.payload, msg.retain, msg.receivedAt);
+    const kind = ctx.record.onMessage(c.idx, msg.topic, msg.payload, msg.retain, msg.receivedAt);
+    if (debugReceipts.enabled) {
+      debugReceipts(
+        '%s got %s on %s (%s): %s',
+        def.name,
+        kind,
+        msg.topic,
+        connectNo,
+        Buffer.from(msg.payload.subarray(0, 40)).toString('latin1').trim(),
+      );
+    }
     ctx.notifyReceipt();
   });
   session.on('lost', (loss) => {
