@@ -173,7 +173,7 @@ function explainNode(path: DocPath, data: unknown, errors: ErrorObject[]): Probl
         const missing = String((e.params as { missingProperty: string }).missingProperty);
         if (suggested.has(missing)) break;
         const prop = propertiesOf(parentSchema(e))[missing] as JsonSchema | undefined;
-        const what = typeof prop?.description === 'string' ? ` (${firstSentence(prop.description)})` : '';
+        const what = typeof prop?.description === 'string' ? `: ${firstSentence(prop.description)}` : '';
         out.push(at(`missing required property "${missing}"${what}`));
         break;
       }
