@@ -14,7 +14,7 @@ test('M5-3, Q-2: CONNACK Maximum QoS 1, no subscription identifiers; QoS 2 PUBLI
     clientId: 'q2',
     protocolVersion: 5,
   });
-  const props = connack?.['properties'] as Record<string, unknown>;
+  const props = propsOf(connack);
   assert.equal(props['maximumQoS'], 1);
   assert.equal(props['subscriptionIdentifiersAvailable'], false);
   assert.equal(props['topicAliasMaximum'], 8);
@@ -108,11 +108,11 @@ test('K-1, K-2: keep alive clamped to 30..1200 and echoed as Server Keep Alive',
   const broker = await startTestBroker(t, { profile });
   const url = broker.urls.mqtt as string;
   const low = await connectForAck(t, url, { clientId: 'k1', protocolVersion: 5, keepalive: 5 });
-  assert.equal((low.connack?.['properties'] as Record<string, unknown>)['serverKeepAlive'], 30);
+  assert.equal(propsOf(low.connack)['serverKeepAlive'], 30);
   const zero = await connectForAck(t, url, { clientId: 'k2', protocolVersion: 5, keepalive: 0 });
-  assert.equal((zero.connack?.['properties'] as Record<string, unknown>)['serverKeepAlive'], 1200);
+  assert.equal(propsOf(zero.connack)['serverKeepAlive'], 1200);
   const ok = await connectForAck(t, url, { clientId: 'k3', protocolVersion: 5, keepalive: 60 });
-  assert.equal((ok.connack?.['properties'] as Record<string, unknown>)['serverKeepAlive'], undefined);
+  assert.equal(propsOf(ok.connack)['serverKeepAlive'], undefined);
 });
 
 test('M5-2: a Subscription Identifier → DISCONNECT 0xA1', async (t) => {
@@ -134,7 +134,7 @@ test('C-2: empty client id gets $GEN/<uuid>; that id cannot be used to connect (
   const broker = await startTestBroker(t, { profile });
   const url = broker.urls.mqtt as string;
   const { connack } = await connectForAck(t, url, { clientId: '', protocolVersion: 5 });
-  const assigned = String((connack?.['properties'] as Record<string, unknown>)['assignedClientIdentifier']);
+  const assigned = String(propsOf(connack)['assignedClientIdentifier']);
   assert.match(assigned, /^\$GEN\/[0-9a-f-]{36}$/);
   const again = await connectForAck(t, url, { clientId: assigned, protocolVersion: 5 });
   assert.ok(again.error);
@@ -167,7 +167,7 @@ test('PS-3: MQTT 5 session expiry above 7 days is capped and echoed in CONNACK',
     clean: false,
     properties: { sessionExpiryInterval: 10_000_000 },
   });
-  assert.equal((connack?.['properties'] as Record<string, unknown>)['sessionExpiryInterval'], 604_800);
+  assert.equal(propsOf(connack)['sessionExpiryInterval'], 604_800);
 });
 
 test('SS-14 / M5-7: No Local is ignored on plain subscriptions', async (t) => {
@@ -195,3 +195,7 @@ test('M5-9: Message Expiry Interval 0 is raised to 1 s', async (t) => {
   const msg = await inbox(client).next();
   assert.equal(msg.properties?.messageExpiryInterval, 1);
 });
+
+function propsOf(connack: Record<string, unknown> | undefined): Record<string, unknown> {
+  return (connack?.['properties'] ?? {}) as Record<string, unknown>;
+}
