@@ -87,7 +87,10 @@ export function interpolateDocument(raw: unknown, options: InterpolationOptions)
     const out = text.replace(REF_RE, (match, inner: string | undefined) => {
       if (match === '$${') return '${';
       if (inner === undefined) {
-        problems.push({ path, message: 'unterminated "${": close it with "}" (write $${ for a literal ${)' });
+        problems.push({
+          path,
+          message: `unterminated "\${": close it with "}" (write $\${ for a literal \${)`,
+        });
         failed = true;
         return match;
       }
