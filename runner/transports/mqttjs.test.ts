@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { findMosquitto, type MosquittoTarget, startMosquittoTarget } from '../targets/mosquitto.js';
 import { mqttjsTransport } from './mqttjs.js';
@@ -104,4 +106,101 @@ test('a password in the URL never appears in an error message', async () => {
       return true;
     },
   );
+});
+
+/** The embedded broker with every listener, and an authorizer that refuses the user "refused". */
+async function embeddedEnvironment(
+  profile: 'aws-iot' | 'mosquitto',
+  scheme: 'mqtt' | 'mqtts' | 'ws' | 'wss',
+): Promise<ContractEnvironment> {
+  const { startBroker } = await import('../../broker/index.js');
+  const { ensureCertificates } = await import('../../broker/certs.js');
+  const tlsScheme = scheme === 'mqtts' || scheme === 'wss';
+  const certs = tlsScheme ? await ensureCertificates(join(tmpdir(), 'mqscen-test-certs')) : undefined;
+  const serverTls = certs === undefined ? undefined : { cert: certs.serverCert, key: certs.serverKey };
+  const broker = await startBroker({
+    profile,
+    listeners: {
+      ...(scheme === 'mqtt' ? { mqtt: {} } : {}),
+      ...(scheme === 'ws' ? { ws: {} } : {}),
+      ...(scheme === 'mqtts' && serverTls ? { mqtts: serverTls } : {}),
+      ...(scheme === 'wss' && serverTls ? { wss: serverTls } : {}),
+    },
+    authorize: { connect: (client) => client.username !== 'refused' },
+  });
+  const url = broker.urls[scheme];
+  if (url === undefined) {
+    await broker.close();
+    throw new Error(`the broker opened no ${scheme} listener`);
+  }
+  const tls = certs === undefined ? undefined : { ca: certs.caCert };
+  const target = tls === undefined ? { url } : { url, tls };
+  return {
+    transport: mqttjsTransport,
+    target,
+    refusing: { ...target, username: 'refused', expect: { '5': [0x87], '3.1.1': [5] } },
+    close: () => broker.close(),
+  };
+}
+
+for (const scheme of ['mqtt', 'mqtts', 'ws', 'wss'] as const) {
+  describeTransportContract(`mqttjs over ${scheme}://, embedded broker (mosquitto profile)`, {
+    start: () => embeddedEnvironment('mosquitto', scheme),
+  });
+}
+
+describeTransportContract('mqttjs over mqtt://, embedded broker (aws-iot profile)', {
+  // AWS IoT refuses QoS 2 (rule Q-2).
+  without: ['qos2'],
+  start: () => embeddedEnvironment('aws-iot', 'mqtt'),
+});
+
+test('a server certificate from an unknown CA is a TransportError with a TLS hint', async (t) => {
+  const { startBroker } = await import('../../broker/index.js');
+  const { ensureCertificates } = await import('../../broker/certs.js');
+  const certs = await ensureCertificates(join(tmpdir(), 'mqscen-test-certs'));
+  const broker = await startBroker({
+    listeners: { mqtts: { cert: certs.serverCert, key: certs.serverKey } },
+  });
+  t.after(() => broker.close());
+  await assert.rejects(
+    mqttjsTransport.connect({
+      url: broker.urls.mqtts ?? '',
+      clientId: 'tls-no-ca',
+      protocol: '5',
+      clean: true,
+      keepalive: 10,
+      connectTimeoutMs: 3000,
+    }),
+    (err: unknown) => {
+      assert.equal((err as { code?: string }).code, 'E_TRANSPORT');
+      assert.match((err as { hint?: string }).hint ?? '', /TLS failed: check the CA file/);
+      return true;
+    },
+  );
+});
+
+test('closing the broker reports lost with its DISCONNECT reason code (MQTT 5)', async (t) => {
+  const { startBroker } = await import('../../broker/index.js');
+  const broker = await startBroker({});
+  t.after(() => broker.close());
+  const session = await mqttjsTransport.connect({
+    url: broker.urls.mqtt ?? '',
+    clientId: 'lost-on-close',
+    protocol: '5',
+    clean: true,
+    keepalive: 10,
+    connectTimeoutMs: 3000,
+  });
+  t.after(() => session.disconnect({ how: 'abrupt' }));
+  const lost = new Promise<{ reasonCode?: number; message: string }>((resolve) =>
+    session.on('lost', resolve),
+  );
+  await broker.close();
+  const loss = await Promise.race([
+    lost,
+    new Promise<never>((_, reject) => setTimeout(() => reject(new Error('no lost event within 5 s')), 5000)),
+  ]);
+  assert.equal(loss.reasonCode, 0x8b, 'Server shutting down');
+  assert.match(loss.message, /0x8b Server shutting down/);
 });
