@@ -1,0 +1,384 @@
+/**
+ * Integration tests of the engine: small ResolvedScenarios against a real Mosquitto (when
+ * installed) and the embedded broker, through the MQTT.js transport.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Reporter } from '../reporters/reporter.js';
+import type { ScenarioResult } from '../results.js';
+import { startEmbeddedTarget } from '../targets/embedded.js';
+import { findMosquitto, startMosquittoTarget } from '../targets/mosquitto.js';
+import type { StartedTarget } from '../targets/target.js';
+import { type AssertionInput, client, type StepInput, scenario } from './_fixtures.js';
+import { runScenario } from './run-scenario.js';
+
+const mosquittoSkip = (() => {
+  try {
+    findMosquitto();
+    return false;
+  } catch {
+    return 'mosquitto is not installed (apt-get install -y mosquitto)';
+  }
+})();
+
+/** A reporter that keeps every event, to check the engine calls the hooks. */
+function recordingReporter(): Reporter & { events: string[]; progress: number } {
+  const r = {
+    events: [] as string[],
+    progress: 0,
+    onScenarioStart: () => {
+      r.events.push('scenarioStart');
+    },
+    onStepStart: (_: unknown, s: { ref: number }) => {
+      r.events.push(`stepStart ${s.ref}`);
+    },
+    onStepProgress: () => {
+      r.progress++;
+    },
+    onStepEnd: (_: unknown, s: { ref: number }) => {
+      r.events.push(`stepEnd ${s.ref}`);
+    },
+    onScenarioEnd: () => {
+      r.events.push('scenarioEnd');
+    },
+  };
+  return r;
+}
+
+function run(s: ReturnType<typeof scenario>, target: StartedTarget, signal = new AbortController().signal) {
+  return runScenario(s, { target, reporter: recordingReporter(), signal });
+}
+
+function explain(r: ScenarioResult): string {
+  return JSON.stringify(
+    {
+      status: r.status,
+      error: r.error,
+      steps: r.steps.map((s) => `${s.ref} ${s.status} ${s.notes.join(' | ')} ${s.error ?? ''}`),
+      assertions: r.assertions.map((a) => `${a.label}: ${a.status} ${a.actual} ${a.details.join(' / ')}`),
+    },
+    null,
+    1,
+  );
+}
+
+/** The original manual procedure: 3 persistent $share members, one leaves and returns. */
+function queuingScenario(prefix: string, protocol: '3.1.1' | '5') {
+  const filter = `$share/mq-group/${prefix}/shared/messages`;
+  const subs = [1, 2, 3].map((n) =>
+    client(`subscriber[${n}]`, {
+      clientId: `${prefix}-sub-${n}-${process.pid}`,
+      protocol,
+      clean: false,
+      sessionExpiry: 3600,
+      subscriptions: [{ filter, qos: 1 }],
+    }),
+  );
+  const pub = client('publisher', { clientId: `${prefix}-pub-${process.pid}`, protocol });
+  const topic = `${prefix}/shared/messages`;
+  const steps: StepInput[] = [
+    { kind: 'connect', clients: [...subs.map((c) => c.name), 'publisher'] },
+    {
+      kind: 'publish',
+      from: ['publisher'],
+      topic,
+      count: 20,
+      qos: 1,
+      retain: false,
+      ratePerSecond: 200,
+      payload: { kind: 'text', text: 'hello' },
+    },
+    { kind: 'settle', timeoutMs: 5000, quietMs: 0 },
+    { kind: 'disconnect', clients: ['subscriber[2]'], how: 'graceful' },
+    {
+      kind: 'publish',
+      from: ['publisher'],
+      topic,
+      count: 20,
+      qos: 1,
+      retain: false,
+      payload: { kind: 'json', value: { n: 1 } },
+    },
+    { kind: 'reconnect', clients: ['subscriber[2]'] },
+    { kind: 'settle', timeoutMs: 10_000, quietMs: 0 },
+  ];
+  const expect: AssertionInput[] = [
+    { kind: 'no-loss', minQos: 1 },
+    { kind: 'duplicates', max: 0 },
+    { kind: 'shared-group', group: 'mq-group', eachMessage: 'once', everyMemberReceives: true },
+    { kind: 'session-present', clients: ['subscriber[2]'], expected: true, step: 6 },
+    { kind: 'latency', percentiles: [{ p: 50, bound: { op: '<', value: 1000, text: '< 1s' } }] },
+  ];
+  return scenario({ name: `queuing ${prefix}`, clients: [...subs, pub], steps, expect });
+}
+
+async function checkQueuing(target: StartedTarget, prefix: string, protocol: '3.1.1' | '5') {
+  const r = await run(queuingScenario(prefix, protocol), target);
+  assert.equal(r.status, 'passed', explain(r));
+  assert.equal(r.counters.published, 40);
+  assert.deepEqual(
+    r.assertions.map((a) => a.status),
+    ['passed', 'passed', 'passed', 'passed', 'passed'],
+  );
+  assert.match(r.steps[2]?.notes.join() ?? '', /settled 20\/20 in \d+ ms/);
+  assert.match(r.steps[5]?.notes.join() ?? '', /subscriber\[2\] sessionPresent=true/);
+  return r;
+}
+
+test('queuing procedure passes on Mosquitto (MQTT 5 and 3.1.1)', { skip: mosquittoSkip }, async (t) => {
+  const target = await startMosquittoTarget();
+  t.after(() => target.close());
+  await checkQueuing(target, 'mq5', '5');
+  await checkQueuing(target, 'mq311', '3.1.1');
+});
+
+test('queuing procedure passes on the embedded broker (aws-iot and mosquitto profiles)', async (t) => {
+  for (const profile of ['aws-iot', 'mosquitto'] as const) {
+    const target = await startEmbeddedTarget({ profile });
+    t.after(() => target.close());
+    await checkQueuing(target, `emb-${profile}`, '5');
+  }
+});
+
+/** QoS 0 to a clean-session subscriber that is away: `no-loss` at QoS 0 must name the messages. */
+function qos0OfflineScenario(prefix: string) {
+  const sub = client('subscriber', {
+    clientId: `${prefix}-sub-${process.pid}`,
+    clean: true,
+    subscriptions: [{ filter: `${prefix}/q0`, qos: 0 }],
+  });
+  const pub = client('publisher', { clientId: `${prefix}-pub-${process.pid}` });
+  const p = (count: number): StepInput => ({
+    kind: 'publish',
+    from: ['publisher'],
+    topic: `${prefix}/q0`,
+    count,
+    qos: 0,
+    retain: false,
+    payload: { kind: 'text', text: 'q0' },
+  });
+  return scenario({
+    clients: [sub, pub],
+    steps: [
+      { kind: 'connect', clients: ['subscriber', 'publisher'] },
+      p(3),
+      { kind: 'settle', timeoutMs: 2000, quietMs: 0 },
+      { kind: 'disconnect', clients: ['subscriber'], how: 'graceful' },
+      { kind: 'wait', durationMs: 100 },
+      p(3),
+      { kind: 'reconnect', clients: ['subscriber'], clean: true },
+      { kind: 'settle', timeoutMs: 1000, quietMs: 200 },
+    ],
+    expect: [
+      { kind: 'no-loss', minQos: 0 },
+      { kind: 'no-loss', minQos: 1, label: 'no-loss at QoS 1' },
+    ],
+  });
+}
+
+test('QoS 0 to an offline clean-session subscriber fails no-loss at QoS 0, naming the messages', {
+  skip: mosquittoSkip,
+}, async (t) => {
+  const target = await startMosquittoTarget();
+  t.after(() => target.close());
+  const r = await run(qos0OfflineScenario('q0'), target);
+  assert.equal(r.status, 'failed', explain(r));
+  const [q0, q1] = r.assertions;
+  assert.equal(q0?.status, 'failed');
+  assert.equal(q0?.actual, '3 lost: publisher#4..#6 (expected by subscriber)');
+  assert.match(q0?.details[0] ?? '', /offline without a session.*\[MQTT-3\.1\.2-6\]/);
+  // At QoS 1 nothing is owed to a subscriber without a session, so the same run passes.
+  assert.equal(q1?.status, 'failed', 'no QoS 1 message was published: nothing to check is a failure');
+  assert.match(q1?.actual ?? '', /nothing was checked/);
+});
+
+test('a duplicate delivery is detected (overlapping subscriptions, MQTT 5 on Mosquitto)', {
+  skip: mosquittoSkip,
+}, async (t) => {
+  const target = await startMosquittoTarget();
+  t.after(() => target.close());
+  const s = scenario({
+    clients: [
+      client('subscriber', {
+        subscriptions: [
+          { filter: 'dup/t', qos: 1 },
+          { filter: 'dup/+', qos: 1 },
+        ],
+      }),
+      client('publisher'),
+    ],
+    steps: [
+      { kind: 'connect', clients: ['subscriber', 'publisher'] },
+      {
+        kind: 'publish',
+        from: ['publisher'],
+        topic: 'dup/t',
+        count: 5,
+        qos: 1,
+        retain: false,
+        payload: { kind: 'size', bytes: 64 },
+      },
+      { kind: 'settle', timeoutMs: 2000, quietMs: 300 },
+    ],
+    expect: [
+      { kind: 'duplicates', max: 0 },
+      { kind: 'no-loss', minQos: 1 },
+    ],
+  });
+  const r = await run(s, target);
+  assert.equal(r.status, 'failed', explain(r));
+  assert.equal(r.assertions[0]?.status, 'failed');
+  assert.match(
+    r.assertions[0]?.actual ?? '',
+    /^5 duplicates: subscriber got publisher#1\.\.#5 more than once/,
+  );
+  assert.equal(r.assertions[1]?.status, 'passed', explain(r));
+});
+
+test('a will on abrupt disconnect is seen; a graceful one is not', async (t) => {
+  const target = await startEmbeddedTarget({ profile: 'mosquitto' });
+  t.after(() => target.close());
+  const will = (topic: string) => ({
+    topic,
+    payload: { kind: 'text' as const, text: 'offline' },
+    qos: 1 as const,
+    retain: false,
+  });
+  const s = scenario({
+    clients: [
+      client('lost', { will: will('will/lost') }),
+      client('polite', { will: will('will/polite') }),
+      client('monitor', { subscriptions: [{ filter: 'will/+', qos: 1 }] }),
+    ],
+    steps: [
+      { kind: 'connect', clients: ['monitor', 'lost', 'polite'] },
+      {
+        kind: 'parallel',
+        steps: [
+          { kind: 'disconnect', clients: ['lost'], how: 'abrupt' },
+          { kind: 'disconnect', clients: ['polite'], how: 'graceful' },
+        ],
+      },
+      { kind: 'wait', durationMs: 500 },
+    ],
+    expect: [
+      { kind: 'will', of: 'lost', receivers: ['monitor'], received: true },
+      { kind: 'will', of: 'polite', receivers: ['monitor'], received: false },
+      {
+        kind: 'received',
+        clients: ['monitor'],
+        count: { op: '==', value: 1, text: '1' },
+        window: { after: 1 },
+      },
+    ],
+  });
+  const r = await run(s, target);
+  assert.equal(r.status, 'passed', explain(r));
+});
+
+test('aborting the signal mid-run ends promptly with status interrupted', async (t) => {
+  const target = await startEmbeddedTarget({ profile: 'mosquitto' });
+  t.after(() => target.close());
+  const s = scenario({
+    clients: [
+      client('subscriber', { clean: false, sessionExpiry: 60, subscriptions: [{ filter: 'int/t', qos: 1 }] }),
+      client('publisher'),
+    ],
+    steps: [
+      { kind: 'connect', clients: ['subscriber', 'publisher'] },
+      {
+        kind: 'publish',
+        from: ['publisher'],
+        topic: 'int/t',
+        count: 10_000,
+        qos: 1,
+        retain: false,
+        ratePerSecond: 100,
+        payload: { kind: 'text', text: 'x' },
+      },
+      { kind: 'settle', timeoutMs: 30_000, quietMs: 0 },
+    ],
+    expect: [{ kind: 'no-loss', minQos: 1 }],
+  });
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(new Error('Ctrl+C')), 500);
+  const t0 = Date.now();
+  const r = await run(s, target, ac.signal);
+  const took = Date.now() - t0;
+  assert.equal(r.status, 'interrupted', explain(r));
+  assert.ok(took < 3000, `took ${took} ms`);
+  assert.equal(r.steps[1]?.status, 'interrupted');
+  assert.equal(r.steps[2]?.status, 'skipped');
+  assert.ok(r.counters.published > 10 && r.counters.published < 200, `published ${r.counters.published}`);
+  // What was recorded is still evaluated.
+  assert.equal(r.assertions[0]?.status, 'passed', explain(r));
+});
+
+test('an unreachable broker ends the scenario errored with a transport error, in bounded time', async () => {
+  const target: StartedTarget = {
+    name: 'nowhere',
+    kind: 'url',
+    behaviour: 'generic',
+    transport: 'mqttjs',
+    url: 'mqtt://127.0.0.1:1',
+    connectionFor: () => ({ url: 'mqtt://127.0.0.1:1', transport: 'mqttjs' }),
+    close: async () => {},
+  };
+  const s = scenario({
+    clients: [client('a'), client('b')],
+    steps: [
+      { kind: 'connect', clients: ['a', 'b'] },
+      {
+        kind: 'publish',
+        from: ['a'],
+        topic: 'x',
+        count: 1,
+        qos: 1,
+        retain: false,
+        payload: { kind: 'text', text: 'x' },
+      },
+    ],
+    expect: [{ kind: 'no-loss', minQos: 1 }],
+  });
+  const reporter = recordingReporter();
+  const r = await runScenario(s, { target, reporter, signal: new AbortController().signal });
+  assert.equal(r.status, 'errored');
+  assert.equal(r.error?.code, 'E_TRANSPORT');
+  assert.equal(r.steps[0]?.status, 'failed');
+  assert.equal(r.steps[1]?.status, 'skipped');
+  assert.equal(r.assertions.length, 1);
+  assert.deepEqual(reporter.events, ['scenarioStart', 'stepStart 1', 'stepEnd 1', 'scenarioEnd']);
+});
+
+test('a payload size below the identity header is refused before anything connects', async () => {
+  const target: StartedTarget = {
+    name: 'nowhere',
+    kind: 'url',
+    behaviour: 'generic',
+    transport: 'mqttjs',
+    url: 'mqtt://127.0.0.1:1',
+    connectionFor: () => {
+      throw new Error('must not connect');
+    },
+    close: async () => {},
+  };
+  const s = scenario({
+    clients: [client('a')],
+    steps: [
+      {
+        kind: 'publish',
+        from: ['a'],
+        topic: 'x',
+        count: 1,
+        qos: 0,
+        retain: false,
+        payload: { kind: 'size', bytes: 10 },
+      },
+    ],
+  });
+  await assert.rejects(run(s, target), (e: Error & { code?: string }) => {
+    assert.equal(e.code, 'E_SCENARIO');
+    assert.match(e.message, /size 10 bytes is smaller than mqscen's identity header/);
+    return true;
+  });
+});
