@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream';
 import { type TestContext, test } from 'node:test';
 import { type RunEvent, recordedRun, replay } from '../../test/fixtures/reporters/run-events.js';
 import { createLiveReporter } from './live.js';
+import type { Reporter } from './reporter.js';
 
 const HIDE = '\u001b[?25l';
 const SHOW = '\u001b[?25h';
@@ -37,16 +38,34 @@ function fakeTerminal(
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Polls until `text()` matches, at most `ms`: listr2 redraws on its own timer. */
+async function waitForMatch(text: () => string, re: RegExp, ms = 5000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!re.test(text())) {
+    if (Date.now() > deadline) assert.fail(`no ${re} within ${ms} ms in:\n${text()}`);
+    await delay(25);
+  }
+}
+
+const endOfRun = recordedRun.at(-1);
+assert.ok(endOfRun?.type === 'runEnd');
+/** Teardown: a view left open by a failed assertion keeps listr2's redraw timer (and the process) alive. */
+function closeOnTeardown(t: TestContext, reporter: Reporter): void {
+  t.after(async () => {
+    if (endOfRun?.type === 'runEnd') await reporter.onRunEnd?.(endOfRun.summary, 'interrupted');
+  });
+}
+
 test('live: shows running counters, step notes and assertion results on a terminal', {
   timeout: 30_000,
 }, async (t) => {
   const term = fakeTerminal(t, true);
   const reporter = createLiveReporter({ stream: term.stream, errorStream: term.err });
+  closeOnTeardown(t, reporter);
   // Stop right after the progress event of the publish step of the first scenario.
   const cut = recordedRun.findIndex((e) => e.type === 'stepProgress' && e.step.ref === 2);
   await replay(reporter, recordedRun.slice(0, cut + 1));
-  await delay(400); // listr2 redraws on a timer
-  assert.match(term.text(), /published 20 · acked 20 · received 9 · pending 2/);
+  await waitForMatch(term.text, /published 20 · acked 20 · received 9 · pending 2/);
   assert.ok(term.text().includes(HIDE), 'the cursor is hidden while drawing');
   await replay(reporter, recordedRun.slice(cut + 1));
   const text = term.text();
@@ -67,6 +86,7 @@ test('live: Ctrl+C in the middle of a step closes the view and leaves the cursor
 }, async (t) => {
   const term = fakeTerminal(t, true);
   const reporter = createLiveReporter({ stream: term.stream, errorStream: term.err, drainTimeoutMs: 3000 });
+  closeOnTeardown(t, reporter);
   const cut = recordedRun.findIndex((e) => e.type === 'stepStart' && e.step.label === 'wait 60s');
   await replay(reporter, recordedRun.slice(0, cut + 1));
   await delay(200);
@@ -79,7 +99,7 @@ test('live: Ctrl+C in the middle of a step closes the view and leaves the cursor
   assert.ok(Date.now() - started < 3000, 'closing the view is bounded');
   const text = term.text();
   assert.match(text, /will on abrupt disconnect.*— interrupted/);
-  assert.match(text, /wait 60s \(interrupted\)/);
+  assert.match(text, /✖.* \[2\] wait 60s.*\n\s+› interrupted/);
   assert.ok(
     text.endsWith(SHOW),
     `the last thing written shows the cursor: ${JSON.stringify(text.slice(-80))}`,
@@ -95,4 +115,19 @@ test('live: without a terminal it falls back to line output, with no cursor cont
   assert.ok(!text.includes(HIDE), 'no cursor hiding');
   assert.match(text, /✔ \[1\] connect all/);
   assert.match(text, /1 passed, 1 failed, 1 interrupted \(3 scenarios\)/);
+});
+
+test('live: a scenario that never reports its end does not block the next one', {
+  timeout: 30_000,
+}, async (t) => {
+  const term = fakeTerminal(t, true);
+  const reporter = createLiveReporter({ stream: term.stream, errorStream: term.err, drainTimeoutMs: 3000 });
+  closeOnTeardown(t, reporter);
+  // The first scenario's onScenarioEnd is missing; the rest of the run follows.
+  const firstEnd = recordedRun.findIndex((e) => e.type === 'scenarioEnd');
+  await replay(reporter, [...recordedRun.slice(0, firstEnd), ...recordedRun.slice(firstEnd + 1)]);
+  const text = term.text();
+  assert.match(text, /shared-subscription message queuing.*— never reported its end/);
+  assert.match(text, /QoS 0 to an offline persistent subscriber.*— failed/);
+  assert.ok(!text.includes('already hijacked'), 'listr2 drew one list at a time');
 });

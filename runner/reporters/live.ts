@@ -95,7 +95,15 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
       process.once('exit', onExit);
     },
 
-    onScenarioStart(info: ScenarioStartInfo) {
+    async onScenarioStart(info: ScenarioStartInfo) {
+      const previous = view;
+      if (previous !== undefined) {
+        // The previous scenario never reported its end; close its view before drawing the next
+        // (listr2 can only draw one list at a time on the same output).
+        drawn.add(key(previous.info));
+        closeUnfinished(previous, 'never reported its end');
+        await finish(previous);
+      }
       view = startScenarioView(info, logger, options);
     },
 
@@ -118,7 +126,7 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
       for (const s of v.steps.values())
         s.done.resolve(result.steps.find((r) => r.ref === s.ref) ?? 'not-run');
       v.end.resolve(result);
-      if (v.scenarioTask !== undefined) v.scenarioTask.title = scenarioTitle(result);
+      setScenarioTitle(v, scenarioTitle(result));
       await finish(v);
     },
 
@@ -128,10 +136,7 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
       if (v !== undefined) {
         // Interrupted between onScenarioStart and onScenarioEnd: close the view as it stands.
         drawn.add(key(v.info));
-        for (const s of v.steps.values()) s.done.resolve('interrupted');
-        v.end.resolve(undefined);
-        if (v.scenarioTask !== undefined)
-          v.scenarioTask.title = `${v.info.name} ${color.yellow('— interrupted')}`;
+        closeUnfinished(v, 'interrupted');
         await finish(v);
       }
       for (const result of summary.scenarios) {
@@ -186,6 +191,8 @@ interface ScenarioView {
   steps: Map<number, StepView>;
   end: Deferred<ScenarioResult | undefined>;
   scenarioTask?: ListrTaskWrapper<unknown, never, never>;
+  /** The verdict title, applied as soon as the scenario's task exists (events can outrun listr2). */
+  finalTitle?: string;
   running: Promise<unknown>;
 }
 
@@ -221,10 +228,13 @@ function startScenarioView(
     title: 'assertions',
     task: async (_ctx: unknown, task: AnyWrapper) => {
       const result = await view.end.promise;
-      if (result === undefined) return task.skip('assertions not evaluated (interrupted)');
+      // This is the last subtask: the verdict is known now, whatever order events came in.
+      if (view.finalTitle !== undefined && view.scenarioTask !== undefined)
+        view.scenarioTask.title = view.finalTitle;
+      // Thrown, not skipped: the scenario must not be drawn as a success.
+      if (result === undefined) throw new Error('not evaluated: the scenario did not finish');
       if (result.assertions.length === 0) return task.skip('no assertions');
-      const failed = result.assertions.filter((a) => a.status === 'failed').length;
-      task.title = `assertions: ${result.assertions.length - failed} of ${result.assertions.length} passed`;
+      task.title = `assertions: ${countAssertions(result.assertions)}`;
       return task.newListr(
         result.assertions.map((a) => ({
           title: a.label,
@@ -241,6 +251,7 @@ function startScenarioView(
         title: `${info.name} ${color.dim(`(${info.file})`)}`,
         task: (_ctx: unknown, task: AnyWrapper) => {
           view.scenarioTask = task;
+          if (view.finalTitle !== undefined) task.title = view.finalTitle;
           return task.newListr([...stepTasks, assertionsTask], { concurrent: false, exitOnError: false });
         },
       },
@@ -267,28 +278,39 @@ function startScenarioView(
   return view as ScenarioView;
 }
 
+/** Ends a view whose scenario did not report its end: running and pending steps shown as interrupted. */
+function closeUnfinished(v: ScenarioView, why: string): void {
+  for (const s of v.steps.values()) s.done.resolve('interrupted');
+  v.end.resolve(undefined);
+  setScenarioTitle(v, `${v.info.name} ${color.yellow(`— ${why}`)}`);
+}
+
+function setScenarioTitle(v: Omit<ScenarioView, 'running'>, title: string): void {
+  v.finalTitle = title;
+  if (v.scenarioTask !== undefined) v.scenarioTask.title = title;
+}
+
 function showStepOutcome(task: AnyWrapper, s: StepView, outcome: StepOutcome): void {
   if (outcome === 'not-run') {
     task.skip(`[${s.ref}] ${s.label} (not run)`);
     return;
   }
-  if (outcome === 'interrupted') {
-    task.skip(`[${s.ref}] ${s.label} (interrupted)`);
-    return;
-  }
+  // Thrown, not skipped: an unfinished step is drawn ✖ so the scenario is not drawn as a success.
+  if (outcome === 'interrupted') throw new Error('interrupted');
   task.title = `[${s.ref}] ${s.label} ${color.dim(formatDuration(outcome.durationMs))}`;
-  const facts = outcome.notes.length > 0 ? outcome.notes.join(', ') : formatCounters(outcome.counters);
+  const c = outcome.counters;
+  const busy = c.published + c.received + c.pending > 0;
+  const facts = outcome.notes.length > 0 ? outcome.notes.join(', ') : busy ? formatCounters(c) : '';
   task.output = facts;
   switch (outcome.status) {
     case 'passed':
       return;
     case 'failed':
       throw new Error(outcome.error ?? 'step failed');
-    case 'skipped':
     case 'interrupted':
-      task.skip(
-        `[${s.ref}] ${s.label} (${outcome.status}${outcome.error === undefined ? '' : `: ${outcome.error}`})`,
-      );
+      throw new Error(outcome.error ?? 'interrupted');
+    case 'skipped':
+      task.skip(`[${s.ref}] ${s.label} (skipped${outcome.error === undefined ? '' : `: ${outcome.error}`})`);
       return;
   }
 }
@@ -302,6 +324,15 @@ function showAssertion(task: AnyWrapper, a: AssertionResult, maxDetails: number)
   const lines = [formatExpectation(a), ...a.details.slice(0, maxDetails).map((d) => `  ${d}`)];
   if (a.details.length > maxDetails) lines.push(`  … ${a.details.length - maxDetails} more`);
   throw new Error(lines.join('\n'));
+}
+
+/** `2 passed, 1 failed, 1 skipped` (zero counts left out, passed always shown). */
+function countAssertions(assertions: readonly AssertionResult[]): string {
+  const n = (status: AssertionResult['status']) => assertions.filter((a) => a.status === status).length;
+  const parts = [`${n('passed')} passed`];
+  if (n('failed') > 0) parts.push(`${n('failed')} failed`);
+  if (n('skipped') > 0) parts.push(`${n('skipped')} skipped`);
+  return parts.join(', ');
 }
 
 function scenarioTitle(result: ScenarioResult): string {
