@@ -229,6 +229,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
 
   /** Retained messages a new subscription gets [MQTT-3.3.1-9..11]; R-3 exact match on aws-iot. */
   retainedFor(topicFilter: string): BrokerMessage[] {
+    this.pruneRetained();
     const exact = isExactFilter(topicFilter);
     if (exact) {
       const message = this.retained.get(topicFilter);
@@ -240,6 +241,14 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       if (topicMatches(topicFilter, topic, this.settings.parentMatchesMultiLevel)) result.push(message);
     }
     return result;
+  }
+
+  /** Drops retained messages whose Message Expiry passed (R-7) [MQTT-3.3.2-5]. */
+  private pruneRetained(): void {
+    const now = Date.now();
+    for (const [topic, message] of this.retained) {
+      if (message.expiresAt !== undefined && message.expiresAt <= now) this.retained.delete(topic);
+    }
   }
 
   /** Stores, replaces or clears a retained message [MQTT-3.3.1-5, MQTT-3.3.1-6, MQTT-3.3.1-7]. */
@@ -477,6 +486,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   }
 
   stats(): BrokerStats {
+    this.pruneRetained();
     const clients: Record<string, ClientCounters> = {};
     for (const [clientId, counters] of this.clientCounters) {
       const session = this.sessions.get(clientId);

@@ -440,3 +440,42 @@ test('$ topics are not matched by wildcard filters [MQTT-4.7.2-1]; invalid share
   assert.equal(msg.topic, '$SYS/x');
   await box.quiet(100);
 });
+
+test('v5 mosquitto profile: PUBACK 0x10 when nobody matched; a client PUBLISH with a Subscription Identifier is a protocol error [MQTT-3.3.4-6]', async (t) => {
+  const broker = await startTestBroker(t);
+  const client = await connect(t, broker.urls.mqtt as string, { clientId: 'nms', protocolVersion: 5 });
+  const acks: number[] = [];
+  client.on('packetreceive', (p) => {
+    if (p.cmd === 'puback') acks.push((p as { reasonCode?: number }).reasonCode ?? 0);
+  });
+  await client.publishAsync('nobody', 'x', { qos: 1 });
+  await client.subscribeAsync('somebody', { qos: 1 });
+  await client.publishAsync('somebody', 'x', { qos: 1 });
+  assert.deepEqual(acks, [0x10, 0]);
+  let reason: number | undefined;
+  client.on('disconnect', (p) => {
+    reason = p.reasonCode;
+  });
+  const done = closed(client);
+  // PUBLISH QoS 0 "x" with property 0x0B (Subscription Identifier) = 1.
+  client.stream.write(Buffer.from([0x30, 0x07, 0x00, 0x01, 0x78, 0x02, 0x0b, 0x01, 0x79]));
+  await done;
+  assert.equal(reason, 0x82);
+});
+
+test('v5: outbound messages above the client Maximum Packet Size are dropped [MQTT-3.1.2-25]', async (t) => {
+  const broker = await startTestBroker(t);
+  const url = broker.urls.mqtt as string;
+  const client = await connect(t, url, {
+    clientId: 'small',
+    protocolVersion: 5,
+    properties: { maximumPacketSize: 200 },
+  });
+  await client.subscribeAsync('mp', { qos: 1 });
+  const pub = await connect(t, url, { clientId: 'mp-pub', protocolVersion: 5 });
+  await pub.publishAsync('mp', Buffer.alloc(500), { qos: 1 });
+  await pub.publishAsync('mp', 'fits', { qos: 1 });
+  const msg = await inbox(client).next();
+  assert.equal(msg.payload.toString(), 'fits');
+  assert.equal(broker.stats().clients['small']?.dropped['too-large'], 1);
+});

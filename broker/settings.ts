@@ -77,6 +77,10 @@ export interface BrokerSettings {
   publishRatePerConnection: number;
   /** Stored-message redelivery pace after a resume, per second, when `realistic` (PS-7); 0 = unpaced. */
   sessionResumeRate: number;
+  /** MQTT 5 PUBACK/PUBREC 0x10 No matching subscribers when nobody matched (Mosquitto does; AWS Q-7 lists no 0x10). */
+  noMatchingSubscribersReason: boolean;
+  /** Bytes waiting in a client's socket above which QoS 0 messages to it are dropped (slow consumer). */
+  slowConsumerBytes: number;
   /** Filters per SUBSCRIBE (QUO-13); 0 = unlimited. Above → v5 SUBACK 0x97, v3 disconnect. */
   maxFiltersPerSubscribe: number;
   /** Subscriptions per connection (QUO-4); 0 = unlimited. Above → SUBACK 0x97 / 0x80. */
@@ -122,6 +126,8 @@ export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   connectRatePerClientId: 0,
   publishRatePerConnection: 0,
   sessionResumeRate: 0,
+  noMatchingSubscribersReason: false,
+  slowConsumerBytes: 16 * 1024 * 1024,
   maxFiltersPerSubscribe: 0,
   maxSubscriptionsPerClient: 0,
 });

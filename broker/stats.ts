@@ -19,6 +19,8 @@ export type DropReason =
   | 'not-authorized'
   /** The session ended (expiry, clean start) with messages still queued. */
   | 'session-ended'
+  /** QoS 0 to a client whose socket is not draining (slow consumer). */
+  | 'slow-consumer'
   /** Per-connection publish rate (QUO-5) when realistic. */
   | 'rate-limited'
   /** QoS 2 publish ignored where QoS 2 is not supported. */

@@ -71,6 +71,12 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
     return;
   }
 
+  if (version === 5 && (props.receiveMaximum === 0 || props.maximumPacketSize === 0)) {
+    // MQTT 5 section 3.1.2.11: Receive Maximum or Maximum Packet Size 0 is a protocol error.
+    refuse(connection, 0x82, 'Receive Maximum and Maximum Packet Size must not be 0');
+    return;
+  }
+
   // ---- client identifier [MQTT-3.1.3-3 .. MQTT-3.1.3-9], C-1, C-2
   let assigned: string | undefined;
   if (packet.clientId === '') {

@@ -27,6 +27,11 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
     return;
   }
 
+  if (v5 && packet.properties?.subscriptionIdentifier !== undefined) {
+    // [MQTT-3.3.4-6] a client PUBLISH must not carry a Subscription Identifier.
+    connection.protocolViolation(0x82, 'Subscription Identifier in a client PUBLISH');
+    return;
+  }
   let topic = packet.topic;
   const alias = v5 ? packet.properties?.topicAlias : undefined;
   if (alias !== undefined) {
@@ -124,8 +129,9 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
   };
   const expiry = v5 ? packet.properties?.messageExpiryInterval : undefined;
   if (expiry !== undefined) message.expiresAt = Date.now() + clampExpiry(broker, expiry) * 1000;
-  broker.publish(message);
-  ack(0);
+  const matched = broker.publish(message);
+  // Mosquitto answers a QoS 1 PUBLISH nobody receives with PUBACK 0x10 (its PUBREC stays 0x00).
+  ack(qos === 1 && matched === 0 && settings.noMatchingSubscribersReason ? 0x10 : 0);
 }
 
 /** Properties forwarded to subscribers; Topic Alias is per connection and never forwarded. */

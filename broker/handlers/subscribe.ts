@@ -17,6 +17,11 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
   const v5 = connection.protocolVersion === 5;
   const messageId = packet.messageId as number;
   const subscriptionId = v5 ? packet.properties?.subscriptionIdentifier : undefined;
+  if (subscriptionId === 0) {
+    // MQTT 5 section 3.8.2.1.2: a Subscription Identifier of 0 is a protocol error.
+    connection.protocolViolation(0x82, 'Subscription Identifier 0');
+    return;
+  }
   if (subscriptionId !== undefined && !settings.subscriptionIdentifiersAvailable) {
     // M5-2: Subscription Identifiers not supported: DISCONNECT 0xA1.
     connection.protocolViolation(0xa1, 'subscription identifiers are not supported');

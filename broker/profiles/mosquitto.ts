@@ -16,4 +16,5 @@ export const MOSQUITTO_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   sharedDistribution: 'round-robin',
   sharedGroupQueue: false,
   assignedClientIdPrefix: 'auto-',
+  noMatchingSubscribersReason: true,
 });
