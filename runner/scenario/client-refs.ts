@@ -12,21 +12,28 @@ export interface ClientCatalog {
   counts: Map<string, number | undefined>;
   /** Every instance, declaration order. */
   all: string[];
+  /** Clients whose `count` is itself invalid (already reported): any index is accepted for them. */
+  loose: Set<string>;
 }
 
 export function buildCatalog(clients: Readonly<Record<string, Client | undefined>>): ClientCatalog {
   const groups = new Map<string, string[]>();
   const counts = new Map<string, number | undefined>();
   const all: string[] = [];
+  const loose = new Set<string>();
   for (const [name, client] of Object.entries(clients)) {
-    const count = client?.count;
+    let count = (client as { count?: unknown } | null | undefined)?.count as number | undefined;
+    if (count !== undefined && !(Number.isInteger(count) && count >= 1 && count <= 100_000)) {
+      loose.add(name);
+      count = undefined;
+    }
     const instances =
       count === undefined ? [name] : Array.from({ length: count }, (_, i) => instanceName(name, i + 1));
     groups.set(name, instances);
     counts.set(name, count);
     all.push(...instances);
   }
-  return { groups, counts, all };
+  return { groups, counts, all, loose };
 }
 
 export function instanceName(declared: string, index: number): string {
@@ -84,6 +91,7 @@ export function resolveClientRefs(refs: string | readonly string[], catalog: Cli
       for (const i of group) add(i);
       continue;
     }
+    if (catalog.loose.has(name)) continue;
     const count = catalog.counts.get(name);
     if (count === undefined) {
       // `publisher[1]` for a client without count is the one instance; anything else is out of range.

@@ -10,12 +10,13 @@ import { buildCatalog } from './client-refs.js';
 import { interpolateDocument } from './interpolate.js';
 import { type LoadedDocument, type LoadResult, loadDocument, locate, parseScenarioText } from './load.js';
 import { createRunId, normalizeScenario } from './normalize.js';
+import type { Problem } from './problem.js';
 import { sortIssues, toIssue } from './problem.js';
-import { checkRules } from './rules.js';
+import { type BrokenParts, checkRules } from './rules.js';
 import type { RawScenario } from './schema-types.js';
 import { buildStepTree } from './step-tree.js';
 import type { ResolvedScenario } from './types.js';
-import { validateAgainstSchema } from './validate.js';
+import { schemaProblems } from './validate.js';
 
 export { type ComparisonError, parseComparison } from './comparison.js';
 export { type DurationError, formatDuration, parseDuration } from './duration.js';
@@ -60,10 +61,11 @@ export function loadScenarioText(
 function resolveLoaded(result: LoadResult, options: LoadScenarioOptions): LoadScenarioResult {
   if (!result.ok) return { ok: false, issues: sortIssues(result.issues) };
   const loaded = result.loaded;
-  const schemaIssues = validateAgainstSchema(loaded);
-  if (schemaIssues.length > 0) {
-    debug('%s: %d schema issues', loaded.file, schemaIssues.length);
-    return { ok: false, issues: sortIssues(schemaIssues) };
+  const schema = schemaProblems(loaded.value);
+  const broken = brokenParts(schema, loaded.value);
+  if (broken === 'all') {
+    debug('%s: %d schema issues, structure unusable for rules', loaded.file, schema.length);
+    return { ok: false, issues: sortIssues(schema.map((p) => toIssue(loaded, p))) };
   }
   const interpolated = interpolateDocument(loaded.value, {
     vars: options.vars,
@@ -72,9 +74,9 @@ function resolveLoaded(result: LoadResult, options: LoadScenarioOptions): LoadSc
   const doc = interpolated.value as RawScenario;
   const catalog = buildCatalog(doc.clients);
   const tree = buildStepTree(doc.steps);
-  const problems = [...interpolated.problems];
+  const problems = [...schema, ...interpolated.problems];
   // Rules on values that still hold an unresolved `${...}` would only repeat the same mistake.
-  if (problems.length === 0) problems.push(...checkRules(doc, { catalog, tree }));
+  if (interpolated.problems.length === 0) problems.push(...checkRules(doc, { catalog, tree, broken }));
   const issues = problems.map((p) => toIssue(loaded, p));
   const errors = issues.filter((i) => i.severity === 'error');
   const warnings = issues.filter((i) => i.severity === 'warning');
@@ -96,6 +98,27 @@ function resolveLoaded(result: LoadResult, options: LoadScenarioOptions): LoadSc
     scenario.expect.length,
   );
   return { ok: true, scenario, warnings: sortIssues(warnings) };
+}
+
+/**
+ * Which parts the schema refused, so rules can still check the rest (every problem of a file is
+ * reported at once). 'all' when the skeleton itself (clients map, steps list) is unusable.
+ */
+function brokenParts(problems: readonly Problem[], value: unknown): BrokenParts | 'all' {
+  const isMap = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (!isMap(value)) return 'all';
+  const doc = value as Record<string, unknown>;
+  if (!isMap(doc.clients) || !Array.isArray(doc.steps)) return 'all';
+  if (doc.expect !== undefined && !Array.isArray(doc.expect)) return 'all';
+  const broken: BrokenParts = { clients: new Set(), steps: new Set(), expect: new Set() };
+  for (const { path } of problems) {
+    const [top, unit] = path;
+    if (unit === undefined) continue;
+    if (top === 'clients') broken.clients.add(String(unit));
+    else if (top === 'steps') broken.steps.add(Number(unit));
+    else if (top === 'expect') broken.expect.add(Number(unit));
+  }
+  return broken;
 }
 
 export type { LoadedDocument };

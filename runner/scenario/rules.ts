@@ -20,6 +20,17 @@ import { checkTopicFilter, checkTopicName, isShared, parseShared } from './topic
 export interface RuleContext {
   catalog: ClientCatalog;
   tree: StepTree;
+  /**
+   * Parts the schema already refused (so every problem of a file is reported at once, rules
+   * still run on the rest): client names, top-level step indexes, expect indexes.
+   */
+  broken?: BrokenParts;
+}
+
+export interface BrokenParts {
+  clients: Set<string>;
+  steps: Set<number>;
+  expect: Set<number>;
 }
 
 /** Largest MQTT Four Byte Integer interval (Session/Message Expiry), seconds. */
@@ -67,8 +78,22 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
     sharedGroups.set(s.group, set);
   };
   const clientIds = new Map<string, string>();
+  const broken = ctx.broken ?? {
+    clients: new Set<string>(),
+    steps: new Set<number>(),
+    expect: new Set<number>(),
+  };
   for (const [name, client] of Object.entries(doc.clients)) {
-    if (client === undefined) continue;
+    if (client === undefined || client === null) continue;
+    if (broken.clients.has(name)) {
+      // Still learn its shared groups, so assertions about them are not reported as unknown.
+      const subs = (client as { subscriptions?: unknown }).subscriptions;
+      for (const sub of Array.isArray(subs) ? subs : []) {
+        const filter = typeof sub === 'string' ? sub : (sub as { filter?: unknown } | null)?.filter;
+        if (typeof filter === 'string') noteShared(filter);
+      }
+      continue;
+    }
     const base: DocPath = ['clients', name];
     const v311 = String(client.protocol ?? '5') === '3.1.1';
     checkClientId(name, client, base, ctx, clientIds, err);
@@ -108,9 +133,10 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
   }
 
   // --- steps ---
+  const isBroken = (node: StepNode) => broken.steps.has(node.path[1] as number);
   const ids = new Map<string, StepNode>();
   for (const node of ctx.tree.flat) {
-    if (node.id === undefined) continue;
+    if (node.id === undefined || isBroken(node)) continue;
     const first = ids.get(node.id);
     if (first !== undefined) {
       err(
@@ -120,8 +146,13 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
     } else ids.set(node.id, node);
   }
   const state = new Map<string, { connected: boolean; since?: number }>();
+  // After a step the schema refused, who is connected is unknown: stop judging it.
+  let stateKnown = true;
   const checkSequence = (nodes: readonly StepNode[]) => {
-    for (const node of nodes) checkStep(node, state);
+    for (const node of nodes) {
+      if (isBroken(node)) stateKnown = false;
+      else checkStep(node, state);
+    }
   };
   const checkStep = (node: StepNode, st: Map<string, { connected: boolean; since?: number }>): void => {
     const s = node.raw;
@@ -132,6 +163,7 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
       return `${i} (${e.connected ? 'connected' : 'disconnected'} at step ${e.since})`;
     };
     const requireConnected = (instances: string[], path: DocPath, verb: string) => {
+      if (!stateKnown) return;
       const off = instances.filter((i) => st.get(i)?.connected !== true);
       if (off.length > 0) {
         err(
@@ -151,7 +183,7 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
         const { refs, path } = shorthandClients(s.connect, [...p, 'connect']);
         const instances = resolve(refs, path);
         const already = instances.filter((i) => st.get(i)?.connected === true);
-        if (already.length > 0) {
+        if (already.length > 0 && stateKnown) {
           err(
             path,
             `${already.map(describe).join(', ')} already connected; disconnect first, or leave them out of this step`,
@@ -165,10 +197,10 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
         const instances = resolve(refs, path);
         const on = instances.filter((i) => st.get(i)?.connected === true);
         const never = instances.filter((i) => st.get(i) === undefined);
-        if (on.length > 0) {
+        if (on.length > 0 && stateKnown) {
           err(path, `${on.map(describe).join(', ')} still connected; disconnect before reconnecting`);
         }
-        if (never.length > 0) {
+        if (never.length > 0 && stateKnown) {
           err(path, `${never.join(', ')} never connected before; use connect for a first connection`);
         }
         mark(instances, true);
@@ -331,7 +363,7 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
   };
   checkSequence(ctx.tree.top);
   for (const instance of ctx.catalog.all) {
-    if (!state.has(instance)) {
+    if (stateKnown && broken.clients.size === 0 && !state.has(instance)) {
       const declared = instance.replace(/\[\d+\]$/, '');
       warn(['clients', declared], `${instance} is declared but never connected`);
     }
@@ -339,6 +371,7 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
 
   // --- expect ---
   for (const [i, a] of (doc.expect ?? []).entries()) {
+    if (broken.expect.has(i)) continue;
     checkAssertion(a, ['expect', i], doc, ctx, sharedGroups, { err, warn, resolve, duration });
   }
   return dedupe(problems);

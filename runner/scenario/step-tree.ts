@@ -42,9 +42,9 @@ export function buildStepTree(steps: readonly Step[]): StepTree {
       const path = [...base, i];
       const kind = stepKind(raw);
       const node: StepNode = { ref: flat.length + 1, kind, raw, path, children: [] };
-      if (raw.id !== undefined) node.id = raw.id;
+      if (typeof raw?.id === 'string') node.id = raw.id;
       flat.push(node);
-      if (kind === 'parallel' && Array.isArray(raw.parallel)) {
+      if (kind === 'parallel' && Array.isArray(raw?.parallel)) {
         node.children = visit(raw.parallel, [...path, 'parallel']);
       }
       return node;
@@ -55,6 +55,8 @@ export function buildStepTree(steps: readonly Step[]): StepTree {
 
 /** The step keyword of a (schema-valid) step item. */
 export function stepKind(raw: Step): StepKind {
+  // A step the schema refused may be anything; it is skipped by the rules but still numbered.
+  if (raw === null || typeof raw !== 'object') return 'wait';
   for (const kind of STEP_KINDS) if (kind in raw) return kind;
   return 'wait';
 }

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import createDebug from 'debug';
 import type { Issue } from '../errors.js';
-import { type DocPath, formatPath, type LoadedDocument, locate } from './load.js';
+import { type DocPath, formatPath, type LoadedDocument } from './load.js';
+import { type Problem, toIssue } from './problem.js';
 import { closest, describeValue, quoteList } from './suggest.js';
 
 const debug = createDebug('mqscen:scenario');
@@ -69,21 +70,19 @@ export function getScenarioValidator(): ValidateFunction {
 
 /** Validates a parsed document against the schema; returns one Issue per problem (empty when valid). */
 export function validateAgainstSchema(loaded: LoadedDocument): Issue[] {
+  return schemaProblems(loaded.value).map((p) => toIssue(loaded, p));
+}
+
+/** The schema problems of a document value, at document paths (no file positions yet). */
+export function schemaProblems(value: unknown): Problem[] {
   const validate = getScenarioValidator();
-  if (validate(loaded.value)) return [];
-  return explainErrors(loaded, validate.errors ?? []);
+  if (validate(value)) return [];
+  return explainErrors(value, validate.errors ?? []);
 }
 
 // --- internal ---
 
-interface Problem {
-  path: DocPath;
-  /** Point at the property name rather than its value. */
-  atKey: boolean;
-  message: string;
-}
-
-function explainErrors(loaded: LoadedDocument, errors: readonly ErrorObject[]): Issue[] {
+function explainErrors(root: unknown, errors: readonly ErrorObject[]): Problem[] {
   const byNode = new Map<string, ErrorObject[]>();
   for (const error of errors) {
     const list = byNode.get(error.instancePath) ?? [];
@@ -91,29 +90,17 @@ function explainErrors(loaded: LoadedDocument, errors: readonly ErrorObject[]): 
     byNode.set(error.instancePath, list);
   }
   const problems: Problem[] = [];
-  for (const [pointer, nodeErrors] of byNode) {
-    const path = pointerToPath(pointer, loaded.value);
-    const data = valueAt(loaded.value, path);
-    problems.push(...explainNode(path, data, nodeErrors));
-  }
   const seen = new Set<string>();
-  const issues: Issue[] = [];
-  for (const p of problems) {
-    const where = locate(loaded, p.path, { key: p.atKey });
-    const issue: Issue = {
-      file: loaded.file,
-      line: where?.line,
-      column: where?.column,
-      path: formatPath(p.path),
-      message: p.message,
-      severity: 'error',
-    };
-    const key = `${issue.path}|${issue.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    issues.push(issue);
+  for (const [pointer, nodeErrors] of byNode) {
+    const path = pointerToPath(pointer, root);
+    for (const p of explainNode(path, valueAt(root, path), nodeErrors)) {
+      const key = `${formatPath(p.path)}|${p.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      problems.push(p);
+    }
   }
-  return issues;
+  return problems;
 }
 
 /** All errors ajv reported for one node → the few messages a user needs. */
