@@ -20,9 +20,15 @@ export function windowPhases(
   let note: string | undefined;
   if (window.after !== undefined) {
     const m = ctx.record.steps.get(window.after);
+    const kind = findStep(ctx.scenario.steps, window.after)?.kind;
     if (m === undefined || !Number.isFinite(m.endPhase)) {
       from = Number.POSITIVE_INFINITY;
       note = `step ${window.after} did not complete`;
+    } else if (kind === 'connect' || kind === 'reconnect' || kind === 'subscribe') {
+      // What a (re)connect or subscribe brings (a resumed session's queue right after CONNACK
+      // [MQTT-3.1.2-5], retained messages right after SUBSCRIBE [MQTT-3.3.1-6]) arrives while
+      // the step is still running; "after reconnect" means those too.
+      from = m.startPhase;
     } else from = m.endPhase;
   }
   if (window.before !== undefined) {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { client } from './_fixtures.js';
 import { countBits, countUnion, createBitset, testAndSet } from './bitset.js';
 import { createIdentityParser, formatMessageHeader, formatWillHeader } from './identity.js';
-import { classifyCandidate, evaluateDeliveries } from './oracle.js';
+import { classifyCandidate, deliverableNow, evaluateDeliveries } from './oracle.js';
 import { RunRecord } from './record.js';
 import { SessionModel } from './session-model.js';
 import { matchTopic, parseSharedFilter } from './topic-filter.js';
@@ -237,4 +237,40 @@ test('record: duplicates, order violations, stale and latency', () => {
   assert.equal(rec.stale[1], 1);
   assert.equal(rec.retained.length, 1);
   assert.equal(rec.retained[0]?.ours, false);
+});
+
+test('group queue (AWS IoT, MQ-3/MQ-5): a member still offline at the end holds nothing', () => {
+  const m = modelWithShared();
+  m.disconnectStarted(2);
+  m.disconnected(2, 10);
+  const rec = recordWith([[0, [0]]], 2, m);
+  const generic = evaluateDeliveries(rec, m.snapshot()).outcomes[0];
+  assert.equal(generic?.missing?.cls, 'undetermined');
+  const aws = evaluateDeliveries(rec, m.snapshot(), { groupQueue: true }).outcomes[0];
+  assert.equal(aws?.missing?.cls, 'lost');
+  assert.deepEqual(aws?.missing?.ranges, [[1, 2]]);
+});
+
+test('settle waits for group messages on any online member only with a group queue', () => {
+  const names4 = ['s1', 's2', 's3', 'pub'].map((n) => client(n));
+  for (const groupQueue of [false, true]) {
+    const m = new SessionModel(names4, { hashMatchesParent: true, groupQueue });
+    for (const i of [0, 1]) {
+      m.connected(i, 0, {
+        clean: false,
+        sessionPresent: false,
+        persistent: true,
+        sessionExpiryMs: 3_600_000,
+      });
+      m.subscribed(i, [{ filter: '$share/g/t', code: 1, noLocal: false }]);
+      m.disconnected(i, 1);
+    }
+    m.connected(3, 0, { clean: true, sessionPresent: false, persistent: false, sessionExpiryMs: 0 });
+    const rec = recordWith([], 4, m);
+    m.connected(0, 2, { clean: false, sessionPresent: true, persistent: true, sessionExpiryMs: 3_600_000 });
+    assert.deepEqual(
+      deliverableNow(rec, m),
+      groupQueue ? { expected: 4, arrived: 0 } : { expected: 0, arrived: 0 },
+    );
+  }
 });

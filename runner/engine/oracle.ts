@@ -109,13 +109,23 @@ export function classifyEntry(
   entry: AudienceEntry,
   end: readonly ClientSnapshot[],
   names: readonly string[],
+  options: EvaluateOptions = {},
 ): { cls: MissClass; reason: string } {
   if (entry.kind === 'client') {
     const c = entry.candidates[0];
     if (c === undefined) return { cls: 'missed', reason: 'no candidate' };
     return classifyCandidate(c, end, names);
   }
-  const classes = entry.candidates.map((c) => classifyCandidate(c, end, names));
+  let classes = entry.candidates.map((c) => classifyCandidate(c, end, names));
+  // With one group queue served online-first (MQ-3, MQ-5), a member still offline at the end
+  // holds nothing as long as another member came back: the queue owed it to that one.
+  if (options.groupQueue && classes.some((k) => k.cls === 'lost')) {
+    classes = classes.filter((k, i) => {
+      const c = entry.candidates[i];
+      const e = c === undefined ? undefined : end[c.client];
+      return !(k.cls === 'undetermined' && c?.state !== 'transition' && e !== undefined && !e.online);
+    });
+  }
   const und = classes.find((k) => k.cls === 'undetermined');
   if (und !== undefined) {
     return { cls: 'undetermined', reason: `a member may hold it (${und.reason}) [MQTT-4.8.2-5]` };
@@ -148,14 +158,25 @@ class RangeCollector {
   }
 }
 
+export interface EvaluateOptions {
+  /** Shared groups keep one queue served online-first (AWS IoT); see SessionModelOptions. */
+  groupQueue?: boolean;
+}
+
 /** Evaluates every segment of every publisher against what was received. */
-export function evaluateDeliveries(record: RunRecord, end: readonly ClientSnapshot[]): OracleReport {
+export function evaluateDeliveries(
+  record: RunRecord,
+  end: readonly ClientSnapshot[],
+  options: EvaluateOptions = {},
+): OracleReport {
   const names = record.clients.map((c) => c.name);
   const outcomes: EntryOutcome[] = [];
   for (const pub of record.publishers) {
     if (pub === undefined) continue;
     for (const seg of pub.segments) {
-      for (const entry of seg.audience) outcomes.push(evaluateEntry(record, pub, seg, entry, end, names));
+      for (const entry of seg.audience) {
+        outcomes.push(evaluateEntry(record, pub, seg, entry, end, names, options));
+      }
     }
   }
   return { outcomes, names };
@@ -168,9 +189,10 @@ function evaluateEntry(
   entry: AudienceEntry,
   end: readonly ClientSnapshot[],
   names: readonly string[],
+  options: EvaluateOptions,
 ): EntryOutcome {
   const logs = entry.candidates.map((c) => record.receiptLog(c.client, pub.client));
-  const klass = classifyEntry(entry, end, names);
+  const klass = classifyEntry(entry, end, names, options);
   const missing = new RangeCollector();
   const multi = new RangeCollector();
   const perMember = new Map<number, number>();
@@ -225,6 +247,25 @@ export function deliverableNow(
       for (const entry of seg.audience) {
         let ok = entry.candidates.length > 0;
         const sets: Uint32Array[] = [];
+        if (model.groupQueue && entry.kind === 'group') {
+          // One queue per group, drained to any online member (MQ-5, MQ-6); QoS 0 is never
+          // queued (SS-9), so it is owed only if a member was online when it was published.
+          let anyOnline = false;
+          let onlineAtPublish = false;
+          let groupExisted = false;
+          for (const c of entry.candidates) {
+            const log = record.receiptLog(c.client, pub.client);
+            if (log !== undefined) sets.push(log.bits);
+            if (clients[c.client]?.status === 'online') anyOnline = true;
+            if (c.state === 'online') onlineAtPublish = true;
+            // Members without a session were gone: a group of those queues nothing (MQ-1).
+            if (c.state === 'online' || c.state === 'offline-session') groupExisted = true;
+          }
+          if (!anyOnline || !groupExisted || (entry.qos === 0 && !onlineAtPublish)) continue;
+          expected += seg.owed;
+          arrived += Math.min(countUnion(sets, seg.first, seg.end), seg.owed);
+          continue;
+        }
         for (const c of entry.candidates) {
           const now = clients[c.client];
           const log = record.receiptLog(c.client, pub.client);

@@ -54,7 +54,8 @@ export async function runScenario(
   const target = options.target;
   const runId = createRunId();
   const record = new RunRecord(runId, scenario.clients, publishCounts);
-  const model = new SessionModel(scenario.clients, { hashMatchesParent: target.behaviour !== 'aws-iot' });
+  const awsLike = target.behaviour === 'aws-iot';
+  const model = new SessionModel(scenario.clients, { hashMatchesParent: !awsLike, groupQueue: awsLike });
   const deadlineMs = options.timeoutMs ?? scenario.timeoutMs;
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new Error('deadline')), deadlineMs);
@@ -108,7 +109,7 @@ export async function runScenario(
   const remaining = steps.slice(stepResults.length);
   for (const s of remaining) stepResults.push(skippedStep(s));
 
-  const oracle = evaluateDeliveries(record, end);
+  const oracle = evaluateDeliveries(record, end, { groupQueue: awsLike });
   const actx: AssertionContext = {
     scenario,
     record,

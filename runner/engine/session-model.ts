@@ -74,15 +74,23 @@ export interface AudienceEntry {
 export interface SessionModelOptions {
   /** `a/#` matches `a` (MQTT spec) unless the target is AWS IoT (rule T-2). */
   hashMatchesParent: boolean;
+  /**
+   * Shared groups keep one queue and serve online members first (AWS IoT, MQ-3, MQ-5, MQ-6): a
+   * group message never waits in one offline member's session. Elsewhere (Mosquitto) a member's
+   * own session may hold it. @default false
+   */
+  groupQueue?: boolean;
 }
 
 export class SessionModel {
   readonly clients: ClientModel[];
   version = 0;
+  readonly groupQueue: boolean;
   readonly #hashMatchesParent: boolean;
 
   constructor(clients: readonly ResolvedClient[], options: SessionModelOptions) {
     this.#hashMatchesParent = options.hashMatchesParent;
+    this.groupQueue = options.groupQueue ?? false;
     this.clients = clients.map((c, idx) => ({
       idx,
       name: c.name,
