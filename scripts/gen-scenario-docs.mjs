@@ -67,6 +67,10 @@ export async function renderScenarioReference() {
   line('## Top level');
   line();
   table(schema, 'top', 2);
+  for (const [pattern, p] of Object.entries(schema.patternProperties ?? {})) {
+    line(`Keys matching \`${pattern}\`: **${p.title}.** ${p.description}`);
+    line();
+  }
   line('## Clients');
   line();
   line(`\`clients.<name>\`: ${defs.client.description}`);

@@ -265,3 +265,22 @@ test('--var values override the file and are taken literally', async (t) => {
   assert.equal(publish?.kind === 'publish' && publish.topic, 'x/y/${literal}');
   assert.deepEqual(result.scenario.vars, { t: 'x/y' });
 });
+
+test('x- keys hold YAML anchors that clients reuse with merge keys', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'mqscen-anchor-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'a.yaml');
+  await writeFile(
+    file,
+    'name: x\nx-persistent: &persistent\n  session: { clean: false, expiry: 5m }\nclients:\n  a:\n    <<: *persistent\n    count: 2\nsteps:\n  - connect: a\n',
+  );
+  const result = await loadScenario(file, { env: {} });
+  assert.ok(result.ok, result.ok ? '' : result.issues.map(formatIssue).join('\n'));
+  assert.deepEqual(
+    result.scenario.clients.map((c) => [c.name, c.clean, c.sessionExpiry]),
+    [
+      ['a[1]', false, 300],
+      ['a[2]', false, 300],
+    ],
+  );
+});

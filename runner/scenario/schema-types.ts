@@ -103,6 +103,13 @@ export interface RawScenario {
    * Assertions checked after the steps, against what the runner recorded. Each item holds exactly one assertion keyword, plus optional `name` and `on`.
    */
   expect?: Assertion[];
+  /**
+   * Keys starting with `x-` are ignored: a place for YAML anchors to reuse (`x-base: &base { ... }`, then `<<: *base`).
+   *
+   * This interface was referenced by `RawScenario`'s JSON-Schema definition
+   * via the `patternProperty` "^x-".
+   */
+  [k: string]: unknown | undefined;
 }
 /**
  * One client, or a group of identical clients with `count`.
