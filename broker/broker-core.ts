@@ -33,7 +33,7 @@ export const NEVER_EXPIRES = 0xffff_ffff;
 /** Events for extensions (lifecycle events, logging). Listeners must not throw. */
 export interface BrokerEvents {
   'client-connected': [connection: Connection, sessionPresent: boolean];
-  /** The connection ended; `reason` says why (disconnect, keep alive timeout, taken over, ...). */
+  /** The connection ended; `reason` says why in words, `connection.endedBy` / `endCode` in data. */
   'client-disconnected': [connection: Connection, reason: string];
   subscribed: [connection: Connection, filters: Subscription[]];
   unsubscribed: [connection: Connection, filters: string[]];

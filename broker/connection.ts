@@ -58,6 +58,14 @@ export class Connection {
   detached = false;
   /** Why the connection ended, for events/logs. */
   endReason = 'connection lost';
+  /**
+   * Who ended it: the client (DISCONNECT), the server (with `endCode`, e.g. 0x8E taken over,
+   * 0x8D keep alive timeout, 0x81/0x82 protocol errors, 0x8B shutdown) or the network (socket lost).
+   * Lifecycle events map this to their disconnect reasons (L-2).
+   */
+  endedBy: 'client' | 'server' | 'network' = 'network';
+  /** Reason code of a server-initiated end. */
+  endCode: number | undefined;
   /** Publish count in the current second, for settings.publishRatePerConnection (QUO-5). */
   publishWindow = { second: 0, count: 0 };
 
@@ -183,7 +191,10 @@ export class Connection {
       if (reasonString) packet.properties = { reasonString };
       this.writePacket(packet);
     }
-    this.endReason = reasonString ?? `disconnect 0x${reasonCode.toString(16)}`;
+    if (this.endReason === 'connection lost')
+      this.endReason = reasonString ?? `disconnect 0x${reasonCode.toString(16)}`;
+    this.endedBy = 'server';
+    this.endCode = reasonCode;
     this.end();
   }
 

@@ -479,3 +479,20 @@ test('v5: outbound messages above the client Maximum Packet Size are dropped [MQ
   assert.equal(msg.payload.toString(), 'fits');
   assert.equal(broker.stats().clients['small']?.dropped['too-large'], 1);
 });
+
+test('client-disconnected events say who ended the connection (client, network, server 0x8E)', async (t) => {
+  const broker = await startTestBroker(t);
+  const url = broker.urls.mqtt as string;
+  const ends: string[] = [];
+  broker.on('client-disconnected', (connection) => {
+    ends.push(`${connection.clientId}:${connection.endedBy}:${connection.endCode ?? '-'}`);
+  });
+  const polite = await connect(t, url, { clientId: 'polite', protocolVersion: 5 });
+  await polite.endAsync();
+  const lost = await connect(t, url, { clientId: 'lost', protocolVersion: 5 });
+  dropConnection(lost);
+  await connect(t, url, { clientId: 'twice', protocolVersion: 5 });
+  await connect(t, url, { clientId: 'twice', protocolVersion: 5 });
+  await delay(200);
+  assert.deepEqual(ends, ['polite:client:-', 'lost:network:-', `twice:server:${0x8e}`]);
+});

@@ -34,6 +34,8 @@ function v3ReturnCode(reasonCode: number): number {
 function refuse(connection: Connection, reasonCode: number, reasonString: string, close = false): void {
   debug('connect of %s refused: %s (0x%s)', connection.clientId, reasonString, reasonCode.toString(16));
   connection.endReason = `connect refused: ${reasonString}`;
+  connection.endedBy = 'server';
+  connection.endCode = reasonCode;
   if (!close) {
     if (connection.protocolVersion === 5) {
       // [MQTT-3.2.2-6] a CONNACK with a reason code >= 0x80 has Session Present 0, then close [MQTT-3.2.2-7].

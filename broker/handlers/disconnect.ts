@@ -27,5 +27,6 @@ export function handleDisconnect(
   if (reasonCode !== 0x04) connection.will = undefined;
   connection.endReason =
     reasonCode === 0 ? 'client disconnected' : `client disconnected (0x${reasonCode.toString(16)})`;
+  connection.endedBy = 'client';
   connection.end();
 }

@@ -1,0 +1,93 @@
+/**
+ * Robustness: mutated valid packets (fast-check, bounded) never bring the broker down; the
+ * offending connection is closed and a well-behaved client keeps working [MQTT-4.13.1-1].
+ */
+import assert from 'node:assert/strict';
+import { connect as netConnect } from 'node:net';
+import { test } from 'node:test';
+import fc from 'fast-check';
+import mqttPacket, { type Packet } from 'mqtt-packet';
+import { connect, delay, inbox, startTestBroker } from './_test-helpers.js';
+
+function encode(packets: Packet[], protocolVersion: 4 | 5): Buffer {
+  return Buffer.concat(packets.map((p) => mqttPacket.generate(p, { protocolVersion })));
+}
+
+function validSession(protocolVersion: 4 | 5, clientId: string): Buffer {
+  return encode(
+    [
+      { cmd: 'connect', clientId, protocolVersion, clean: true, keepalive: 30 },
+      { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'fuzz/#', qos: 1 }] },
+      {
+        cmd: 'publish',
+        topic: 'fuzz/a',
+        payload: Buffer.from('hello'),
+        qos: 1,
+        messageId: 2,
+        retain: false,
+        dup: false,
+      },
+      {
+        cmd: 'publish',
+        topic: 'fuzz/b',
+        payload: Buffer.from('x'),
+        qos: 2,
+        messageId: 3,
+        retain: true,
+        dup: false,
+      },
+      { cmd: 'pubrel', messageId: 3 },
+      { cmd: 'unsubscribe', messageId: 4, unsubscriptions: ['fuzz/#'] },
+      { cmd: 'pingreq' },
+    ],
+    protocolVersion,
+  );
+}
+
+/** Sends bytes on a fresh socket and waits until the broker closes it or a short bound passes. */
+function sendRaw(port: number, bytes: Buffer): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = netConnect(port, '127.0.0.1', () => socket.write(bytes));
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    };
+    const timer = setTimeout(done, 40);
+    socket.on('data', () => undefined);
+    socket.on('error', done);
+    socket.on('close', done);
+  });
+}
+
+test('mutated packets: broker survives and keeps serving other clients', async (t) => {
+  const broker = await startTestBroker(t, { settings: { maxPacketSize: 64 * 1024 } });
+  const url = broker.urls.mqtt as string;
+  const port = Number(new URL(url).port);
+  const probe = await connect(t, url, { clientId: 'probe', protocolVersion: 5 });
+  await probe.subscribeAsync('probe', { qos: 1 });
+  const errors: Error[] = [];
+  broker.on('client-error', (_connection, error) => errors.push(error));
+
+  let n = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.constantFrom(4 as const, 5 as const),
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+      fc.option(fc.nat(), { nil: undefined }),
+      async (version, flips, cut) => {
+        const bytes = validSession(version, `fuzz-${n++}`);
+        for (const [position, value] of flips) bytes[position % bytes.length] = value;
+        const sent = cut === undefined ? bytes : bytes.subarray(0, (cut % bytes.length) + 1);
+        await sendRaw(port, sent);
+      },
+    ),
+    { numRuns: 100, seed: 42 },
+  );
+  await delay(100);
+  const pub = await connect(t, url, { clientId: 'after', protocolVersion: 4 });
+  await pub.publishAsync('probe', 'alive', { qos: 1 });
+  assert.equal((await inbox(probe).next()).payload.toString(), 'alive');
+  assert.ok(errors.length > 0, 'some mutations were malformed');
+  assert.ok(broker.stats().totals.connections <= 3);
+});
