@@ -1,6 +1,6 @@
 /**
- * Step 3 of the scenario pipeline: what the schema cannot say. Runs on the schema-valid,
- * interpolated document and reports every problem at once: unknown or out-of-range client
+ * Step 3 of the scenario pipeline: what the schema cannot say. Runs on the interpolated
+ * document, skipping the parts the schema already refused, and reports every problem at once: unknown or out-of-range client
  * references, duplicate step ids, assertion windows naming unknown or ambiguous steps, a step
  * using a client that is not connected at that point, topic and shared-filter syntax, MQTT 5
  * features on 3.1.1 clients, unknown shared groups, values written with `${var}` that are not
@@ -502,7 +502,7 @@ function checkReasonCode(value: number | string, path: DocPath, err: Report): vo
   }
 }
 
-interface AssertionHelpers {
+interface AssertionChecks {
   err: Report;
   warn: Report;
   resolve: (refs: string | readonly string[] | undefined, path: DocPath) => string[];
@@ -515,7 +515,7 @@ function checkAssertion(
   doc: RawScenario,
   ctx: RuleContext,
   sharedGroups: Map<string, Set<string>>,
-  h: AssertionHelpers,
+  h: AssertionChecks,
 ): void {
   const { err, warn, resolve } = h;
   const step = (name: string | undefined, p: DocPath): StepNode | undefined => {
