@@ -1,7 +1,7 @@
 /**
  * Step 3 of the scenario pipeline: what the schema cannot say. Runs on the interpolated
- * document, skipping the parts the schema already refused, and reports every problem at once: unknown or out-of-range client
- * references, duplicate step ids, assertion windows naming unknown or ambiguous steps, a step
+ * document, skipping the parts the schema already refused, and reports every problem at once:
+ * unknown or out-of-range client references, duplicate step ids, assertion windows naming unknown or ambiguous steps, a step
  * using a client that is not connected at that point, topic and shared-filter syntax, MQTT 5
  * features on 3.1.1 clients, unknown shared groups, values written with `${var}` that are not
  * valid once substituted.
