@@ -73,8 +73,8 @@ export async function resolveTarget(
   const known = [...builtinTargetNames, ...(file?.targets.keys() ?? [])];
   const where =
     file === undefined
-      ? `no targets file was found (looked for ${options.targetsFile ?? DEFAULT_TARGETS_FILE})`
-      : `targets file: ${file.shownPath}`;
+      ? `no targets file: looked for ${options.targetsFile ?? DEFAULT_TARGETS_FILE}`
+      : `targets file ${file.shownPath}`;
   throw new UsageError(
     `unknown target "${wanted}"; known targets are ${known.map((n) => `"${n}"`).join(', ')} (${where})`,
     {

@@ -174,7 +174,8 @@ test('a server certificate from an unknown CA is a TransportError with a TLS hin
     }),
     (err: unknown) => {
       assert.equal((err as { code?: string }).code, 'E_TRANSPORT');
-      assert.match((err as { hint?: string }).hint ?? '', /TLS failed: check the CA file/);
+      assert.match((err as Error).message, /the broker certificate is not signed by a trusted CA/);
+      assert.match((err as { hint?: string }).hint ?? '', /set ca: to the CA file/);
       return true;
     },
   );
@@ -203,4 +204,74 @@ test('closing the broker reports lost with its DISCONNECT reason code (MQTT 5)',
   ]);
   assert.equal(loss.reasonCode, 0x8b, 'Server shutting down');
   assert.match(loss.message, /0x8b Server shutting down/);
+});
+
+test('mTLS: a client certificate from the CA connects (SNI localhost); none is refused with a TLS error', async (t) => {
+  const { startBroker } = await import('../../broker/index.js');
+  const { ensureCertificates, issueClientCertificate } = await import('../../broker/certs.js');
+  const certs = await ensureCertificates(join(tmpdir(), 'mqscen-test-certs'));
+  const device = await issueClientCertificate(certs, { commonName: 'contract-device', write: false });
+  const broker = await startBroker({
+    listeners: {
+      mqtts: { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, requireClientCert: true },
+    },
+  });
+  t.after(() => broker.close());
+  const base = {
+    url: broker.urls.mqtts ?? '',
+    protocol: '5' as const,
+    clean: true,
+    keepalive: 10,
+    connectTimeoutMs: 3000,
+  };
+  const session = await mqttjsTransport.connect({
+    ...base,
+    clientId: 'mtls-ok',
+    tls: { ca: certs.caCert, cert: device.cert, key: device.key, servername: 'localhost', alpn: ['mqtt'] },
+  });
+  t.after(() => session.disconnect({ how: 'abrupt' }));
+  assert.equal(session.connack.reasonCode, 0);
+  const started = Date.now();
+  await assert.rejects(
+    mqttjsTransport.connect({ ...base, clientId: 'mtls-none', tls: { ca: certs.caCert } }),
+    (err: unknown) => {
+      assert.equal((err as { code?: string }).code, 'E_TRANSPORT');
+      assert.match((err as Error).message, /mqtts:\/\/127\.0\.0\.1:\d+/);
+      assert.match((err as Error).message, /requires a client certificate/);
+      assert.doesNotMatch((err as Error).message, /SSL routines/);
+      return true;
+    },
+  );
+  assert.ok(Date.now() - started < 3500, 'refused within the connect bound');
+  await assert.rejects(
+    mqttjsTransport.connect({
+      ...base,
+      clientId: 'mtls-mismatch',
+      tls: { ca: certs.caCert, cert: device.cert, key: certs.serverKey },
+    }),
+    /the private key does not belong to the client certificate/,
+  );
+});
+
+test('mqtts:// to a plain MQTT port says the port does not speak TLS', async (t) => {
+  const { startBroker } = await import('../../broker/index.js');
+  const broker = await startBroker({});
+  t.after(() => broker.close());
+  await assert.rejects(
+    mqttjsTransport.connect({
+      url: (broker.urls.mqtt ?? '').replace('mqtt://', 'mqtts://'),
+      clientId: 'tls-to-plain',
+      protocol: '5',
+      clean: true,
+      keepalive: 10,
+      connectTimeoutMs: 3000,
+    }),
+    (err: unknown) => {
+      assert.match(
+        `${(err as Error).message} ${(err as { hint?: string }).hint}`,
+        /does not speak TLS|mqtt vs mqtts/,
+      );
+      return true;
+    },
+  );
 });

@@ -69,6 +69,11 @@ async function connectMqttjs(options: ConnectOptions): Promise<TransportSession>
   try {
     client = mqttConnect(options.url, clientOptions);
   } catch (err) {
+    // TLS material is checked synchronously (e.g. a key that does not match its certificate).
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && (code.startsWith('ERR_OSSL') || isTlsCode(code))) {
+      throw translateConnectError(err as Error & { code: string }, options, shownUrl);
+    }
     throw new TransportError(`cannot connect to ${shownUrl}: ${messageOf(err)}`, {
       transport: NAME,
       cause: err,
@@ -516,13 +521,82 @@ function translateConnectError(
     });
   }
   const code = err.code ?? '';
-  const hint = NETWORK_HINTS[code] ?? (isTlsCode(code) ? TLS_HINT : undefined);
+  const tls = TLS_PROBLEMS.find((p) => p.codes.includes(code));
+  if (tls !== undefined || isTlsCode(code)) {
+    // OpenSSL's text ("803C...:error:0A00045C:SSL routines:...") helps nobody; say what it means.
+    const what = tls?.what ?? (/SSL routines|error:[0-9A-F]{8}/.test(err.message) ? code : err.message);
+    return new TransportError(`TLS connection of ${who} to ${shownUrl} failed: ${what} (${code})`, {
+      transport: NAME,
+      cause: err,
+      hint: tls?.hint ?? TLS_HINT,
+    });
+  }
+  const hint = NETWORK_HINTS[code];
   return new TransportError(`cannot connect ${who} to ${shownUrl}: ${err.message}`, {
     transport: NAME,
     cause: err,
     hint: hint ?? 'is the broker running and reachable? check --target',
   });
 }
+
+/** TLS failures users meet, in their words, with the setting to change. */
+const TLS_PROBLEMS: ReadonlyArray<{ codes: readonly string[]; what: string; hint: string }> = [
+  {
+    codes: ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'],
+    what: 'the broker requires a client certificate (mTLS)',
+    hint: 'set cert: and key: (the device certificate and its key) for the target',
+  },
+  {
+    codes: [
+      'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+      'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+      'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+    ],
+    what: 'the broker rejected the client certificate',
+    hint: 'use a certificate issued by a CA the broker trusts (and registered/active on AWS IoT), with its own key',
+  },
+  {
+    codes: ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED', 'ERR_SSL_TLSV1_ALERT_CERTIFICATE_EXPIRED'],
+    what: 'the broker rejected the client certificate as expired',
+    hint: 'issue a new device certificate and point cert:/key: at it',
+  },
+  {
+    codes: [
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'UNABLE_TO_GET_ISSUER_CERT',
+    ],
+    what: 'the broker certificate is not signed by a trusted CA',
+    hint: 'set ca: to the CA file that signed the broker certificate',
+  },
+  {
+    codes: ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'],
+    what: 'the broker certificate is outside its validity period',
+    hint: 'renew the broker certificate, or check the system clock',
+  },
+  {
+    codes: ['ERR_TLS_CERT_ALTNAME_INVALID'],
+    what: 'the broker certificate does not name this host',
+    hint: 'connect with a host name the certificate names, or set servername: to it',
+  },
+  {
+    codes: ['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'EPROTO'],
+    what: 'the port does not speak TLS',
+    hint: 'use mqtt:// or ws:// for a plain port, or the TLS port of the broker',
+  },
+  {
+    codes: ['ERR_OSSL_X509_KEY_VALUES_MISMATCH'],
+    what: 'the private key does not belong to the client certificate',
+    hint: 'set key: to the key file that was created with cert:',
+  },
+  {
+    codes: ['ERR_OSSL_PEM_NO_START_LINE', 'ERR_OSSL_UNSUPPORTED'],
+    what: 'a certificate or key file is not usable PEM',
+    hint: 'check the ca:, cert: and key: files are PEM (-----BEGIN ...)',
+  },
+];
 
 const NETWORK_HINTS: Record<string, string> = {
   ECONNREFUSED: 'is the broker running? nothing listens on that host and port; check --target (and the port)',
