@@ -29,6 +29,7 @@ test('classnameFor: relative to scenarios/, else to the working directory, witho
   assert.equal(classnameFor('/repo/test/fixtures/must-fail.yaml', '/repo'), 'test/fixtures/must-fail');
   assert.equal(classnameFor('./local.yaml', '/repo'), 'local');
   assert.equal(classnameFor('myscenarios/x.yaml', '/repo'), 'myscenarios/x');
+  assert.equal(classnameFor('/tmp/run/long.yaml', '/repo'), 'tmp/run/long');
 });
 
 test('formatSummaryLine: counts by status, run interruption said', () => {

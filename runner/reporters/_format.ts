@@ -128,7 +128,11 @@ export function publicTarget(target: ScenarioResult['target']): ScenarioResult['
  */
 export function classnameFor(file: string, cwd: string = process.cwd()): string {
   let rel = isAbsolute(file) ? relative(cwd, file) : file;
-  rel = rel.split(sep).join('/').replace(/^\.\//, '');
+  // Outside the working directory: the path without its leading `../` (a classname is a name, not a path).
+  rel = rel
+    .split(sep)
+    .join('/')
+    .replace(/^(\.\.?\/)+/, '');
   const marker = rel.lastIndexOf('scenarios/');
   if (marker === 0 || (marker > 0 && rel[marker - 1] === '/')) rel = rel.slice(marker + 'scenarios/'.length);
   return rel.replace(/\.[^./]+$/, '') || file;

@@ -131,3 +131,45 @@ test('live: a scenario that never reports its end does not block the next one', 
   assert.match(text, /QoS 0 to an offline persistent subscriber.*— failed/);
   assert.ok(!text.includes('already hijacked'), 'listr2 drew one list at a time');
 });
+
+test('live: the first Ctrl+C goes to its owner, not to the terminal library, while the view is drawn', {
+  timeout: 30_000,
+}, async (t) => {
+  const term = fakeTerminal(t, true);
+  let owned = 0;
+  const owner = () => {
+    owned += 1;
+  };
+  // cli-cursor (under listr2's renderer) only loads signal-exit when stderr is a terminal.
+  const stderrTTY = process.stderr.isTTY;
+  process.stderr.isTTY = true;
+  t.after(() => {
+    process.stderr.isTTY = stderrTTY;
+  });
+  // Alone with the CLI's handler as in the real process (the test runner may listen too).
+  const others = process.listeners('SIGINT');
+  process.removeAllListeners('SIGINT');
+  t.after(() => {
+    for (const l of others) process.on('SIGINT', l);
+  });
+  // The CLI's handler: `once`, so Node removes it before calling it.
+  process.once('SIGINT', owner);
+  t.after(() => process.removeListener('SIGINT', owner));
+  const reporter = createLiveReporter({ stream: term.stream, errorStream: term.err });
+  closeOnTeardown(t, reporter);
+  const cut = recordedRun.findIndex((e) => e.type === 'stepStart' && e.step.label === 'wait 60s');
+  await replay(reporter, recordedRun.slice(0, cut + 1));
+  await waitForMatch(term.text, /wait 60s/);
+  // Without the guard, signal-exit (loaded by the renderer) would now kill this very process.
+  process.kill(process.pid, 'SIGINT');
+  const deadline = Date.now() + 5000;
+  while (owned === 0 && Date.now() < deadline) await delay(20);
+  await delay(200);
+  assert.equal(owned, 1, 'the owner saw the Ctrl+C');
+  assert.ok(endOfRun?.type === 'runEnd');
+  await replay(reporter, [{ type: 'runEnd', summary: endOfRun.summary, reason: 'interrupted' }]);
+  assert.ok(
+    process.listeners('SIGINT').every((l) => l !== owner && !String(l).includes('presses')),
+    'the guard is gone after the run',
+  );
+});

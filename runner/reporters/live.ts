@@ -73,6 +73,7 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
   const drawn = new Set<string>();
   const key = (s: { file: string; name: string }): string => `${s.file}\u0000${s.name}`;
 
+  const sigint = createSigintGuard();
   const showCursor = (): void => {
     if (options.stream.isTTY === true) options.stream.write(CURSOR_SHOW);
   };
@@ -93,6 +94,7 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
         `${color.dim(`mqscen → ${t.name} (${t.kind}, behaviour ${t.behaviour}, transport ${t.transport}) ${t.url}`)}\n`,
       );
       process.once('exit', onExit);
+      sigint.arm();
     },
 
     async onScenarioStart(info: ScenarioStartInfo) {
@@ -104,6 +106,7 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
         closeUnfinished(previous, 'never reported its end');
         await finish(previous);
       }
+      sigint.arm();
       view = startScenarioView(info, logger, options);
     },
 
@@ -148,6 +151,7 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
       options.stream.write(`\n${ok ? color.green(line) : color.red(line)}\n`);
       if (reason === 'interrupted') showCursor();
       process.removeListener('exit', onExit);
+      sigint.disarm();
     },
   };
 }
@@ -276,6 +280,46 @@ function startScenarioView(
   );
   view.running = listr.run().catch((err: unknown) => debug('listr2 failed: %O', err));
   return view as ScenarioView;
+}
+
+/**
+ * listr2's in-place renderer loads log-update → cli-cursor → restore-cursor → signal-exit. On
+ * SIGINT, signal-exit re-raises the signal (killing the process) when its own handler is the only
+ * listener left, and Node removes a `once` listener before calling it: so the CLI's Ctrl+C handler
+ * would start a clean stop and signal-exit would kill the process right after, before any report
+ * is written. While the view is in use this guard is one more listener: the first Ctrl+C is left
+ * to its owner (the CLI stops the run and the reports are written); a second one re-raises the
+ * signal with the guard removed, which is the "Ctrl+C again to force" the CLI promises. When
+ * nobody else listened when the guard was armed, Ctrl+C keeps Node's default at once.
+ */
+function createSigintGuard(): { arm(): void; disarm(): void } {
+  let armed = false;
+  let owned = false;
+  let presses = 0;
+  const reraise = (): void => {
+    disarm();
+    process.kill(process.pid, 'SIGINT');
+  };
+  const onSigint = (): void => {
+    presses += 1;
+    debug('SIGINT %d while drawing (owned by another listener: %s)', presses, owned);
+    if (!owned || presses > 1) reraise();
+  };
+  const disarm = (): void => {
+    if (!armed) return;
+    armed = false;
+    process.removeListener('SIGINT', onSigint);
+  };
+  return {
+    arm() {
+      if (armed) return;
+      armed = true;
+      owned = process.listenerCount('SIGINT') > 0;
+      presses = 0;
+      process.on('SIGINT', onSigint);
+    },
+    disarm,
+  };
 }
 
 /** Ends a view whose scenario did not report its end: running and pending steps shown as interrupted. */
