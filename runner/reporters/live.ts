@@ -73,10 +73,13 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
   const drawn = new Set<string>();
   const key = (s: { file: string; name: string }): string => `${s.file}\u0000${s.name}`;
 
-  const sigint = createSigintGuard();
+  // listr2 replaces the streams' write while it draws (and buffers what others write, such as
+  // restore-cursor's exit handler); the cursor must come back even then, so keep the real one.
+  const rawWrite = options.stream.write.bind(options.stream);
   const showCursor = (): void => {
-    if (options.stream.isTTY === true) options.stream.write(CURSOR_SHOW);
+    if (options.stream.isTTY === true) rawWrite(CURSOR_SHOW);
   };
+  const sigint = createSigintGuard(showCursor);
   /** A second Ctrl+C or an exit while drawing must not leave the terminal without a cursor. */
   const onExit = (): void => showCursor();
 
@@ -292,12 +295,13 @@ function startScenarioView(
  * signal with the guard removed, which is the "Ctrl+C again to force" the CLI promises. When
  * nobody else listened when the guard was armed, Ctrl+C keeps Node's default at once.
  */
-function createSigintGuard(): { arm(): void; disarm(): void } {
+function createSigintGuard(beforeForcedExit: () => void): { arm(): void; disarm(): void } {
   let armed = false;
   let owned = false;
   let presses = 0;
   const reraise = (): void => {
     disarm();
+    beforeForcedExit();
     process.kill(process.pid, 'SIGINT');
   };
   const onSigint = (): void => {
