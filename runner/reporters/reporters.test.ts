@@ -351,3 +351,25 @@ test('plain: scenarios that never started (target down) still get a verdict line
       '0 passed, 0 failed, 1 errored (1 scenario) in 5.3s\n',
   );
 });
+
+test('plain: a long step prints its counters now and then, never more often than asked', async () => {
+  const out = captureStream();
+  const reporter = createPlainReporter({ stream: out.stream, color: false, progressIntervalMs: 50 });
+  const scenario = {
+    file: 'scenarios/a.yaml',
+    name: 'a',
+    steps: [{ ref: 1, kind: 'settle', label: 'settle ≤ 5s' }],
+  };
+  const c = { published: 20, acked: 20, received: 7, duplicates: 0, pending: 13 };
+  await reporter.onStepStart?.(scenario, scenario.steps[0] ?? { ref: 1, kind: 'settle', label: '' });
+  reporter.onStepProgress?.(scenario, { ref: 1 }, c); // too early: nothing
+  await new Promise((r) => setTimeout(r, 80));
+  reporter.onStepProgress?.(scenario, { ref: 1 }, c);
+  reporter.onStepProgress?.(scenario, { ref: 1 }, c); // too soon after the last line: nothing
+  const lines = out.text().trimEnd().split('\n');
+  assert.equal(lines.length, 1, out.text());
+  assert.match(
+    lines[0] ?? '',
+    /^ {2}… \[1\] settle ≤ 5s {2}\d+ms {2}published 20 · acked 20 · received 7 · pending 13$/,
+  );
+});
