@@ -275,3 +275,54 @@ test('mqtts:// to a plain MQTT port says the port does not speak TLS', async (t)
     },
   );
 });
+
+test('a listener that never sends CONNACK fails within connectTimeoutMs', async (t) => {
+  const { createServer } = await import('node:net');
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((s) => sockets.add(s));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const started = Date.now();
+  await assert.rejects(
+    mqttjsTransport.connect({
+      url: `mqtt://127.0.0.1:${port}`,
+      clientId: 'silent',
+      protocol: '5',
+      clean: true,
+      keepalive: 10,
+      connectTimeoutMs: 700,
+    }),
+    /no CONNACK from mqtt:\/\/127\.0\.0\.1:\d+ within 700 ms/,
+  );
+  const took = Date.now() - started;
+  assert.ok(took >= 650 && took < 2000, `took ${took} ms`);
+});
+
+test('PUBACK reason codes come back as results: 0x87 refused, 0x10 no subscribers, 0 delivered', async (t) => {
+  const { startBroker } = await import('../../broker/index.js');
+  const broker = await startBroker({
+    authorize: { publish: (_c, topic) => !topic.startsWith('forbidden/') },
+  });
+  t.after(() => broker.close());
+  const base = { url: broker.urls.mqtt ?? '', clean: true, keepalive: 10, connectTimeoutMs: 3000 };
+  const pub = await mqttjsTransport.connect({ ...base, clientId: 'rc-pub', protocol: '5' });
+  t.after(() => pub.disconnect({ how: 'abrupt' }));
+  const sub = await mqttjsTransport.connect({ ...base, clientId: 'rc-sub', protocol: '5' });
+  t.after(() => sub.disconnect({ how: 'abrupt' }));
+  await sub.subscribe([{ filter: 'ok/#', qos: 2 }]);
+  const msg = (topic: string, qos: 1 | 2) => ({ topic, payload: Buffer.from('x'), qos, retain: false });
+  assert.deepEqual(await pub.publish(msg('forbidden/a', 1)), { reasonCode: 0x87 });
+  assert.deepEqual(await pub.publish(msg('forbidden/a', 2)), { reasonCode: 0x87 });
+  assert.deepEqual(await pub.publish(msg('ok/a', 1)), { reasonCode: 0 });
+  assert.deepEqual(await pub.publish(msg('ok/a', 2)), { reasonCode: 0 });
+  const nobody = await pub.publish(msg('nobody/listens', 1));
+  // [MQTT-3.4.2.1] 0x10 is a success code the broker may use; 0 is also correct.
+  assert.ok([0, 0x10].includes(nobody.reasonCode), `got ${nobody.reasonCode}`);
+  // The session is still usable after a refused publish.
+  assert.deepEqual(await pub.publish(msg('ok/b', 1)), { reasonCode: 0 });
+});
