@@ -50,6 +50,8 @@ export class EngineContext {
   readonly signal: AbortSignal;
   readonly timings: EngineTimings;
   readonly getTransport: (name: string) => Promise<Transport>;
+  /** Also send the identity as an MQTT 5 User Property on every publish. */
+  readonly identityProperty: boolean;
   /** performance clock at scenario start, ms since epoch. */
   readonly startedAt: number;
   /** Notes for the running top-level step (connection losses and the like). */
@@ -64,7 +66,9 @@ export class EngineContext {
     signal: AbortSignal;
     timings: EngineTimings;
     getTransport: (name: string) => Promise<Transport>;
+    identityProperty?: boolean;
   }) {
+    this.identityProperty = init.identityProperty ?? true;
     this.scenario = init.scenario;
     this.target = init.target;
     this.record = init.record;

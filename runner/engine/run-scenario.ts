@@ -36,6 +36,11 @@ export interface RunScenarioOptions {
   getTransport?: (name: string) => Promise<Transport>;
   /** Bounds the scenario does not set (connect, ack, teardown, publish window). */
   timings?: Partial<EngineTimings>;
+  /**
+   * Also carry each message's identity in an MQTT 5 User Property (the payload header is always
+   * there and is what the receiver reads). Costs throughput on MQTT.js. @default true
+   */
+  identityProperty?: boolean;
 }
 
 /** Progress events at most this often (reporter contract). */
@@ -60,7 +65,16 @@ export async function runScenario(
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new Error('deadline')), deadlineMs);
   const signal = AbortSignal.any([options.signal, deadline.signal]);
-  const ctx = new EngineContext({ scenario, target, record, model, signal, timings, getTransport });
+  const ctx = new EngineContext({
+    scenario,
+    target,
+    record,
+    model,
+    signal,
+    timings,
+    getTransport,
+    identityProperty: options.identityProperty ?? true,
+  });
   const reporter = options.reporter;
   const startedAtIso = new Date().toISOString();
   debug('scenario %s: run %s, %d steps, target %s', scenario.name, runId, steps.length, target.url);

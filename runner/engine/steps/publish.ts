@@ -172,7 +172,7 @@ async function publishBurst(
         payload.set(user, header.length);
       }
       const request: PublishRequest = { topic: step.topic, payload, qos, retain: step.retain };
-      if (v5) {
+      if (v5 && ctx.identityProperty) {
         const props: PublishProperties = { ...step.properties };
         props.userProperties = [
           ...(step.properties?.userProperties ?? []),
