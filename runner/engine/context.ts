@@ -52,6 +52,13 @@ export class EngineContext {
   readonly getTransport: (name: string) => Promise<Transport>;
   /** Also send the identity as an MQTT 5 User Property on every publish. */
   readonly identityProperty: boolean;
+  /** End MQTT 5 persistent sessions at teardown. */
+  readonly cleanupSessions: boolean;
+  /**
+   * CONNACK refusal codes a `reason-code` assertion expects, per client index: such a refusal is
+   * the behaviour under test, so the client stays offline and the scenario goes on.
+   */
+  readonly expectedRefusals: ReadonlyMap<number, ReadonlySet<number>>;
   /** performance clock at scenario start, ms since epoch. */
   readonly startedAt: number;
   /** Notes for the running top-level step (connection losses and the like). */
@@ -67,8 +74,23 @@ export class EngineContext {
     timings: EngineTimings;
     getTransport: (name: string) => Promise<Transport>;
     identityProperty?: boolean;
+    cleanupSessions?: boolean;
   }) {
+    this.cleanupSessions = init.cleanupSessions ?? true;
     this.identityProperty = init.identityProperty ?? true;
+    const refusals = new Map<number, Set<number>>();
+    for (const a of init.scenario.expect) {
+      if (a.kind !== 'reason-code' || a.packet !== 'connack') continue;
+      const names = a.clients ?? init.scenario.clients.map((c) => c.name);
+      for (const n of names) {
+        const idx = init.scenario.clients.findIndex((c) => c.name === n);
+        if (idx < 0) continue;
+        const set = refusals.get(idx) ?? new Set<number>();
+        for (const code of a.codes) if (code !== 0) set.add(code);
+        refusals.set(idx, set);
+      }
+    }
+    this.expectedRefusals = refusals;
     this.scenario = init.scenario;
     this.target = init.target;
     this.record = init.record;

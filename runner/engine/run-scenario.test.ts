@@ -382,3 +382,72 @@ test('a payload size below the identity header is refused before anything connec
     return true;
   });
 });
+
+test('a refused connect the scenario expects (reason-code connack) is not an environment error', {
+  skip: mosquittoSkip,
+}, async (t) => {
+  const target = await startMosquittoTarget({ allowAnonymous: false });
+  t.after(() => target.close());
+  const steps: StepInput[] = [{ kind: 'connect', clients: ['intruder'] }];
+  const expected = await run(
+    scenario({
+      clients: [client('intruder')],
+      steps,
+      expect: [{ kind: 'reason-code', packet: 'connack', codes: [0x87] }],
+    }),
+    target,
+  );
+  assert.equal(expected.status, 'passed', explain(expected));
+  assert.match(expected.steps[0]?.notes.join() ?? '', /refused: CONNACK 0x87/);
+  const unexpected = await run(scenario({ clients: [client('intruder')], steps }), target);
+  assert.equal(unexpected.status, 'errored');
+  assert.equal(unexpected.error?.code, 'E_TRANSPORT');
+});
+
+test('MQTT 5 persistent sessions are ended at teardown, so the next run starts fresh', {
+  skip: mosquittoSkip,
+}, async (t) => {
+  const target = await startMosquittoTarget();
+  t.after(() => target.close());
+  const s = scenario({
+    clients: [
+      client('keeper', { clean: false, sessionExpiry: 3600, subscriptions: [{ filter: 'keep/t', qos: 1 }] }),
+    ],
+    steps: [{ kind: 'connect', clients: ['keeper'] }],
+    expect: [{ kind: 'session-present', clients: ['keeper'], expected: false }],
+  });
+  const first = await run(s, target);
+  assert.equal(first.status, 'passed', explain(first));
+  const second = await run(s, target);
+  assert.equal(second.status, 'passed', explain(second));
+  const kept = await runScenario(s, {
+    target,
+    reporter: {},
+    signal: new AbortController().signal,
+    cleanupSessions: false,
+  });
+  assert.equal(kept.status, 'passed', explain(kept));
+  const resumed = await run(s, target);
+  assert.equal(resumed.status, 'failed', 'the session left by the previous run was resumed');
+  assert.match(resumed.assertions[0]?.actual ?? '', /keeper sessionPresent=true/);
+});
+
+test('the scenario deadline stops a run and fails it with E_TIMEOUT', async (t) => {
+  const target = await startEmbeddedTarget({ profile: 'mosquitto' });
+  t.after(() => target.close());
+  const s = scenario({
+    clients: [client('a')],
+    steps: [
+      { kind: 'connect', clients: ['a'] },
+      { kind: 'wait', durationMs: 10_000 },
+      { kind: 'wait', durationMs: 10 },
+    ],
+    timeoutMs: 400,
+  });
+  const t0 = Date.now();
+  const r = await run(s, target);
+  assert.ok(Date.now() - t0 < 3000);
+  assert.equal(r.status, 'failed');
+  assert.equal(r.error?.code, 'E_TIMEOUT');
+  assert.equal(r.steps[2]?.status, 'skipped');
+});

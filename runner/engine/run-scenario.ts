@@ -15,7 +15,7 @@ import type { Reporter, ScenarioStartInfo } from '../reporters/reporter.js';
 import type { Counters, ScenarioResult, ScenarioStatus, StepResult } from '../results.js';
 import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
 import type { StartedTarget } from '../targets/target.js';
-import type { Transport } from '../transports/transport.js';
+import type { DisconnectOptions, Transport } from '../transports/transport.js';
 import { DEFAULT_TIMINGS, debug, EngineContext, type EngineTimings, now, withBound } from './context.js';
 import { createRunId } from './identity.js';
 import { deliverableNow, evaluateDeliveries, type OracleReport } from './oracle.js';
@@ -41,6 +41,8 @@ export interface RunScenarioOptions {
    * there and is what the receiver reads). Costs throughput on MQTT.js. @default true
    */
   identityProperty?: boolean;
+  /** End MQTT 5 persistent sessions when closing the clients at the end. @default true */
+  cleanupSessions?: boolean;
 }
 
 /** Progress events at most this often (reporter contract). */
@@ -74,6 +76,7 @@ export async function runScenario(
     timings,
     getTransport,
     identityProperty: options.identityProperty ?? true,
+    cleanupSessions: options.cleanupSessions ?? true,
   });
   const reporter = options.reporter;
   const startedAtIso = new Date().toISOString();
@@ -268,8 +271,12 @@ async function teardown(ctx: EngineContext): Promise<void> {
       const session = c.session;
       if (session === undefined) return;
       c.session = undefined;
+      // MQTT 5: end a persistent session with the connection (Session Expiry 0 on DISCONNECT,
+      // PS-4) so a later run on a long-lived broker does not resume it with stale messages.
+      const opts: DisconnectOptions = { how: 'graceful' };
+      if (c.def.protocol === '5' && ctx.cleanupSessions) opts.sessionExpiry = 0;
       const r = await withBound(
-        session.disconnect({ how: 'graceful' }).catch(() => undefined),
+        session.disconnect(opts).catch(() => undefined),
         ctx.timings.teardownMs,
       );
       if (r.timedOut)

@@ -87,8 +87,13 @@ export async function connectClient(
             cause: error,
           });
     record.error = { code: err.code, message: err.message };
-    if (err instanceof TransportError && err.reasonCode !== undefined)
+    if (err instanceof TransportError && err.reasonCode !== undefined) {
       record.error.reasonCode = err.reasonCode;
+      // A refusal the scenario asserts (e.g. 0x87 Not authorized) is the behaviour under test.
+      if (ctx.expectedRefusals.get(c.idx)?.has(err.reasonCode)) {
+        return [`${def.name} refused: CONNACK 0x${err.reasonCode.toString(16)} (expected by reason-code)`];
+      }
+    }
     throw err;
   }
   const connack = session.connack;
