@@ -35,6 +35,26 @@ export interface EntryOutcome {
   multi?: { count: number; ranges: SeqRange[] };
   /** Group entries: first receipts per member client. */
   perMember?: Map<number, number>;
+  /** Owed messages whose expiry ran out before a recipient came back, when others are missing too. */
+  expired?: { count: number; ranges: SeqRange[]; reason: string };
+}
+
+/**
+ * When the earliest candidate that was away at publish time got its CONNACK back; undefined when
+ * some candidate was online (it could take the message at once).
+ */
+function firstReturn(record: RunRecord, entry: AudienceEntry, after: number): number | undefined {
+  let first = Number.POSITIVE_INFINITY;
+  for (const c of entry.candidates) {
+    if (c.state === 'online') return undefined;
+    for (const r of record.connects) {
+      if (r.client === c.client && r.connack !== undefined && r.at > after) {
+        first = Math.min(first, r.at);
+        break;
+      }
+    }
+  }
+  return Number.isFinite(first) ? first : undefined;
 }
 
 export interface OracleReport {
@@ -194,7 +214,14 @@ function evaluateEntry(
   const logs = entry.candidates.map((c) => record.receiptLog(c.client, pub.client));
   const klass = classifyEntry(entry, end, names, options);
   const missing = new RangeCollector();
+  const expired = new RangeCollector();
   const multi = new RangeCollector();
+  // A message with a Message Expiry Interval that ran out before any recipient that was away came
+  // back must not be delivered [MQTT-3.3.2-5] (PS-8, MQ-8): not owed.
+  const returnAt =
+    seg.expiryMs === undefined || klass.cls !== 'lost'
+      ? undefined
+      : firstReturn(record, entry, seg.startedAt);
   const perMember = new Map<number, number>();
   let owed = 0;
   let delivered = 0;
@@ -217,11 +244,21 @@ function evaluateEntry(
     if (got > 0) {
       delivered++;
       if (entry.kind === 'group' && (got > 1 || dup)) multi.add(seq);
-    } else if (o) missing.add(seq);
-    else if ((pub.ackCode[seq] as number) !== ACK_NONE || seq < pub.next) notOwed++;
+    } else if (o) {
+      if (returnAt !== undefined && returnAt - (pub.sendTime[seq] as number) > (seg.expiryMs ?? 0))
+        expired.add(seq);
+      else missing.add(seq);
+    } else if ((pub.ackCode[seq] as number) !== ACK_NONE || seq < pub.next) notOwed++;
   }
   const out: EntryOutcome = { segment: seg, entry, owed, delivered, notOwed };
   if (missing.count > 0) out.missing = { ...klass, count: missing.count, ranges: missing.ranges };
+  if (expired.count > 0) {
+    // Reported as the entry's missing class when nothing else is missing.
+    const reason = `expired (Message Expiry ${Math.round((seg.expiryMs ?? 0) / 1000)} s) before a recipient came back [MQTT-3.3.2-5]`;
+    if (out.missing === undefined)
+      out.missing = { cls: 'missed', reason, count: expired.count, ranges: expired.ranges };
+    else out.expired = { count: expired.count, ranges: expired.ranges, reason };
+  }
   if (entry.kind === 'group') {
     out.multi = { count: multi.count, ranges: multi.ranges };
     out.perMember = perMember;
@@ -245,6 +282,12 @@ export function deliverableNow(
     for (const seg of pub.segments) {
       if (seg.owed === 0) continue;
       for (const entry of seg.audience) {
+        if (seg.expiryMs !== undefined) {
+          // Expired before anyone who could take it came back: never deliverable [MQTT-3.3.2-5].
+          const back = firstReturn(record, entry, seg.startedAt);
+          const away = entry.candidates.every((c) => c.state !== 'online');
+          if (away && (back ?? Number.POSITIVE_INFINITY) - seg.startedAt > seg.expiryMs) continue;
+        }
         let ok = entry.candidates.length > 0;
         const sets: Uint32Array[] = [];
         if (model.groupQueue && entry.kind === 'group') {

@@ -34,6 +34,8 @@ export interface Segment {
   owed: number;
   /** ms (epoch) of the first publish. */
   startedAt: number;
+  /** MQTT 5 Message Expiry Interval of these messages, ms; undefined = never expire. */
+  expiryMs?: number;
 }
 
 /** Ack codes beyond MQTT reason codes. */

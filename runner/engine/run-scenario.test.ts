@@ -451,3 +451,50 @@ test('the scenario deadline stops a run and fails it with E_TIMEOUT', async (t) 
   assert.equal(r.error?.code, 'E_TIMEOUT');
   assert.equal(r.steps[2]?.status, 'skipped');
 });
+
+test('messages that expire while the subscriber is away are not owed [MQTT-3.3.2-5]', {
+  skip: mosquittoSkip,
+}, async (t) => {
+  const target = await startMosquittoTarget();
+  t.after(() => target.close());
+  const s = scenario({
+    clients: [
+      client('away', { clean: false, sessionExpiry: 600, subscriptions: [{ filter: 'exp/t', qos: 1 }] }),
+      client('publisher'),
+    ],
+    steps: [
+      { kind: 'connect', clients: ['away', 'publisher'] },
+      { kind: 'disconnect', clients: ['away'], how: 'graceful' },
+      { kind: 'wait', durationMs: 100 },
+      {
+        kind: 'publish',
+        from: ['publisher'],
+        topic: 'exp/t',
+        count: 3,
+        qos: 1,
+        retain: false,
+        payload: { kind: 'text', text: 'short-lived' },
+        properties: { messageExpiryInterval: 1 },
+      },
+      {
+        kind: 'publish',
+        from: ['publisher'],
+        topic: 'exp/t',
+        count: 2,
+        qos: 1,
+        retain: false,
+        payload: { kind: 'text', text: 'kept' },
+      },
+      { kind: 'wait', durationMs: 2100 },
+      { kind: 'reconnect', clients: ['away'] },
+      { kind: 'settle', timeoutMs: 3000, quietMs: 0 },
+    ],
+    expect: [
+      { kind: 'no-loss', minQos: 1 },
+      { kind: 'received', clients: ['away'], count: { op: '==', value: 2, text: '2' }, window: { after: 7 } },
+    ],
+  });
+  const r = await run(s, target);
+  assert.equal(r.status, 'passed', explain(r));
+  assert.match(r.steps[7]?.notes.join() ?? '', /settled 2\/2/);
+});

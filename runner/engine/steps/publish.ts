@@ -82,6 +82,8 @@ function segmentFor(ctx: EngineContext, log: PublisherLog, step: StepOf<'publish
     owed: 0,
     startedAt: ctx.now(),
   };
+  const mei = step.properties?.messageExpiryInterval;
+  if (mei !== undefined && ctx.clients[log.client]?.def.protocol === '5') seg.expiryMs = mei * 1000;
   log.segments.push(seg);
   return seg;
 }
