@@ -112,8 +112,11 @@ export class SessionModel {
     return c;
   }
 
-  connectStarted(idx: number): void {
-    this.#client(idx).status = 'connecting';
+  /** A CONNECT is about to be sent; `at` lets a session whose expiry passed end first. */
+  connectStarted(idx: number, at?: number): void {
+    const c = this.#client(idx);
+    if (at !== undefined) this.#expireIfDue(c, at);
+    c.status = 'connecting';
     this.version++;
   }
 
@@ -123,11 +126,10 @@ export class SessionModel {
    */
   connected(
     idx: number,
-    at: number,
+    _at: number,
     opts: { clean: boolean; sessionPresent: boolean; persistent: boolean; sessionExpiryMs: number },
   ): void {
     const c = this.#client(idx);
-    this.#expireIfDue(c, at);
     // Clean Start discards any session [MQTT-3.1.2-4]; resuming with no session on the broker
     // (sessionPresent=0 [MQTT-3.2.2-3]) means whatever we thought it held is gone too.
     if (opts.clean || !opts.sessionPresent) this.#discardSession(c);
@@ -217,6 +219,7 @@ export class SessionModel {
   #expireIfDue(c: ClientModel, at: number): void {
     if (c.status !== 'offline' || c.subs.size === 0) return;
     if (at - c.offlineSince > c.sessionExpiryMs) {
+      for (const [f, sub] of c.subs) c.ghostSubs.set(f, sub);
       this.#discardSession(c);
       this.version++;
     }

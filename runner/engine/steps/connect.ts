@@ -72,7 +72,7 @@ export async function connectClient(
   }
   const record: (typeof ctx.record.connects)[number] = { client: c.idx, stepRef, at, clean };
   ctx.record.connects.push(record);
-  ctx.model.connectStarted(c.idx);
+  ctx.model.connectStarted(c.idx, at);
   let session: TransportSession;
   try {
     const transport = await ctx.getTransport(transportName);

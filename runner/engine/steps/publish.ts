@@ -57,6 +57,9 @@ export const compilePublish: StepCompiler<'publish'> = (step, plan) => {
 
 function segmentFor(ctx: EngineContext, log: PublisherLog, step: StepOf<'publish'>, seq: number): Segment {
   const last = log.segments[log.segments.length - 1];
+  // A session whose expiry passed while offline no longer holds subscriptions (PS-3).
+  if (last === undefined || last.end !== seq || last.stepRef !== step.ref)
+    ctx.model.expireSessions(ctx.now());
   if (
     last !== undefined &&
     last.end === seq &&
@@ -111,14 +114,19 @@ async function publishBurst(
   let inflight = 0;
   let wake: (() => void) | undefined;
   const awaiting = new Set<number>();
-  const release = () => {
-    inflight--;
+  const wakeUp = () => {
     if (wake !== undefined) {
       const w = wake;
       wake = undefined;
       w();
     }
   };
+  const release = () => {
+    inflight--;
+    wakeUp();
+  };
+  // Ctrl+C must not wait for acks that may never come.
+  ctx.signal.addEventListener('abort', wakeUp);
   // One watchdog per burst instead of a timer per message: the oldest unacknowledged publish past
   // the bound is recorded as timed out and frees its window slot.
   const watchdog = setInterval(
@@ -212,6 +220,7 @@ async function publishBurst(
     }
   } finally {
     clearInterval(watchdog);
+    ctx.signal.removeEventListener('abort', wakeUp);
   }
   const notes: string[] = [];
   const timedOut = countCodes(log, t0, ACK_TIMEOUT, step.ref);
