@@ -498,3 +498,48 @@ test('messages that expire while the subscriber is away are not owed [MQTT-3.3.2
   assert.equal(r.status, 'passed', explain(r));
   assert.match(r.steps[7]?.notes.join() ?? '', /settled 2\/2/);
 });
+
+test('messages published while a subscriber connects in parallel are undetermined, never flaky losses', async (t) => {
+  for (const profile of ['mosquitto', 'aws-iot'] as const) {
+    const target = await startEmbeddedTarget({ profile });
+    t.after(() => target.close());
+    const s = scenario({
+      clients: [
+        client('late', { subscriptions: [{ filter: 'par/t', qos: 1 }] }),
+        client('early', { subscriptions: [{ filter: '$share/pg/par/t', qos: 1 }] }),
+        client('publisher'),
+      ],
+      steps: [
+        { kind: 'connect', clients: ['publisher', 'early'] },
+        {
+          kind: 'parallel',
+          steps: [
+            { kind: 'connect', clients: ['late'] },
+            {
+              kind: 'publish',
+              from: ['publisher'],
+              topic: 'par/t',
+              count: 300,
+              qos: 1,
+              retain: false,
+              ratePerSecond: 2000,
+              payload: { kind: 'text', text: 'x' },
+            },
+          ],
+        },
+        { kind: 'settle', timeoutMs: 5000, quietMs: 0 },
+      ],
+      expect: [
+        { kind: 'no-loss', minQos: 1 },
+        { kind: 'shared-group', group: 'pg', eachMessage: 'once', everyMemberReceives: true },
+      ],
+    });
+    const r = await run(s, target);
+    assert.equal(r.status, 'passed', explain(r));
+    const audience = (r.oracle?.audience ?? []) as Array<{ audience: string; states: string[] }>;
+    assert.ok(
+      audience.some((a) => a.audience === 'late' && a.states[0] === 'late:online'),
+      'later messages are owed to the subscriber once its SUBACK came',
+    );
+  }
+});
