@@ -20,7 +20,8 @@ test('without endpoint or AWS_IOT_ENDPOINT the ATS endpoint is looked up with De
   assert.equal(target.url, 'wss://xyz-ats.iot.us-east-2.amazonaws.com:443/mqtt');
   assert.equal(iot.commandCalls(DescribeEndpointCommand).length, 1);
   assert.deepEqual(target.connectionFor({ name: 'c' } as never).extra, {
-    aws: { auth: 'sigv4', endpoint: 'xyz-ats.iot.us-east-2.amazonaws.com', port: 443, region: 'us-east-2' },
+    auth: 'sigv4',
+    region: 'us-east-2',
   });
 });
 
@@ -49,8 +50,8 @@ test('custom authorizer: name, token and signature go in the user name; the url 
     customAuthorizer: {
       name: 'my-auth',
       tokenKeyName: 'tok',
-      token: 't0ken',
-      signature: 's1g',
+      tokenValue: 't0ken',
+      tokenSignature: 's1g',
       password: 'pw',
     },
     env: {},
@@ -65,6 +66,21 @@ test('custom authorizer: name, token and signature go in the user name; the url 
   assert.equal(conn.password, 'pw');
   assert.deepEqual(conn.tls?.alpn, ['mqtt']);
   assert.equal(customAuthorizerUsername({ name: 'a' }, 'dev1'), 'dev1?x-amz-customauthorizer-name=a');
+  // Over the SDK the settings travel in extra and the SDK builds the user name.
+  const sdk = target.connectionFor({ name: 'c', transport: 'aws-iot-sdk', username: 'dev1' } as never);
+  assert.equal(sdk.username, undefined);
+  assert.deepEqual(sdk.extra, {
+    auth: 'custom-authorizer',
+    region: 'eu-west-1',
+    customAuthorizer: {
+      name: 'my-auth',
+      tokenKeyName: 'tok',
+      tokenValue: 't0ken',
+      tokenSignature: 's1g',
+      password: 'pw',
+      username: 'dev1',
+    },
+  });
 });
 
 test('sigv4 needs a region and a signing transport', async () => {

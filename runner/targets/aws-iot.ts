@@ -16,12 +16,14 @@ const debug = createDebug('mqscen:target:aws-iot');
 
 export type AwsIotAuth = 'mtls' | 'sigv4' | 'custom-authorizer';
 
+/** Custom authorizer settings; the same names as the aws-iot-sdk transport's `extra.customAuthorizer`. */
 export interface AwsCustomAuthorizer {
   /** Authorizer name, sent as x-amz-customauthorizer-name. */
   name: string;
   tokenKeyName?: string;
-  token?: string;
-  signature?: string;
+  tokenValue?: string;
+  /** Base64 signature of the token, sent as x-amz-customauthorizer-signature. */
+  tokenSignature?: string;
   username?: string;
   password?: string;
 }
@@ -52,14 +54,20 @@ export interface AwsIotTargetOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-/** What AWS transports read from ConnectOptions.extra.aws. */
+/**
+ * What the AWS transports read from ConnectOptions.extra (flat keys, as aws-iot-sdk.ts and
+ * runner/aws/credentials.ts `awsExtraOf` expect).
+ */
 export interface AwsIotExtra {
   auth: AwsIotAuth;
-  endpoint: string;
-  port: number;
   region?: string;
-  awsProfile?: string;
+  /** Shared-config profile for the credential chain. */
+  profile?: string;
   customAuthorizer?: AwsCustomAuthorizer;
+  /** File paths, only to name files in messages. */
+  certPath?: string;
+  keyPath?: string;
+  caPath?: string;
 }
 
 /** Bound for the DescribeEndpoint lookup, ms. */
@@ -102,11 +110,15 @@ export async function startAwsIotTarget(options: AwsIotTargetOptions): Promise<S
   const scheme = options.auth === 'sigv4' ? 'wss' : 'mqtts';
   const path = options.auth === 'sigv4' ? '/mqtt' : '';
   const url = `${scheme}://${host}:${port}${path}`;
-  const extra: AwsIotExtra = { auth: options.auth, endpoint: host, port };
+  const extra: AwsIotExtra = { auth: options.auth };
   if (region !== undefined) extra.region = region;
-  if (options.awsProfile !== undefined) extra.awsProfile = options.awsProfile;
-  if (options.customAuthorizer !== undefined) extra.customAuthorizer = options.customAuthorizer;
-  const frozenExtra = Object.freeze({ aws: Object.freeze(extra) });
+  if (options.awsProfile !== undefined) extra.profile = options.awsProfile;
+  if (options.auth === 'mtls') {
+    if (options.cert !== undefined) extra.certPath = options.cert;
+    if (options.key !== undefined) extra.keyPath = options.key;
+  }
+  if (options.ca !== undefined) extra.caPath = options.ca;
+  const baseExtra = Object.freeze({ ...extra });
   debug('target %s: %s (%s over %s)', options.name, url, options.auth, transport);
 
   return {
@@ -116,13 +128,23 @@ export async function startAwsIotTarget(options: AwsIotTargetOptions): Promise<S
     transport,
     url,
     connectionFor(client: ResolvedClient): TargetConnection {
-      const conn: TargetConnection = { url, transport, extra: frozenExtra };
+      const conn: TargetConnection = { url, transport, extra: baseExtra };
       if (tls !== undefined) conn.tls = tls;
-      if (options.auth === 'custom-authorizer' && options.customAuthorizer !== undefined) {
-        // AWS reads the authorizer from the MQTT user name's query part over mqtts/443.
-        conn.username = customAuthorizerUsername(options.customAuthorizer, client.username);
-        const password = client.password ?? options.customAuthorizer.password;
-        if (password !== undefined) conn.password = password;
+      const authorizer = options.customAuthorizer;
+      if (options.auth === 'custom-authorizer' && authorizer !== undefined) {
+        const username = client.username ?? authorizer.username;
+        const password = client.password ?? authorizer.password;
+        if (client.transport === 'mqttjs' || (client.transport === undefined && transport === 'mqttjs')) {
+          // AWS reads the authorizer from the MQTT user name's query part over mqtts/443 (ALPN mqtt).
+          conn.username = customAuthorizerUsername(authorizer, username);
+          if (password !== undefined) conn.password = password;
+        } else {
+          // The SDK builds that user name itself from these settings.
+          const settings: AwsCustomAuthorizer = { ...authorizer };
+          if (username !== undefined) settings.username = username;
+          if (password !== undefined) settings.password = password;
+          conn.extra = Object.freeze({ ...extra, customAuthorizer: settings });
+        }
       } else {
         if (client.username !== undefined) conn.username = client.username;
         if (client.password !== undefined) conn.password = client.password;
@@ -137,8 +159,8 @@ export async function startAwsIotTarget(options: AwsIotTargetOptions): Promise<S
 export function customAuthorizerUsername(a: AwsCustomAuthorizer, clientUsername?: string): string {
   const q = new URLSearchParams();
   q.set('x-amz-customauthorizer-name', a.name);
-  if (a.token !== undefined && a.tokenKeyName !== undefined) q.set(a.tokenKeyName, a.token);
-  if (a.signature !== undefined) q.set('x-amz-customauthorizer-signature', a.signature);
+  if (a.tokenValue !== undefined && a.tokenKeyName !== undefined) q.set(a.tokenKeyName, a.tokenValue);
+  if (a.tokenSignature !== undefined) q.set('x-amz-customauthorizer-signature', a.tokenSignature);
   return `${clientUsername ?? a.username ?? ''}?${q.toString()}`;
 }
 
