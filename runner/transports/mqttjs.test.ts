@@ -326,3 +326,56 @@ test('PUBACK reason codes come back as results: 0x87 refused, 0x10 no subscriber
   // The session is still usable after a refused publish.
   assert.deepEqual(await pub.publish(msg('ok/b', 1)), { reasonCode: 0 });
 });
+
+test('a graceful disconnect with unacknowledged publishes is bounded and fails them', async (t) => {
+  // A broker that accepts the connection and then never acknowledges anything.
+  const { createServer } = await import('node:net');
+  const mqttPacket = await import('mqtt-packet');
+  const sockets = new Set<import('node:net').Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    const parser = mqttPacket.parser({ protocolVersion: 5 });
+    parser.on('packet', (packet) => {
+      if (packet.cmd === 'connect') {
+        socket.write(
+          mqttPacket.generate(
+            { cmd: 'connack', sessionPresent: false, reasonCode: 0, returnCode: 0 },
+            { protocolVersion: 5 },
+          ),
+        );
+      }
+    });
+    socket.on('data', (d) => parser.parse(d));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  const session = await mqttjsTransport.connect({
+    url: `mqtt://127.0.0.1:${port}`,
+    clientId: 'never-acked',
+    protocol: '5',
+    clean: false,
+    sessionExpiry: 60,
+    keepalive: 0,
+    connectTimeoutMs: 2000,
+  });
+  const pending = session.publish({ topic: 'a', payload: Buffer.from('x'), qos: 1, retain: false });
+  const outcome = pending.then(
+    () => 'resolved',
+    (err: Error) => `rejected: ${err.message}`,
+  );
+  const started = Date.now();
+  await session.disconnect({ how: 'graceful' });
+  const took = Date.now() - started;
+  assert.ok(took < 7000, `disconnect took ${took} ms`);
+  const result = await Promise.race([
+    outcome,
+    new Promise((r) => setTimeout(() => r('still pending'), 2000)),
+  ]);
+  assert.match(String(result), /^rejected: .*connection/);
+});

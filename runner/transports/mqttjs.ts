@@ -339,7 +339,8 @@ class MqttjsSession implements TransportSession {
           this.clientId,
           DISCONNECT_BOUND_MS,
         );
-        client.end(true, {}, () => resolve());
+        // end() is a no-op once disconnecting, so close the stream itself.
+        client.stream?.destroy();
         resolve();
       }, DISCONNECT_BOUND_MS);
       client.end(false, packet, () => {
