@@ -163,9 +163,21 @@ export class Connection {
 
   writeBuffer(buffer: Buffer): boolean {
     if (this.closed || this.stream.destroyed) return false;
+    // Packets written in one tick leave in one TCP segment: fewer syscalls here, fewer reads at the client.
+    if (!this.corked) {
+      this.corked = true;
+      this.stream.cork();
+      process.nextTick(this.uncork);
+    }
     this.stream.write(buffer);
     return true;
   }
+
+  private corked = false;
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.stream.uncork();
+  };
 
   /** Arms the keep-alive timer: 1.5 x keep alive without a packet closes the connection [MQTT-3.1.2-22]. */
   startKeepAlive(seconds: number): void {
