@@ -99,9 +99,11 @@ export async function connectClient(
   const connack = session.connack;
   record.connack = connack;
   c.session = session;
+  // Read once: the getter is not free and this handler runs for every message.
+  const traceReceipts = debugReceipts.enabled;
   session.on('message', (msg) => {
     const kind = ctx.record.onMessage(c.idx, msg.topic, msg.payload, msg.retain, msg.receivedAt);
-    if (debugReceipts.enabled) {
+    if (traceReceipts) {
       debugReceipts(
         '%s got %s on %s (%s): %s',
         def.name,
