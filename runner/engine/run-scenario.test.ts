@@ -303,8 +303,14 @@ test('aborting the signal mid-run ends promptly with status interrupted', async 
   const ac = new AbortController();
   setTimeout(() => ac.abort(new Error('Ctrl+C')), 500);
   const t0 = Date.now();
-  const r = await run(s, target, ac.signal);
+  const reporter = recordingReporter();
+  const r = await runScenario(s, { target, reporter, signal: ac.signal });
   const took = Date.now() - t0;
+  // Live counters while the burst runs: at most one per 100 ms.
+  assert.ok(
+    reporter.progress >= 2 && reporter.progress <= took / 100 + 2,
+    `progress events: ${reporter.progress}`,
+  );
   assert.equal(r.status, 'interrupted', explain(r));
   assert.ok(took < 3000, `took ${took} ms`);
   assert.equal(r.steps[1]?.status, 'interrupted');
