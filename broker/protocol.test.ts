@@ -496,3 +496,46 @@ test('client-disconnected events say who ended the connection (client, network, 
   await delay(200);
   assert.deepEqual(ends, ['polite:client:-', 'lost:network:-', `twice:server:${0x8e}`]);
 });
+
+test('v5: session ends after its expiry interval [MQTT-3.1.2-23]', async (t) => {
+  const broker = await startTestBroker(t);
+  const url = broker.urls.mqtt as string;
+  const opts = { protocolVersion: 5 as const, clean: false, properties: { sessionExpiryInterval: 1 } };
+  const first = await connect(t, url, { clientId: 'exp', ...opts });
+  await first.subscribeAsync('e', { qos: 1 });
+  await first.endAsync();
+  const soon = await connectForAck(t, url, { clientId: 'exp', ...opts });
+  assert.equal(soon.connack?.['sessionPresent'], true);
+  await soon.client.endAsync();
+  await delay(1300);
+  const late = await connectForAck(t, url, { clientId: 'exp', ...opts });
+  assert.equal(late.connack?.['sessionPresent'], false);
+  assert.equal(broker.stats().totals.sessions, 1);
+});
+
+test('v5: a QoS 2 PUBLISH resent before PUBREL is delivered once; Receive Maximum exceeded → 0x93 [MQTT-4.3.3-9, MQTT-3.3.4-9]', async (t) => {
+  const broker = await startTestBroker(t);
+  const url = broker.urls.mqtt as string;
+  const sub = await connect(t, url, { clientId: 'q2-sub', protocolVersion: 5 });
+  await sub.subscribeAsync('q2', { qos: 2 });
+  const pub = await connect(t, url, { clientId: 'q2-pub', protocolVersion: 5 });
+  const mqttPacket = (await import('mqtt-packet')).default;
+  const publish = (messageId: number, dup: boolean) =>
+    mqttPacket.generate(
+      { cmd: 'publish', topic: 'q2', payload: Buffer.from(`m${messageId}`), qos: 2, messageId, dup, retain: false },
+      { protocolVersion: 5 },
+    );
+  pub.stream.write(publish(1000, false));
+  pub.stream.write(publish(1000, true));
+  await inbox(sub).next();
+  await inbox(sub).quiet(150);
+  let reason: number | undefined;
+  pub.on('disconnect', (p) => {
+    reason = p.reasonCode;
+  });
+  const done = closed(pub);
+  // Server Receive Maximum is 20 (mosquitto profile); id 1000 is still unreleased.
+  for (let id = 2000; id < 2020; id++) pub.stream.write(publish(id, false));
+  await done;
+  assert.equal(reason, 0x93);
+});
