@@ -1,6 +1,6 @@
 /**
  * `latency`: percentiles of publish-to-receipt time over first deliveries, from the HDR
- * histograms of the record (µs resolution, 3 significant digits). Measured with one clock:
+ * histograms of the record (µs resolution, 2 significant digits: values within 1%). Measured with one clock:
  * publisher and receivers run in this process.
  */
 import * as hdr from 'hdr-histogram-js';
@@ -14,7 +14,7 @@ function ms(us: number): string {
 }
 
 export const checkLatency: AssertionCheck<'latency'> = (a, ctx) => {
-  const all = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 3 });
+  const all = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 2 });
   const names = ctx.oracle.names;
   for (const r of receiversOf(a.clients, ctx)) {
     for (let p = 0; p < names.length; p++) {

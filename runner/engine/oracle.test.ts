@@ -232,7 +232,7 @@ test('record: duplicates, order violations, stale and latency', () => {
   assert.equal(log.orderViolations, 1);
   assert.deepEqual(log.orderSamples[0], { topic: 't', seq: 1, after: 2 });
   assert.equal(log.latencyUs.totalCount, 3);
-  assert.ok(Math.abs(log.latencyUs.getValueAtPercentile(50) - 5000) < 10);
+  assert.ok(Math.abs(log.latencyUs.getValueAtPercentile(50) - 5000) <= 50, 'within 1%');
   rec.onMessage(1, 't', Buffer.from(`${formatMessageHeader('other000', 3, 0, 1)}x`), true, 2);
   assert.equal(rec.stale[1], 1);
   assert.equal(rec.retained.length, 1);
