@@ -199,3 +199,23 @@ test('M5-9: Message Expiry Interval 0 is raised to 1 s', async (t) => {
 function propsOf(connack: Record<string, unknown> | undefined): Record<string, unknown> {
   return (connack?.['properties'] ?? {}) as Record<string, unknown>;
 }
+
+test('PS-7 (realistic): stored messages are sent at 10/s after a resume', async (t) => {
+  const broker = await startTestBroker(t, { profile, settings: { realistic: true } });
+  const url = broker.urls.mqtt as string;
+  const sub = await connect(t, url, { clientId: 'ps7', clean: false });
+  await sub.subscribeAsync('ps7', { qos: 1 });
+  await sub.endAsync();
+  const pub = await connect(t, url, { clientId: 'ps7-pub' });
+  for (let i = 0; i < 6; i++) await pub.publishAsync('ps7', `m${i}`, { qos: 1 });
+  await delay(1000);
+  const back = await connectForAck(t, url, { clientId: 'ps7', clean: false });
+  const started = Date.now();
+  const got = await inbox(back.client).waitFor(6, 3000);
+  const elapsed = Date.now() - started;
+  assert.deepEqual(
+    got.map((m) => m.payload.toString()),
+    ['m0', 'm1', 'm2', 'm3', 'm4', 'm5'],
+  );
+  assert.ok(elapsed >= 450, `6 stored messages at 10/s took ${elapsed} ms`);
+});

@@ -147,6 +147,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
 
   /** Ends a session: subscriptions and queued messages go, a delayed will is published now [MQTT-3.1.3-9]. */
   endSession(session: Session): void {
+    clearTimeout(session.resumeTimer);
     clearTimeout(session.expiryTimer);
     clearTimeout(session.willTimer);
     for (const sub of session.subscriptions.values()) this.removeSubscription(session, sub);
@@ -183,6 +184,8 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
 
   /** A connection takes over a session (new or resumed): cancels expiry and a delayed will. */
   attachSession(session: Session, connection: Connection): void {
+    clearTimeout(session.resumeTimer);
+    session.resumeTimer = undefined;
     clearTimeout(session.expiryTimer);
     session.expiryTimer = undefined;
     // [MQTT-3.1.3-9] reconnecting before the will delay passed: the will is not sent.
@@ -198,7 +201,21 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     const connection = session.connection;
     if (!connection) return;
     for (const out of session.inflight.values()) this.writeOutgoing(connection, session, out, true);
-    this.pump(session);
+    if (this.settings.realistic && this.settings.sessionResumeRate > 0 && session.queue.length > 0) {
+      // PS-7: stored messages at most sessionResumeRate per second after the CONNACK.
+      const tick = (): void => {
+        session.resumeTimer = undefined;
+        if (session.connection !== connection || session.queue.length === 0) return;
+        this.pump(session, 1, true);
+        if (session.queue.length > 0) {
+          session.resumeTimer = setTimeout(tick, 1000 / this.settings.sessionResumeRate);
+          session.resumeTimer.unref();
+        }
+      };
+      tick();
+    } else {
+      this.pump(session);
+    }
     for (const sub of session.subscriptions.values()) {
       if (sub.shareName === undefined) continue;
       const group = this.groups.get(`${sub.shareName}/${sub.topicFilter}`);
@@ -373,11 +390,17 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   }
 
   /** Sends queued messages while the outbound window has room [MQTT-4.9.0-2]. */
-  pump(session: Session): void {
+  pump(session: Session, limit = Number.POSITIVE_INFINITY, paced = false): void {
     const connection = session.connection;
-    if (!connection) return;
+    if (!connection || (session.resumeTimer !== undefined && !paced)) return;
     const counters = this.clientCounters_(session.clientId);
-    while (session.queue.length > 0 && session.inflight.size < connection.outWindow && !connection.closed) {
+    let sent = 0;
+    while (
+      session.queue.length > 0 &&
+      session.inflight.size < connection.outWindow &&
+      !connection.closed &&
+      sent++ < limit
+    ) {
       const out = session.queue.shift() as Outgoing;
       counters.dequeued++;
       if (out.message.expiresAt !== undefined && out.message.expiresAt <= Date.now()) {
@@ -537,6 +560,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       connection.destroy();
     }
     for (const session of this.sessions.values()) {
+      clearTimeout(session.resumeTimer);
       clearTimeout(session.expiryTimer);
       clearTimeout(session.willTimer);
     }

@@ -522,7 +522,15 @@ test('v5: a QoS 2 PUBLISH resent before PUBREL is delivered once; Receive Maximu
   const mqttPacket = (await import('mqtt-packet')).default;
   const publish = (messageId: number, dup: boolean) =>
     mqttPacket.generate(
-      { cmd: 'publish', topic: 'q2', payload: Buffer.from(`m${messageId}`), qos: 2, messageId, dup, retain: false },
+      {
+        cmd: 'publish',
+        topic: 'q2',
+        payload: Buffer.from(`m${messageId}`),
+        qos: 2,
+        messageId,
+        dup,
+        retain: false,
+      },
       { protocolVersion: 5 },
     );
   pub.stream.write(publish(1000, false));

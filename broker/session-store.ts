@@ -69,6 +69,8 @@ export class Session {
   connection: Connection | null = null;
   expiryTimer: NodeJS.Timeout | undefined;
   willTimer: NodeJS.Timeout | undefined;
+  /** Stored messages are being sent at settings.sessionResumeRate after a resume (PS-7). */
+  resumeTimer: NodeJS.Timeout | undefined;
   /** Will waiting for its delay [MQTT-3.1.3-9]. */
   pendingWill: BrokerMessage | undefined;
   private lastPacketId = 0;

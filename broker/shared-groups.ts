@@ -85,8 +85,6 @@ export class SharedGroups {
     }
     group.members.set(clientId, sub);
     this.host.groupCounters(key);
-    // MQ-6: a new member (clean session too) drains the group queue.
-    this.drain(group);
     return group;
   }
 

@@ -126,8 +126,13 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
   );
 
   for (const { sub, isNew } of added) {
-    // SS-8: no retained messages for a shared subscription at subscribe time.
-    if (sub.shareName !== undefined) continue;
+    if (sub.shareName !== undefined) {
+      // MQ-6: a new member (clean session too) drains the group queue, after its SUBACK.
+      const group = broker.groups.get(`${sub.shareName}/${sub.topicFilter}`);
+      if (group) broker.groups.drain(group);
+      // SS-8: no retained messages for a shared subscription at subscribe time.
+      continue;
+    }
     // [MQTT-3.3.1-9] RH 0 always, [MQTT-3.3.1-10] RH 1 only for a new subscription, [MQTT-3.3.1-11] RH 2 never.
     if (sub.retainHandling === 2 || (sub.retainHandling === 1 && !isNew)) continue;
     for (const message of broker.retainedFor(sub.topicFilter)) {
