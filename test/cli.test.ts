@@ -107,7 +107,8 @@ test('validate reports every problem with file:line:column and exits 2, no stack
       '  publisher: {}',
       'steps:',
       '  - connect: all',
-      '  - disconnect: { clients: subscribr[2] }',
+      '  - disconnect:',
+      '      clients: subscribr[2]',
       'expect:',
       '  - no-loss: {}',
       '',
@@ -116,7 +117,7 @@ test('validate reports every problem with file:line:column and exits 2, no stack
   const r = await mqscen(['validate', file]);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /bad\.yaml:5:\d+\s+clients\.subscriber\.session\.expiry/);
-  assert.match(r.stderr, /bad\.yaml:9:\d+\s+steps\[1\]\.disconnect\.clients/);
+  assert.match(r.stderr, /bad\.yaml:10:\d+\s+steps\[1\]\.disconnect\.clients/);
   assert.match(r.stderr, /subscribr\[2\]/);
   assert.match(r.stderr, /2 problems in 1 file/);
   assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
