@@ -8,7 +8,7 @@
  */
 import type { PayloadSpec } from '../../scenario/types.js';
 import type { PublishProperties, PublishRequest, QoS } from '../../transports/transport.js';
-import { type EngineClient, type EngineContext, sleep } from '../context.js';
+import { type EngineClient, type EngineContext, sleep, withBound } from '../context.js';
 import { formatMessageHeader, IDENTITY_PROPERTY } from '../identity.js';
 import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../record.js';
 import { type CompiledStep, resolveClients, type StepCompiler, type StepOf } from './step.js';
@@ -217,6 +217,17 @@ async function publishBurst(
       await new Promise<void>((resolve) => {
         wake = resolve;
       });
+    }
+    // QoS 0 has no ack: "sent" is not "routed". A broker handles one connection's packets in order
+    // [MQTT-4.6.0-6], so an UNSUBSCRIBE round trip (of a filter never subscribed: no side effect)
+    // ends the step only once the broker has routed the whole burst, against the audience the
+    // oracle computed. Without it a next step (a reconnect) could overtake the messages.
+    const session = c.session;
+    if (qos === 0 && sent > 0 && session !== undefined && !ctx.signal.aborted) {
+      await withBound(
+        session.unsubscribe([`mqscen/barrier/${record.runId}`]).catch(() => undefined),
+        ackTimeout,
+      );
     }
   } finally {
     clearInterval(watchdog);
