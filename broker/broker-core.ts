@@ -196,31 +196,41 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     connection.session = session;
   }
 
-  /** After CONNACK on a resumed session: resend unacked messages [MQTT-4.4.0-1], then the queue; MQ-6 drains. */
+  /**
+   * After CONNACK on a resumed session: resend unacked messages [MQTT-4.4.0-1], then the queue; MQ-6
+   * drains the groups. This happens in a later write than the CONNACK, as on brokers that send
+   * stored messages from their event loop, so a client that installs its message handler once
+   * connected still sees them; meanwhile new messages wait in the queue to keep their order.
+   */
   resumeSession(session: Session): void {
     const connection = session.connection;
     if (!connection) return;
-    for (const out of session.inflight.values()) this.writeOutgoing(connection, session, out, true);
-    if (this.settings.realistic && this.settings.sessionResumeRate > 0 && session.queue.length > 0) {
-      // PS-7: stored messages at most sessionResumeRate per second after the CONNACK.
-      const tick = (): void => {
-        session.resumeTimer = undefined;
-        if (session.connection !== connection || session.queue.length === 0) return;
-        this.pump(session, 1, true);
-        if (session.queue.length > 0) {
-          session.resumeTimer = setTimeout(tick, 1000 / this.settings.sessionResumeRate);
-          session.resumeTimer.unref();
-        }
-      };
-      tick();
-    } else {
-      this.pump(session);
-    }
-    for (const sub of session.subscriptions.values()) {
-      if (sub.shareName === undefined) continue;
-      const group = this.groups.get(`${sub.shareName}/${sub.topicFilter}`);
-      if (group) this.groups.drain(group);
-    }
+    clearTimeout(session.resumeTimer);
+    session.resumeTimer = setTimeout(() => {
+      session.resumeTimer = undefined;
+      if (session.connection !== connection || connection.closed) return;
+      for (const out of session.inflight.values()) this.writeOutgoing(connection, session, out, true);
+      if (this.settings.realistic && this.settings.sessionResumeRate > 0 && session.queue.length > 0) {
+        // PS-7: stored messages at most sessionResumeRate per second after the CONNACK.
+        const tick = (): void => {
+          session.resumeTimer = undefined;
+          if (session.connection !== connection || session.queue.length === 0) return;
+          this.pump(session, 1, true);
+          if (session.queue.length > 0) {
+            session.resumeTimer = setTimeout(tick, 1000 / this.settings.sessionResumeRate);
+            session.resumeTimer.unref();
+          }
+        };
+        tick();
+      } else {
+        this.pump(session);
+      }
+      for (const sub of session.subscriptions.values()) {
+        if (sub.shareName === undefined) continue;
+        const group = this.groups.get(`${sub.shareName}/${sub.topicFilter}`);
+        if (group) this.groups.drain(group);
+      }
+    }, 0);
   }
 
   // ---- subscriptions -----------------------------------------------------------------------
