@@ -20,6 +20,7 @@ import type { BrokerMessage } from './session-store.js';
 import type { BrokerSettings, ProfileName, ResolvedBrokerSettings } from './settings.js';
 import type { BrokerStats } from './stats.js';
 
+export { type AclAction, type AclDocument, type AclRule, createAclAuthorizer, loadAclFile } from './acl.js';
 export type { AuthDecision, Authorizer, ClientIdentity, ConnectRequest } from './authorizer.js';
 export type { BrokerEvents } from './broker-core.js';
 export type { BrokerUrls, ListenerOptions, TlsListenerOptions, UpgradeDecision } from './listeners.js';
@@ -73,6 +74,13 @@ export function resolveBrokerSettings(
   const base = PROFILES[profile];
   if (!base) {
     throw new UsageError(`unknown broker profile "${String(profile)}"; use "aws-iot" or "mosquitto"`);
+  }
+  const unknown = Object.keys(overrides).filter((key) => !(key in base));
+  if (unknown.length > 0) {
+    throw new UsageError(
+      `unknown broker setting${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`,
+      { hint: `known settings: ${Object.keys(base).join(', ')}` },
+    );
   }
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined));
   return Object.freeze({ ...base, ...defined });

@@ -112,7 +112,12 @@ export async function startListeners(
     }
   } catch (error) {
     await closeServers(servers, sockets);
-    throw error;
+    if (error instanceof BrokerError) throw error;
+    // Typically a PEM text that is not a certificate or key, or a key that does not match.
+    throw new BrokerError(`cannot start the broker listeners: ${(error as Error).message}`, {
+      cause: error,
+      hint: 'check the cert, key and ca PEM texts (mqscen certs prints the generated ones)',
+    });
   }
 
   let closing: Promise<void> | undefined;

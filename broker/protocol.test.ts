@@ -547,3 +547,15 @@ test('v5: a QoS 2 PUBLISH resent before PUBREL is delivered once; Receive Maximu
   await done;
   assert.equal(reason, 0x93);
 });
+
+test('startBroker refuses unknown settings and unusable TLS material with clear errors', async () => {
+  const { startBroker } = await import('./index.js');
+  await assert.rejects(
+    startBroker({ settings: { maxQueuedMesages: 5 } as never }),
+    /unknown broker setting "maxQueuedMesages"/,
+  );
+  await assert.rejects(
+    startBroker({ listeners: { mqtts: { cert: 'not a certificate', key: 'nor a key' } } }),
+    (error: Error) => error.name === 'BrokerError' && /cannot start the broker listeners/.test(error.message),
+  );
+});
