@@ -7,7 +7,7 @@
  * forever.
  */
 import type { PayloadSpec } from '../../scenario/types.js';
-import type { PublishProperties, PublishRequest, QoS } from '../../transports/transport.js';
+import type { PublishRequest, QoS } from '../../transports/transport.js';
 import { type EngineClient, type EngineContext, sleep, withBound } from '../context.js';
 import { formatMessageHeader, IDENTITY_PROPERTY } from '../identity.js';
 import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../record.js';
@@ -183,12 +183,11 @@ async function publishBurst(
       }
       const request: PublishRequest = { topic: step.topic, payload, qos, retain: step.retain };
       if (v5 && ctx.identityProperty) {
-        const props: PublishProperties = { ...step.properties };
-        props.userProperties = [
-          ...(step.properties?.userProperties ?? []),
-          [IDENTITY_PROPERTY, `${record.runId} ${c.idx} ${seq + 1}`],
-        ];
-        request.properties = props;
+        const id: readonly [string, string] = [IDENTITY_PROPERTY, `${record.runId} ${c.idx} ${seq + 1}`];
+        request.properties =
+          step.properties === undefined
+            ? { userProperties: [id] }
+            : { ...step.properties, userProperties: [...(step.properties.userProperties ?? []), id] };
       } else if (step.properties !== undefined) {
         request.properties = step.properties;
       }
