@@ -549,3 +549,57 @@ test('messages published while a subscriber connects in parallel are undetermine
     );
   }
 });
+
+test('every message carries its identity: payload header on 3.1.1 and 5, plus a user property on 5', async (t) => {
+  const target = await startEmbeddedTarget({ profile: 'mosquitto' });
+  t.after(() => target.close());
+  const mqtt = (await import('mqtt')).default;
+  const watcher = await mqtt.connectAsync(target.urls.mqtt, { protocolVersion: 5, reconnectPeriod: 0 });
+  t.after(() => watcher.endAsync());
+  await watcher.subscribeAsync('id/#', { qos: 1 });
+  const seen: Array<{ topic: string; payload: string; prop: unknown }> = [];
+  watcher.on('message', (topic, payload, packet) => {
+    seen.push({
+      topic,
+      payload: payload.toString('latin1'),
+      prop: packet.properties?.userProperties?.['mqscen-id'],
+    });
+  });
+  const s = scenario({
+    clients: [client('v5'), client('v311', { protocol: '3.1.1' })],
+    steps: [
+      { kind: 'connect', clients: ['v5', 'v311'] },
+      {
+        kind: 'publish',
+        from: ['v5'],
+        topic: 'id/5',
+        count: 2,
+        qos: 1,
+        retain: false,
+        payload: { kind: 'size', bytes: 100 },
+      },
+      {
+        kind: 'publish',
+        from: ['v311'],
+        topic: 'id/311',
+        count: 1,
+        qos: 1,
+        retain: false,
+        payload: { kind: 'json', value: { a: 1 } },
+      },
+    ],
+  });
+  const r = await run(s, target);
+  assert.equal(r.status, 'passed', explain(r));
+  const runId = String(r.oracle?.runId);
+  const deadline = Date.now() + 2000;
+  while (seen.length < 3 && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+  const v5 = seen.filter((m) => m.topic === 'id/5');
+  assert.equal(v5.length, 2);
+  assert.match(v5[0]?.payload ?? '', new RegExp(`^mqscen1 ${runId} 0 1 \\d+\\n\\.+$`));
+  assert.equal(v5[0]?.payload.length, 100, 'size counts the header');
+  assert.equal(v5[1]?.prop, `${runId} 0 2`);
+  const v311 = seen.find((m) => m.topic === 'id/311');
+  assert.match(v311?.payload ?? '', new RegExp(`^mqscen1 ${runId} 1 1 \\d+\\n\\{"a":1\\}$`));
+  assert.equal(v311?.prop, undefined);
+});
