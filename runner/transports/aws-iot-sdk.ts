@@ -23,12 +23,22 @@
 
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import net from 'node:net';
+import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { auth, iot, mqtt, mqtt5 } from 'aws-iot-device-sdk-v2';
 import createDebug from 'debug';
-import { type AwsConnectExtra, awsExtraOf, resolveCredentials, resolveRegion } from '../aws/credentials.js';
+import {
+  type AwsConnectExtra,
+  type AwsCredentials,
+  awsExtraOf,
+  resolveCredentials,
+  resolveRegion,
+} from '../aws/credentials.js';
 import { TransportError } from '../errors.js';
 import { redactUrl } from './_url.js';
 import { formatReason, reasonText } from './reason-codes.js';
+import { createPresignedUrl, probePresignedUrl } from './sigv4-url.js';
 import type {
   ConnectionLoss,
   ConnectOptions,
@@ -184,6 +194,7 @@ function connectMqtt5(
   let client: mqtt5.Mqtt5Client;
   try {
     client = new mqtt5.Mqtt5Client(config);
+    liveClients += 1;
   } catch (cause) {
     throw new TransportError(
       `cannot create the AWS IoT SDK client for ${target.shown}: ${messageOf(cause)}`,
@@ -202,13 +213,22 @@ function connectMqtt5(
       client.off('connectionSuccess', onSuccess);
       client.off('connectionFailure', onFailure);
     };
-    const fail = (error: TransportError) => {
+    const fail = (error: TransportError, diagnose = true) => {
       if (settled) return;
       settled = true;
       cleanup();
-      debug('connect %s failed: %s', options.clientId, error.message);
       void shutdown5(client);
-      reject(error);
+      if (!diagnose) {
+        debug('connect %s failed: %s', options.clientId, error.message);
+        reject(error);
+        return;
+      }
+      // The CRT says little ("socket is closed", or nothing until the timeout): ask Node's TLS.
+      void diagnoseTls(options, target, extra, material, sigv4).then((better) => {
+        const e = better ?? error;
+        debug('connect %s failed: %s', options.clientId, e.message);
+        reject(e);
+      });
     };
     const timer = setTimeout(() => {
       fail(
@@ -237,6 +257,7 @@ function connectMqtt5(
               hint: refusalHint(code, extra),
             },
           ),
+          false,
         );
         return;
       }
@@ -262,7 +283,8 @@ function connectMqtt5(
 class Mqtt5Session implements TransportSession {
   readonly clientId: string;
   readonly connack: ConnectResult;
-  readonly #client: mqtt5.Mqtt5Client;
+  /** Dropped once shut down, so the native wrapper can be collected (see collectNativeClients). */
+  #client: mqtt5.Mqtt5Client | undefined;
   readonly #url: string;
   readonly #messageHandlers: Array<TransportSessionEvents['message']> = [];
   readonly #lostHandlers: Array<TransportSessionEvents['lost']> = [];
@@ -302,7 +324,7 @@ class Mqtt5Session implements TransportSession {
       }
       debug('%s: lost (%s)', clientId, loss.message);
       // No automatic reconnect: the engine decides (transport.ts).
-      void shutdown5(client);
+      void this.#shutdown();
       for (const h of this.#lostHandlers) h(loss);
     });
   }
@@ -330,7 +352,7 @@ class Mqtt5Session implements TransportSession {
     if (properties?.userProperties !== undefined)
       packet.userProperties = toUserProperties(properties.userProperties);
     try {
-      const suback = await this.#client.subscribe(packet);
+      const suback = await this.#live().subscribe(packet);
       return { reasonCodes: suback.reasonCodes.map(Number) };
     } catch (err) {
       throw this.#operationError('subscribe', err);
@@ -340,7 +362,7 @@ class Mqtt5Session implements TransportSession {
   async unsubscribe(filters: readonly string[]): Promise<number[]> {
     this.#assertOpen('unsubscribe');
     try {
-      const unsuback = await this.#client.unsubscribe({ topicFilters: [...filters] });
+      const unsuback = await this.#live().unsubscribe({ topicFilters: [...filters] });
       return unsuback.reasonCodes.map(Number);
     } catch (err) {
       throw this.#operationError('unsubscribe', err);
@@ -363,7 +385,7 @@ class Mqtt5Session implements TransportSession {
     };
     if (request.properties !== undefined) applyPublishProperties(packet, request.properties);
     try {
-      const ack = await this.#client.publish(packet);
+      const ack = await this.#live().publish(packet);
       return { reasonCode: ack === undefined ? 0 : Number(ack.reasonCode) };
     } catch (err) {
       throw this.#operationError('publish', err);
@@ -377,7 +399,7 @@ class Mqtt5Session implements TransportSession {
       // stop() without a packet closes the socket without DISCONNECT: the broker publishes the
       // will [MQTT-3.1.2-8]; a DISCONNECT would discard it [MQTT-3.1.2-10].
       debug('%s: abrupt disconnect', this.clientId);
-      await shutdown5(this.#client);
+      await this.#shutdown();
       return;
     }
     const packet: mqtt5.DisconnectPacket = {
@@ -385,7 +407,7 @@ class Mqtt5Session implements TransportSession {
     };
     if (options.sessionExpiry !== undefined) packet.sessionExpiryIntervalSeconds = options.sessionExpiry;
     debug('%s: graceful disconnect', this.clientId);
-    await shutdown5(this.#client, packet);
+    await this.#shutdown(packet);
   }
 
   #assertOpen(op: string): void {
@@ -396,11 +418,54 @@ class Mqtt5Session implements TransportSession {
     });
   }
 
+  #live(): mqtt5.Mqtt5Client {
+    if (this.#client === undefined) this.#assertOpen('operation');
+    return this.#client as mqtt5.Mqtt5Client;
+  }
+
+  async #shutdown(packet?: mqtt5.DisconnectPacket): Promise<void> {
+    const client = this.#client;
+    if (client === undefined) return;
+    await shutdown5(client, packet);
+    this.#client = undefined;
+  }
+
   #operationError(op: string, err: unknown): TransportError {
     return new TransportError(`${op} on client "${this.clientId}" (${this.#url}) failed: ${messageOf(err)}`, {
       transport: NAME,
       cause: err,
     });
+  }
+}
+
+/** MQTT 5 clients created and not yet closed. */
+let liveClients = 0;
+let gcFunction: (() => void) | null | undefined;
+
+/**
+ * The MQTT 5 client's native callbacks (thread-safe functions) are released only when its JS
+ * wrapper is garbage-collected, not by close(), so they keep Node running after the last client
+ * is closed (aws-crt-nodejs issue 600, open). When no client is left, a few collections run
+ * (timers unref'd: they never hold the process themselves) so the process can exit.
+ */
+function collectNativeClients(): void {
+  if (gcFunction === undefined) {
+    try {
+      const exposed = (globalThis as { gc?: () => void }).gc;
+      if (typeof exposed === 'function') gcFunction = exposed;
+      else {
+        v8.setFlagsFromString('--expose_gc');
+        gcFunction = runInNewContext('gc') as () => void;
+      }
+    } catch (err) {
+      debug('no gc available: %s', messageOf(err));
+      gcFunction = null;
+    }
+  }
+  for (const delay of [20, 500, 2000]) {
+    setTimeout(() => {
+      if (liveClients === 0) gcFunction?.();
+    }, delay).unref();
   }
 }
 
@@ -421,6 +486,8 @@ function shutdown5(client: mqtt5.Mqtt5Client, packet?: mqtt5.DisconnectPacket): 
         } catch (err) {
           debug('close failed: %s', messageOf(err));
         }
+        liveClients -= 1;
+        if (liveClients === 0) collectNativeClients();
         resolve();
       });
     }
@@ -518,22 +585,7 @@ async function connectMqtt311(
       },
     );
   }
-  // The promise of connect() keeps only "Server rejected connection"; the native callback also
-  // has the CONNACK return code [MQTT-3.2.2-5]. Capture it before the SDK drops it.
-  let returnCode: number | undefined;
-  const internal = connection as unknown as { _on_connect_callback?: (...args: unknown[]) => unknown };
-  const original = internal._on_connect_callback;
-  if (typeof original === 'function') {
-    internal._on_connect_callback = function (this: unknown, ...args: unknown[]) {
-      const rc = args[3];
-      if (typeof rc === 'number' && rc !== 0) returnCode = rc;
-      return original.apply(this, args);
-    };
-  }
-  let lastError: unknown;
-  connection.on('error', (err) => {
-    lastError = err;
-  });
+  connection.on('error', (err) => debug('%s: connection error %s', options.clientId, messageOf(err)));
 
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -556,22 +608,27 @@ async function connectMqtt311(
     sessionPresent = await Promise.race([connection.connect(), timeout]);
   } catch (err) {
     relay.close();
+    // disconnect() also ends a connect still in progress; it frees the native connection.
     void connection.disconnect().catch(() => {});
-    if (err instanceof TransportError) throw err;
-    if (returnCode !== undefined) {
-      const text = reasonText(returnCode, 'connack', '3.1.1');
+    if (err instanceof TransportError)
+      throw (await diagnoseTls(options, target, extra, material, sigv4)) ?? err;
+    const text = messageOf(err);
+    if (/MQTT_PROTOCOL_ERROR/.test(text)) {
+      // The SDK's 3.1.1 connection reports a refused CONNACK as a protocol error and drops the
+      // return code [MQTT-3.2.2-5] (checked: its connect callback gets return code 0).
       throw new TransportError(
-        `${target.shown} refused the connection of client "${options.clientId}": ${text} (${returnCode})`,
+        `${target.shown} refused or dropped the connection of client "${options.clientId}" (the SDK's MQTT 3.1.1 client does not report the CONNACK return code): ${text}`,
         {
           transport: NAME,
           cause: err,
-          reasonCode: returnCode,
-          reasonText: text,
-          hint: refusalHint(returnCode, extra, '3.1.1'),
+          hint: `${refusalHint(5, extra, '3.1.1')}; protocol: "5" shows the reason code`,
         },
       );
     }
-    throw connectError(lastError ?? err, options, target, extra);
+    throw (
+      (await diagnoseTls(options, target, extra, material, sigv4)) ??
+      connectError(err, options, target, extra)
+    );
   } finally {
     clearTimeout(timer);
   }
@@ -677,19 +734,20 @@ class Mqtt311Session implements TransportSession {
       // publishes the will [MQTT-3.1.2-8]. Then stop the client's reconnect attempts.
       debug('%s: abrupt disconnect', this.clientId);
       this.#relay.close();
-      await this.#teardown();
+      // Not awaited: the SDK's disconnect of a cut connection waits for its reconnect timer.
+      void this.#teardown();
       return;
     }
     debug('%s: graceful disconnect', this.clientId);
     await bounded(this.#connection.disconnect(), STOP_BOUND_MS).catch((err) =>
       debug('disconnect: %s', messageOf(err)),
     );
-    this.#relay.close();
+    this.#relay.release();
   }
 
   async #teardown(): Promise<void> {
     await bounded(this.#connection.disconnect(), STOP_BOUND_MS).catch(() => {});
-    this.#relay.close();
+    this.#relay.release();
   }
 
   #assertOpen(op: string): void {
@@ -731,6 +789,7 @@ interface TlsMaterial {
 interface SigV4Settings {
   region: string;
   provider: auth.AwsCredentialsProvider;
+  credentials: AwsCredentials;
 }
 
 function parseTarget(options: ConnectOptions): Target {
@@ -911,6 +970,7 @@ async function sigv4Settings(extra: ResolvedExtra, host: string): Promise<SigV4S
   return {
     region,
     provider: auth.AwsCredentialsProvider.newStatic(c.accessKeyId, c.secretAccessKey, c.sessionToken),
+    credentials: c,
   };
 }
 
@@ -938,6 +998,147 @@ function applyAlpn311(builder: object, alpn: string[] | undefined): void {
   if (tls !== undefined) tls.alpn_list = [...alpn];
 }
 
+/**
+ * Repeats the TLS handshake with Node's TLS to say what went wrong, in terms of the user's files:
+ * the endpoint certificate does not verify against `ca:`, it does not name the host, the endpoint
+ * refused the device certificate, or nothing listens. Bounded; undefined when TLS looks fine.
+ */
+async function diagnoseTls(
+  options: ConnectOptions,
+  target: Target,
+  extra: ResolvedExtra,
+  material: TlsMaterial,
+  sigv4?: SigV4Settings,
+): Promise<TransportError | undefined> {
+  const alpn =
+    options.tls?.alpn ??
+    (extra.auth === 'mtls'
+      ? ['x-amzn-mqtt-ca']
+      : extra.auth === 'custom-authorizer' && !target.websocket
+        ? ['mqtt']
+        : undefined);
+  const probe = await probeTls(target.host, target.port, {
+    ...(material.ca !== undefined ? { ca: material.ca } : {}),
+    ...(extra.auth === 'mtls' && material.cert !== undefined && material.key !== undefined
+      ? { cert: material.cert, key: material.key }
+      : {}),
+    ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}),
+  });
+  debug('TLS probe of %s: %o', target.shown, probe);
+  const who = `client "${options.clientId}"`;
+  const caName =
+    extra.caPath ?? (material.ca !== undefined ? 'the CA certificate (ca:)' : "the system's trusted CAs");
+  const certName = extra.certPath ?? 'the device certificate (cert:)';
+  if (probe.kind === 'refused') {
+    return new TransportError(`cannot connect ${who} to ${target.shown}: connection refused`, {
+      transport: NAME,
+      hint: 'nothing listens on that host and port: is the broker running? check the endpoint and port (--target)',
+    });
+  }
+  if (probe.kind === 'server-cert') {
+    const altname = probe.code === 'ERR_TLS_CERT_ALTNAME_INVALID';
+    return new TransportError(
+      altname
+        ? `cannot connect ${who} to ${target.shown}: the endpoint's certificate does not name "${target.host}"`
+        : `cannot connect ${who} to ${target.shown}: the endpoint's certificate does not verify against ${caName} (${probe.code})`,
+      {
+        transport: NAME,
+        hint: altname
+          ? 'connect by a host name the endpoint certificate lists (e.g. localhost for the embedded broker, the ATS endpoint for AWS IoT)'
+          : "point ca: at the CA that signed the endpoint's certificate (AmazonRootCA1.pem for AWS IoT Core, .mqscen/certs/ca.cert.pem for the embedded broker)",
+      },
+    );
+  }
+  if (probe.kind === 'ok' && sigv4 !== undefined) {
+    // TLS is fine: ask the endpoint what it thinks of the signature.
+    const presigned = await createPresignedUrl({
+      url: `wss://${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}${new URL(options.url).pathname}`,
+      region: sigv4.region,
+      credentials: sigv4.credentials,
+    });
+    const answer = await probePresignedUrl(presigned, material.ca !== undefined ? { ca: material.ca } : {});
+    if (answer !== undefined && answer.status !== 101) {
+      return new TransportError(
+        `cannot connect ${who} to ${target.shown}: the endpoint refused the SigV4-signed WebSocket upgrade (HTTP ${answer.status}${answer.body ? `: ${answer.body}` : ''})`,
+        {
+          transport: NAME,
+          hint: `check region (now "${sigv4.region}"), the AWS credentials (access key id, secret, session token) and the system clock`,
+        },
+      );
+    }
+  }
+  if (probe.kind === 'client-cert-refused' && extra.auth === 'mtls') {
+    return new TransportError(
+      `cannot connect ${who} to ${target.shown}: the endpoint refused ${certName} during the TLS handshake`,
+      {
+        transport: NAME,
+        hint: 'the device certificate must be issued by a CA the endpoint trusts, and be registered and ACTIVE (AWS IoT: aws iot describe-certificate)',
+      },
+    );
+  }
+  return undefined;
+}
+
+type ProbeResult =
+  | { kind: 'ok' }
+  | { kind: 'refused' }
+  | { kind: 'server-cert'; code: string }
+  | { kind: 'client-cert-refused'; detail: string }
+  | { kind: 'other'; detail: string };
+
+const SERVER_CERT_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+function probeTls(host: string, port: number, tlsOptions: ConnectionOptions): Promise<ProbeResult> {
+  return new Promise<ProbeResult>((resolve) => {
+    let done = false;
+    let handshaken = false;
+    const finish = (r: ProbeResult) => {
+      if (done) return;
+      done = true;
+      clearTimeout(bound);
+      socket.destroy();
+      resolve(r);
+    };
+    const socket = tlsConnect({
+      host,
+      port,
+      ...(net.isIP(host) === 0 ? { servername: host } : {}),
+      rejectUnauthorized: true,
+      ...tlsOptions,
+    });
+    const bound = setTimeout(() => finish({ kind: 'other', detail: 'no answer' }), 1500);
+    socket.on('secureConnect', () => {
+      handshaken = true;
+      // TLS 1.3: the server checks the client certificate after the handshake; a refusal comes
+      // as an alert right after.
+      setTimeout(() => finish({ kind: 'ok' }), 300);
+    });
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      const code = err.code ?? '';
+      if (code === 'ECONNREFUSED') finish({ kind: 'refused' });
+      else if (SERVER_CERT_CODES.has(code)) finish({ kind: 'server-cert', code });
+      else if (handshaken || /alert|certificate/i.test(err.message) || code === 'ECONNRESET') {
+        finish({ kind: 'client-cert-refused', detail: err.message });
+      } else finish({ kind: 'other', detail: err.message });
+    });
+    socket.on('close', () => {
+      if (handshaken) finish({ kind: 'client-cert-refused', detail: 'closed after the handshake' });
+      else finish({ kind: 'other', detail: 'closed' });
+    });
+  });
+}
+
 function connectError(
   err: unknown,
   options: ConnectOptions,
@@ -946,12 +1147,13 @@ function connectError(
 ): TransportError {
   const text = messageOf(err);
   const who = `client "${options.clientId}"`;
-  let hint = 'is the endpoint reachable? check the endpoint and port';
+  let hint = 'is the endpoint reachable? check the endpoint and port (--target)';
   if (/TLS|SSL|CERT|X509|PEM/i.test(text)) hint = tlsHint(extra);
   else if (/DNS|ADDRESS|HOST/i.test(text))
     hint = 'the endpoint host name does not resolve; check the endpoint';
   else if (/CONNECTION_REFUSED|ECONNREFUSED/i.test(text))
-    hint = 'nothing listens on that host and port; check the endpoint and port';
+    hint =
+      'nothing listens on that host and port: is the broker running? check the endpoint and port (--target)';
   else if (/WEBSOCKET|UPGRADE|HTTP|403/i.test(text) && extra.auth === 'sigv4') {
     hint = 'the endpoint refused the SigV4 signature: check the region, the credentials and the system clock';
   }
@@ -1085,7 +1287,10 @@ function bounded<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
 
 interface Relay {
   proxyOptions: mqtt.MqttConnectionConfig['proxy_options'];
+  /** Cuts every tunnel at once (abrupt). */
   close(): void;
+  /** Stops listening and lets the tunnels finish what they carry (graceful), bounded. */
+  release(): void;
 }
 
 /**
@@ -1112,15 +1317,14 @@ async function startRelay(host: string, port: number): Promise<Relay> {
       // Always tunnel to the configured endpoint, whatever the request line says.
       const upstream = net.connect({ host, port });
       sockets.add(upstream);
-      upstream.on('close', () => {
-        sockets.delete(upstream);
-        client.destroy();
-      });
+      upstream.on('close', () => sockets.delete(upstream));
       upstream.on('error', () => {
         if (!client.destroyed) client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n');
         upstream.destroy();
       });
-      client.on('close', () => upstream.destroy());
+      // Half-closes pass through (pipe ends the other side), so a DISCONNECT written just before
+      // the client closes still reaches the broker.
+      client.on('error', () => upstream.destroy());
       upstream.on('connect', () => {
         client.write('HTTP/1.1 200 Connection established\r\n\r\n');
         if (rest.length > 0) upstream.write(rest);
@@ -1150,6 +1354,15 @@ async function startRelay(host: string, port: number): Promise<Relay> {
       server.close();
       for (const s of sockets) s.destroy();
       sockets.clear();
+    },
+    release() {
+      // The client closes its own socket after DISCONNECT; the pipes carry that end through.
+      // Ending the sockets here could drop bytes not yet read (and with them the DISCONNECT).
+      server.close();
+      const open = [...sockets];
+      setTimeout(() => {
+        for (const s of open) s.destroy();
+      }, 2000).unref();
     },
   };
 }

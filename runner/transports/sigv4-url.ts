@@ -7,6 +7,9 @@
  * `X-Amz-Security-Token` in the canonical request (the AWS CRT signer uses omit_session_token).
  */
 
+import { randomBytes } from 'node:crypto';
+import { request as httpsRequest } from 'node:https';
+import { isIP } from 'node:net';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import createDebug from 'debug';
@@ -129,4 +132,59 @@ function parseWssUrl(text: string): URL {
 /** RFC 3986 percent-encoding, as SigV4 canonicalizes query strings. */
 function rfc3986(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/**
+ * Sends the WebSocket upgrade for a presigned URL once and reports the HTTP answer, so a refused
+ * signature can be explained (the embedded broker names the reason in the body; AWS IoT answers
+ * 403). Bounded; undefined when no HTTP answer came. The URL itself is never returned.
+ */
+export function probePresignedUrl(
+  presignedUrl: string,
+  tls: { ca?: string } = {},
+  timeoutMs = 2000,
+): Promise<{ status: number; body: string } | undefined> {
+  return new Promise((resolve) => {
+    const url = new URL(presignedUrl);
+    let done = false;
+    const finish = (r: { status: number; body: string } | undefined) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      req.destroy();
+      resolve(r);
+    };
+    const req = httpsRequest({
+      host: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port === '' ? 443 : Number(url.port),
+      path: `${url.pathname}${url.search}`,
+      method: 'GET',
+      ...(tls.ca !== undefined ? { ca: tls.ca } : {}),
+      ...(isIP(url.hostname) === 0 ? { servername: url.hostname } : {}),
+      headers: {
+        Host: url.host,
+        Connection: 'Upgrade',
+        Upgrade: 'websocket',
+        'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': randomBytes(16).toString('base64'),
+        'Sec-WebSocket-Protocol': 'mqtt',
+      },
+    });
+    const timer = setTimeout(() => finish(undefined), timeoutMs);
+    req.on('upgrade', (res, socket) => {
+      socket.destroy();
+      finish({ status: res.statusCode ?? 101, body: '' });
+    });
+    req.on('response', (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        if (body.length < 500) body += chunk;
+      });
+      res.on('end', () => finish({ status: res.statusCode ?? 0, body: body.trim().slice(0, 300) }));
+      res.on('error', () => finish({ status: res.statusCode ?? 0, body: body.trim().slice(0, 300) }));
+    });
+    req.on('error', () => finish(undefined));
+    req.end();
+  });
 }
