@@ -603,3 +603,45 @@ test('every message carries its identity: payload header on 3.1.1 and 5, plus a 
   assert.match(v311?.payload ?? '', new RegExp(`^mqscen1 ${runId} 1 1 \\d+\\n\\{"a":1\\}$`));
   assert.equal(v311?.prop, undefined);
 });
+
+test('a retained message left by an earlier run is stale: noted, never a delivery of this run', async (t) => {
+  const target = await startEmbeddedTarget({ profile: 'mosquitto' });
+  t.after(() => target.close());
+  const first = scenario({
+    clients: [client('device')],
+    steps: [
+      { kind: 'connect', clients: ['device'] },
+      {
+        kind: 'publish',
+        from: ['device'],
+        topic: 'stale/t',
+        count: 1,
+        qos: 1,
+        retain: true,
+        payload: { kind: 'text', text: 'on' },
+      },
+    ],
+  });
+  assert.equal((await run(first, target)).status, 'passed');
+  const second = scenario({
+    clients: [client('watcher')],
+    steps: [
+      { kind: 'connect', clients: ['watcher'] },
+      { kind: 'subscribe', clients: ['watcher'], subscriptions: [{ filter: 'stale/t', qos: 1 }] },
+      { kind: 'wait', durationMs: 200 },
+    ],
+    expect: [
+      { kind: 'retained', clients: ['watcher'], topic: 'stale/t', present: true },
+      { kind: 'retained', clients: ['watcher'], topic: 'stale/t', present: false },
+      { kind: 'received', clients: ['watcher'], count: { op: '==', value: 0, text: '0' }, window: {} },
+    ],
+  });
+  const r = await run(second, target);
+  assert.deepEqual(
+    r.assertions.map((a) => a.status),
+    ['failed', 'failed', 'passed'],
+    explain(r),
+  );
+  assert.match(r.assertions[0]?.actual ?? '', /only 1 from other runs/);
+  assert.match(r.steps.map((s) => s.notes.join()).join(), /ignored 1 message\(s\) left by an earlier run/);
+});

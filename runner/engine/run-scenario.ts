@@ -214,6 +214,8 @@ async function runTopLevelStep(
   const desc = { ref: step.ref, kind: step.kind, label: step.label };
   await call(() => reporter.onStepStart?.(info, desc));
   const before = counters(ctx);
+  const staleBefore = sum(ctx.record.stale);
+  const foreignBefore = sum(ctx.record.foreign);
   const startedAt = ctx.now();
   ctx.pendingNotes.length = 0;
   ctx.record.stepStarted(step.ref, startedAt);
@@ -241,7 +243,7 @@ async function runTopLevelStep(
       fatal !== undefined || outcome.error !== undefined ? 'failed' : interrupted ? 'interrupted' : 'passed',
     startedAtMs: Math.round(startedAt - ctx.startedAt),
     durationMs: Math.round(ctx.now() - startedAt),
-    notes: [...outcome.notes, ...ctx.pendingNotes],
+    notes: [...outcome.notes, ...ctx.pendingNotes, ...strayNotes(ctx, staleBefore, foreignBefore)],
     counters: delta(before, counters(ctx)),
   };
   if (fatal !== undefined) result.error = (fatal as Error)?.message ?? String(fatal);
@@ -249,6 +251,22 @@ async function runTopLevelStep(
   debug('step %d %s: %s %o', step.ref, step.label, result.status, result.notes);
   await call(() => reporter.onStepEnd?.(info, result));
   return fatal === undefined ? { step: result } : { step: result, fatal };
+}
+
+function sum(xs: readonly number[]): number {
+  let n = 0;
+  for (const x of xs) n += x;
+  return n;
+}
+
+/** Messages that are not this run's: said once per step, never counted as deliveries. */
+function strayNotes(ctx: EngineContext, staleBefore: number, foreignBefore: number): string[] {
+  const stale = sum(ctx.record.stale) - staleBefore;
+  const foreign = sum(ctx.record.foreign) - foreignBefore;
+  const notes: string[] = [];
+  if (stale > 0) notes.push(`ignored ${stale} message(s) left by an earlier run (stale)`);
+  if (foreign > 0) notes.push(`ignored ${foreign} message(s) without an mqscen identity`);
+  return notes;
 }
 
 function skippedStep(step: CompiledStep): StepResult {
