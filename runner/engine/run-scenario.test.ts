@@ -645,3 +645,41 @@ test('a retained message left by an earlier run is stale: noted, never a deliver
   assert.match(r.assertions[0]?.actual ?? '', /only 1 from other runs/);
   assert.match(r.steps.map((s) => s.notes.join()).join(), /ignored 1 message\(s\) left by an earlier run/);
 });
+
+test('on a long-lived broker (url target) sessions left by a run are discarded at the end', {
+  skip: mosquittoSkip,
+}, async (t) => {
+  const mosquitto = await startMosquittoTarget();
+  t.after(() => mosquitto.close());
+  // The same broker seen as a plain URL target: mqscen did not start it, so it outlives the run.
+  const target: StartedTarget = {
+    name: 'long-lived',
+    kind: 'url',
+    behaviour: 'mosquitto',
+    transport: 'mqttjs',
+    url: mosquitto.url,
+    connectionFor: (c) => mosquitto.connectionFor(c),
+    close: async () => {},
+  };
+  const s = scenario({
+    clients: [
+      client('old', { protocol: '3.1.1', clean: false, subscriptions: [{ filter: 'wipe/t', qos: 1 }] }),
+      client('away', { clean: false, sessionExpiry: 600, subscriptions: [{ filter: 'wipe/t', qos: 1 }] }),
+    ],
+    steps: [
+      { kind: 'connect', clients: ['old', 'away'] },
+      { kind: 'disconnect', clients: ['away'], how: 'graceful' },
+    ],
+    expect: [{ kind: 'session-present', clients: ['old', 'away'], expected: false, step: 1 }],
+  });
+  const first = await run(s, target);
+  assert.equal(first.status, 'passed', explain(first));
+  const second = await run(s, target);
+  assert.equal(second.status, 'passed', explain(second));
+  // Control: the same broker as a `mosquitto` target is not wiped, so sessions survive there.
+  const kept = await run(s, mosquitto);
+  assert.equal(kept.status, 'passed', explain(kept));
+  const resumed = await run(s, mosquitto);
+  assert.equal(resumed.status, 'failed');
+  assert.match(resumed.assertions[0]?.actual ?? '', /old sessionPresent=true.*away sessionPresent=true/);
+});

@@ -15,8 +15,16 @@ import type { Reporter, ScenarioStartInfo } from '../reporters/reporter.js';
 import type { Counters, ScenarioResult, ScenarioStatus, StepResult } from '../results.js';
 import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
 import type { StartedTarget } from '../targets/target.js';
-import type { DisconnectOptions, Transport } from '../transports/transport.js';
-import { DEFAULT_TIMINGS, debug, EngineContext, type EngineTimings, now, withBound } from './context.js';
+import type { ConnectOptions, DisconnectOptions, Transport } from '../transports/transport.js';
+import {
+  DEFAULT_TIMINGS,
+  debug,
+  EngineContext,
+  type EngineTimings,
+  now,
+  sleep,
+  withBound,
+} from './context.js';
 import { createRunId } from './identity.js';
 import { deliverableNow, evaluateDeliveries, type OracleReport } from './oracle.js';
 import { RunRecord } from './record.js';
@@ -305,6 +313,56 @@ async function teardown(ctx: EngineContext): Promise<void> {
       const at = ctx.now();
       ctx.record.disconnects.push({ client: c.idx, stepRef: 0, at, how: 'teardown' });
       ctx.model.disconnected(c.idx, at);
+    }),
+  );
+  if (ctx.cleanupSessions && (ctx.target.kind === 'url' || ctx.target.kind === 'aws-iot'))
+    await wipeSessions(ctx);
+}
+
+/**
+ * On a long-lived broker, sessions this run left behind (3.1.1 cleanSession=0, or an MQTT 5
+ * client still offline with its session) would be resumed by the next run with stale queued
+ * messages. A connect with Clean Start discards them [MQTT-3.1.2-4] (PS-9). Best effort, bounded.
+ */
+async function wipeSessions(ctx: EngineContext): Promise<void> {
+  const stale = ctx.clients.filter((c) => {
+    const connects = ctx.record.connects.filter((r) => r.client === c.idx && r.connack !== undefined);
+    if (connects.length === 0) return false;
+    if (c.def.protocol === '3.1.1') return connects.some((r) => !r.clean);
+    // MQTT 5 clients online at the end ended their session with DISCONNECT (Session Expiry 0).
+    const lastDisconnect = ctx.record.disconnects.filter((d) => d.client === c.idx).at(-1);
+    return (
+      lastDisconnect !== undefined && lastDisconnect.how !== 'teardown' && (c.def.sessionExpiry ?? 0) > 0
+    );
+  });
+  if (stale.length === 0) return;
+  // AWS IoT accepts one CONNECT per second per client id (C-4).
+  if (ctx.target.kind === 'aws-iot') await sleep(1100, AbortSignal.timeout(1100));
+  await Promise.all(
+    stale.map(async (c) => {
+      try {
+        const conn = ctx.target.connectionFor(c.def);
+        const transport = await ctx.getTransport(c.def.transport ?? conn.transport);
+        const options: ConnectOptions = {
+          url: conn.url,
+          clientId: c.def.clientId,
+          protocol: c.def.protocol,
+          clean: true,
+          keepalive: c.def.keepalive,
+          connectTimeoutMs: ctx.timings.connectTimeoutMs,
+        };
+        if (conn.tls !== undefined) options.tls = conn.tls;
+        if (conn.extra !== undefined) options.extra = conn.extra;
+        const username = c.def.username ?? conn.username;
+        const password = c.def.password ?? conn.password;
+        if (username !== undefined) options.username = username;
+        if (password !== undefined) options.password = password;
+        const session = await transport.connect(options);
+        await withBound(session.disconnect({ how: 'graceful' }), ctx.timings.teardownMs);
+        debug('%s: session left by this run discarded', c.def.name);
+      } catch (error) {
+        debug('%s: could not discard its session: %O', c.def.name, error);
+      }
     }),
   );
 }
