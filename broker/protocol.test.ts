@@ -559,3 +559,25 @@ test('startBroker refuses unknown settings and unusable TLS material with clear 
     (error: Error) => error.name === 'BrokerError' && /cannot start the broker listeners/.test(error.message),
   );
 });
+
+for (const [what, bytes, code] of [
+  // PUBLISH QoS 1 "x" with packet id 0 [MQTT-2.2.1-3].
+  ['QoS 1 PUBLISH with packet id 0', [0x32, 0x06, 0x00, 0x01, 0x78, 0x00, 0x00, 0x00], 0x82],
+  // PUBLISH QoS 0 with DUP [MQTT-3.3.1-2].
+  ['QoS 0 PUBLISH with DUP', [0x38, 0x05, 0x00, 0x01, 0x78, 0x00, 0x79], 0x81],
+  // CONNACK from a client.
+  ['a CONNACK from the client', [0x20, 0x03, 0x00, 0x00, 0x00], 0x82],
+] as const) {
+  test(`v5: ${what} → DISCONNECT 0x${code.toString(16)}`, async (t) => {
+    const broker = await startTestBroker(t);
+    const client = await connect(t, broker.urls.mqtt as string, { clientId: 'bad', protocolVersion: 5 });
+    let reason: number | undefined;
+    client.on('disconnect', (p) => {
+      reason = p.reasonCode;
+    });
+    const done = closed(client);
+    client.stream.write(Buffer.from(bytes));
+    await done;
+    assert.equal(reason, code);
+  });
+}

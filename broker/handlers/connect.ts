@@ -67,6 +67,16 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
   if (packet.password !== undefined) connection.password = packet.password;
   const props = packet.properties ?? {};
 
+  if (packet.will && (packet.will.qos ?? 0) > 2) {
+    // [MQTT-3.1.2-14] Will QoS 3 is malformed.
+    refuse(connection, 0x81, 'will QoS 3', version !== 5);
+    return;
+  }
+  if (version !== 5 && packet.password !== undefined && packet.username === undefined) {
+    // [MQTT-3.1.2-22] (3.1.1): a password without a username.
+    refuse(connection, 0x81, 'password without username', true);
+    return;
+  }
   if (version === 5 && props.authenticationMethod !== undefined) {
     // Enhanced authentication (AUTH) is not offered (M5-2): 0x8C Bad authentication method.
     refuse(connection, 0x8c, 'enhanced authentication is not supported');

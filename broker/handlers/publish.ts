@@ -17,6 +17,16 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
   const v5 = connection.protocolVersion === 5;
   const qos = packet.qos;
 
+  if (qos > 0 && !packet.messageId) {
+    // [MQTT-2.2.1-3] QoS > 0 needs a non-zero packet identifier.
+    connection.protocolViolation(0x82, 'QoS > 0 PUBLISH without a packet identifier');
+    return;
+  }
+  if (qos === 0 && packet.dup) {
+    // [MQTT-3.3.1-2] DUP must be 0 on a QoS 0 PUBLISH.
+    connection.protocolViolation(0x81, 'DUP set on a QoS 0 PUBLISH');
+    return;
+  }
   if (qos > settings.maximumQos) {
     // [MQTT-3.2.2-11] QoS above Maximum QoS: DISCONNECT 0x9B; MQTT 3.1.1 on aws-iot: ignored, no PUBACK.
     if (v5 || !settings.v3Qos2Silent) {

@@ -16,6 +16,11 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
   const settings = broker.settings;
   const v5 = connection.protocolVersion === 5;
   const messageId = packet.messageId as number;
+  if (!messageId) {
+    // [MQTT-2.2.1-3] SUBSCRIBE needs a non-zero packet identifier.
+    connection.protocolViolation(0x82, 'SUBSCRIBE without a packet identifier');
+    return;
+  }
   const subscriptionId = v5 ? packet.properties?.subscriptionIdentifier : undefined;
   if (subscriptionId === 0) {
     // MQTT 5 section 3.8.2.1.2: a Subscription Identifier of 0 is a protocol error.

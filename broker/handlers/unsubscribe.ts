@@ -10,6 +10,11 @@ export function handleUnsubscribe(
 ): void {
   const session = connection.session;
   if (!session) return;
+  if (!packet.messageId) {
+    // [MQTT-2.2.1-3] UNSUBSCRIBE needs a non-zero packet identifier.
+    connection.protocolViolation(0x82, 'UNSUBSCRIBE without a packet identifier');
+    return;
+  }
   const codes: number[] = [];
   for (const filter of packet.unsubscriptions) {
     const sub = session.subscriptions.get(filter);
