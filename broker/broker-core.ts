@@ -115,11 +115,16 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       this.endSession(session);
     } else if (session.expiryInterval !== NEVER_EXPIRES) {
       clearTimeout(session.expiryTimer);
-      session.expiryTimer = setTimeout(() => {
-        debug('session %s expired', session.clientId);
-        this.endSession(session);
-      }, session.expiryInterval * 1000);
-      session.expiryTimer.unref();
+      longTimeout(
+        session.expiryInterval * 1000,
+        () => {
+          debug('session %s expired', session.clientId);
+          this.endSession(session);
+        },
+        (timer) => {
+          session.expiryTimer = timer;
+        },
+      );
     }
   }
 
@@ -178,8 +183,9 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     session.pendingWill = message;
     clearTimeout(session.willTimer);
     const delay = Math.min(will.delay, session.expiryInterval);
-    session.willTimer = setTimeout(publishWill, delay * 1000);
-    session.willTimer.unref();
+    longTimeout(delay * 1000, publishWill, (timer) => {
+      session.willTimer = timer;
+    });
   }
 
   /** A connection takes over a session (new or resumed): cancels expiry and a delayed will. */
@@ -579,6 +585,20 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
 }
 
 // --- internal ---
+
+/** Node timers hold at most 2^31-1 ms (24.8 days); longer session expiries are re-armed until due. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function longTimeout(ms: number, fire: () => void, store: (timer: NodeJS.Timeout) => void): void {
+  const deadline = Date.now() + ms;
+  const arm = (): void => {
+    const left = deadline - Date.now();
+    const timer = setTimeout(left > MAX_TIMER_MS ? arm : fire, Math.min(Math.max(left, 0), MAX_TIMER_MS));
+    timer.unref();
+    store(timer);
+  };
+  arm();
+}
 
 function addCounters(into: Counters, from: Counters): void {
   into.queued += from.queued;

@@ -581,3 +581,18 @@ for (const [what, bytes, code] of [
     assert.equal(reason, code);
   });
 }
+
+test('v5: a session expiry beyond the 24.8-day timer limit does not end the session early', async (t) => {
+  const broker = await startTestBroker(t);
+  const url = broker.urls.mqtt as string;
+  const opts = {
+    protocolVersion: 5 as const,
+    clean: false,
+    properties: { sessionExpiryInterval: 0xfffffffe },
+  };
+  const first = await connect(t, url, { clientId: 'long', ...opts });
+  await first.endAsync();
+  await delay(100);
+  const again = await connectForAck(t, url, { clientId: 'long', ...opts });
+  assert.equal(again.connack?.['sessionPresent'], true);
+});
