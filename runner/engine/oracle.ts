@@ -270,12 +270,25 @@ function evaluateEntry(
  * For `settle`: owed deliveries that can happen now (the recipient is online with the session the
  * message was published to) and how many of them arrived. Cheap: bit counts per segment.
  */
-export function deliverableNow(
-  record: RunRecord,
-  model: SessionModel,
-): { expected: number; arrived: number } {
+export interface Deliverable {
+  /** Owed deliveries whose recipient can take them now. */
+  expected: number;
+  /** How many of those arrived. */
+  arrived: number;
+  /**
+   * Shared-group deliveries of which some may wait in an offline member's session (a broker
+   * dealing to offline members, like Mosquitto): owed and arrived so far. Settle waits for these
+   * only until they stop arriving.
+   */
+  partialOwed: number;
+  partialArrived: number;
+}
+
+export function deliverableNow(record: RunRecord, model: SessionModel): Deliverable {
   let expected = 0;
   let arrived = 0;
+  let partialOwed = 0;
+  let partialArrived = 0;
   const clients = model.clients;
   for (const pub of record.publishers) {
     if (pub === undefined) continue;
@@ -309,28 +322,42 @@ export function deliverableNow(
           arrived += Math.min(countUnion(sets, seg.first, seg.end), seg.owed);
           continue;
         }
+        let someReady = false;
+        let onlyHeldOffline = true;
         for (const c of entry.candidates) {
           const now = clients[c.client];
           const log = record.receiptLog(c.client, pub.client);
           if (log !== undefined) sets.push(log.bits);
           if (now === undefined || c.state === 'transition' || c.state === 'offline-none') {
             ok = false;
+            onlyHeldOffline = false;
             continue;
           }
           // QoS 0 is only owed on the very connection it was published to.
           const sameSession =
             now.status === 'online' && now.epoch === c.epoch && (c.qos > 0 || now.connectNo === c.connectNo);
-          if (!sameSession || (c.qos === 0 && c.state !== 'online')) ok = false;
+          if (sameSession && (c.qos > 0 || c.state === 'online')) {
+            someReady = true;
+            continue;
+          }
+          ok = false;
+          // Still offline with the session the message may have been dealt to.
+          if (!(now.status === 'offline' && now.epoch === c.epoch && c.qos > 0)) onlyHeldOffline = false;
         }
-        if (!ok) continue;
+        if (!ok && !(entry.kind === 'group' && someReady && onlyHeldOffline)) continue;
         const got =
           sets.length === 1
             ? countBits(sets[0] as Uint32Array, seg.first, seg.end)
             : countUnion(sets, seg.first, seg.end);
-        expected += seg.owed;
-        arrived += Math.min(got, seg.owed);
+        if (ok) {
+          expected += seg.owed;
+          arrived += Math.min(got, seg.owed);
+        } else {
+          partialOwed += seg.owed;
+          partialArrived += Math.min(got, seg.owed);
+        }
       }
     }
   }
-  return { expected, arrived };
+  return { expected, arrived, partialOwed, partialArrived };
 }

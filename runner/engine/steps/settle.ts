@@ -10,6 +10,8 @@ import type { CompiledStep, StepCompiler } from './step.js';
 
 /** Re-check at least this often even without receipts (acks and state changes count too). */
 const POLL_MS = 25;
+/** Group deliveries that may be held offline count as settled after this long without a new one. */
+const PARTIAL_QUIET_MS = 200;
 
 export const compileSettle: StepCompiler<'settle'> = (step) =>
   ({
@@ -20,21 +22,34 @@ export const compileSettle: StepCompiler<'settle'> = (step) =>
       const start = ctx.now();
       const deadline = start + step.timeoutMs;
       let state = deliverableNow(ctx.record, ctx.model);
-      while (state.arrived < state.expected && !ctx.signal.aborted) {
+      // Group messages that may sit in an offline member's session: wait until they stop coming.
+      let partialSeen = state.partialArrived;
+      let partialSince = start;
+      const partialDone = () =>
+        state.partialArrived >= state.partialOwed || ctx.now() - partialSince >= PARTIAL_QUIET_MS;
+      while ((state.arrived < state.expected || !partialDone()) && !ctx.signal.aborted) {
         const left = deadline - ctx.now();
         if (left <= 0) break;
         await ctx.waitForReceipt(Math.min(POLL_MS, left));
         state = deliverableNow(ctx.record, ctx.model);
+        if (state.partialArrived !== partialSeen) {
+          partialSeen = state.partialArrived;
+          partialSince = ctx.now();
+        }
       }
       const took = Math.round(ctx.now() - start);
+      const held = state.partialOwed - state.partialArrived;
+      const heldNote = held > 0 ? ` (${held} more may wait in offline members' sessions)` : '';
       if (state.arrived < state.expected) {
         return {
           notes: [
-            `timed out after ${took} ms: ${state.expected - state.arrived} of ${state.expected} pending`,
+            `timed out after ${took} ms: ${state.expected - state.arrived} of ${state.expected} pending${heldNote}`,
           ],
         };
       }
-      const notes = [`settled ${state.arrived}/${state.expected} in ${took} ms`];
+      const notes = [
+        `settled ${state.arrived + state.partialArrived}/${state.expected + state.partialOwed} in ${took} ms${heldNote}`,
+      ];
       if (step.quietMs > 0) {
         const dups = ctx.record.duplicates;
         await sleep(step.quietMs, ctx.signal);
