@@ -192,3 +192,29 @@ test('a policy file is used as given', async () => {
   );
   assert.match(defaultPolicy('us-east-1', '1', 'x/'), /arn:aws:iot:us-east-1:1:topic\/x\/\*/);
 });
+
+test('the command prints paths, never the key, and exits 0', async () => {
+  const { awsProvisionCommand } = await import('./provision-command.js');
+  let out = '';
+  const code = await awsProvisionCommand(
+    {
+      thing: 'dev-2',
+      region: 'eu-west-1',
+      out: join(dir, 'c'),
+      targets: join(dir, 't.yaml'),
+      env: join(dir, 'e.env'),
+    },
+    (t) => {
+      out += t;
+    },
+  );
+  assert.equal(code, 0);
+  assert.match(out, /device key: +.*dev-2\.private\.key/);
+  assert.match(out, /--target aws-mtls/);
+  assert.ok(!out.includes('secret-key-material'));
+  let dry = '';
+  await awsProvisionCommand({ region: 'eu-west-1', dryRun: true }, (t) => {
+    dry += t;
+  });
+  assert.match(dry, /dry run: 6 calls listed/);
+});
