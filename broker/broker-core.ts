@@ -359,8 +359,8 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
 
   /**
    * Hands a message to a session: sent now when online and the window allows, else queued
-   * (QoS > 0, or QoS 0 with queueQos0Offline), else dropped. Returns false only when the receive
-   * authorizer refused it.
+   * (QoS > 0, or QoS 0 with queueQos0Offline), else dropped. Returns false when the receive
+   * authorizer refused it, or when a shared delivery is over the member's publish rate (MQ-15).
    */
   deliver(session: Session, message: BrokerMessage, options: DeliveryOptions): boolean {
     const counters = this.clientCounters_(session.clientId);
@@ -375,6 +375,14 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     }
     if (message.expiresAt !== undefined && message.expiresAt <= Date.now()) {
       countDrop(counters, 'expired');
+      return true;
+    }
+    const limit = this.settings.realistic ? this.settings.publishRatePerConnection : 0;
+    if (connection && limit > 0 && !connection.takePublishToken(limit)) {
+      // QUO-5: over the per-connection publish rate. A shared group tries another member or
+      // queues it (MQ-4, MQ-15); a plain subscription loses it.
+      if (options.group !== undefined) return false;
+      countDrop(counters, 'rate-limited');
       return true;
     }
     const out: Outgoing = {

@@ -66,8 +66,8 @@ export class Connection {
   endedBy: 'client' | 'server' | 'network' = 'network';
   /** Reason code of a server-initiated end. */
   endCode: number | undefined;
-  /** Publish count in the current second, for settings.publishRatePerConnection (QUO-5). */
-  publishWindow = { second: 0, count: 0 };
+  /** PUBLISH packets (inbound + outbound) in the current second, for settings.publishRatePerConnection (QUO-5). */
+  private publishWindow = { second: 0, count: 0 };
 
   constructor(broker: BrokerCore, stream: Duplex, info: ConnectionInfo) {
     this.broker = broker;
@@ -96,6 +96,15 @@ export class Connection {
     if (this.info.principal !== undefined) identity.principal = this.info.principal;
     if (this.info.remoteAddress !== undefined) identity.remoteAddress = this.info.remoteAddress;
     return identity;
+  }
+
+  /** Counts one PUBLISH against a per-second limit (QUO-5: inbound and outbound together); false when over it. */
+  takePublishToken(limit: number): boolean {
+    const second = Math.floor(Date.now() / 1000);
+    if (this.publishWindow.second !== second) this.publishWindow = { second, count: 0 };
+    if (this.publishWindow.count >= limit) return false;
+    this.publishWindow.count++;
+    return true;
   }
 
   get closed(): boolean {

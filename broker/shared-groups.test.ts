@@ -249,3 +249,35 @@ test('aws-iot realistic: group queue drained at 20/s per online member (MQ-7)', 
   const elapsed = Date.now() - started;
   assert.ok(elapsed >= 400, `10 messages at 20/s took ${elapsed} ms`);
 });
+
+for (const persistent of [true, false]) {
+  test(`aws-iot realistic: a member over 100 publishes/s ${persistent ? 'gets the excess through the group queue (MQ-15)' : 'loses the excess without a persistent member (QUO-5)'}`, async (t) => {
+    const broker = await startTestBroker(t, { profile: 'aws-iot', settings: { realistic: true } });
+    const url = broker.urls.mqtt as string;
+    const member = await connect(t, url, {
+      clientId: 'busy',
+      ...(persistent ? persistentOptions(5) : { protocolVersion: 5 }),
+    });
+    await member.subscribeAsync(GROUP, { qos: 1 });
+    // Two publishers, 70 each: both under their own 100/s, the member gets 140 in well under a second.
+    const publishers = await Promise.all(
+      ['pa', 'pb'].map((id) => connect(t, url, { clientId: id, protocolVersion: 5 })),
+    );
+    await Promise.all(
+      publishers.map(async (pub, p) => {
+        for (let i = 0; i < 70; i++) await pub.publishAsync('s/t', `${p}-${i}`, { qos: 1 });
+      }),
+    );
+    const stats = broker.stats().groups['g/s/t'];
+    if (persistent) {
+      assert.ok((stats?.queued ?? 0) > 0, `queued ${stats?.queued}`);
+      await inbox(member).waitFor(140, 6000);
+      assert.equal(new Set(payloads(member)).size, 140);
+    } else {
+      const dropped = stats?.dropped['rate-limited'] ?? 0;
+      assert.ok(dropped > 0, JSON.stringify(stats));
+      await delay(300);
+      assert.equal(payloads(member).length, 140 - dropped);
+    }
+  });
+}

@@ -146,6 +146,7 @@ export class SharedGroups {
       return;
     }
     const online = this.onlineMembers(group, exclude);
+    const reason: DropReason = online.length > 0 ? 'rate-limited' : 'offline';
     while (online.length > 0) {
       // SS-5 / MQ-3: random among online members only; a seeded generator keeps runs replayable.
       const index = Math.floor(this.random() * online.length);
@@ -156,18 +157,18 @@ export class SharedGroups {
       }
       online.splice(index, 1);
     }
-    this.enqueue(group, message);
+    this.enqueue(group, message, reason);
   }
 
-  /** MQ-1, MQ-4: QoS 1 waits in the group queue when nobody is online and a member is persistent. */
-  private enqueue(group: SharedGroup, message: BrokerMessage): void {
+  /** MQ-1, MQ-4: QoS 1 waits in the group queue when no member can take it and a member is persistent. */
+  private enqueue(group: SharedGroup, message: BrokerMessage, reason: DropReason): void {
     const counters = this.host.groupCounters(group.key);
     const settings = this.host.settings;
     let qosOne = false;
     for (const sub of group.members.values()) if (sub.qos > 0) qosOne = true;
     if (!settings.sharedGroupQueue || message.qos === 0 || !qosOne || !this.hasPersistentMember(group)) {
       // SS-9: QoS 0 (and groups made of clean sessions only, MQ-1) are never queued.
-      countDrop(counters, 'offline');
+      countDrop(counters, reason);
       return;
     }
     this.pruneExpired(group);
@@ -181,6 +182,8 @@ export class SharedGroups {
     group.queue.push({ message, expiresAt: message.expiresAt ?? retention });
     counters.queued++;
     debug('group %s queued %s (%d waiting)', group.key, message.topic, group.queue.length);
+    // MQ-15: queued while members are online (over their rate): drained as they have room.
+    if (settings.realistic && this.onlineMembers(group).length > 0) this.drain(group);
   }
 
   private pruneExpired(group: SharedGroup): void {
@@ -202,11 +205,14 @@ export class SharedGroups {
       while (group.queue.length > 0 && this.drainOne(group)) {}
       return;
     }
-    // MQ-7: up to sharedDequeueRate per second per online member.
+    // MQ-7: up to sharedDequeueRate per second per online member; a member over its publish rate
+    // (MQ-15) just delays the next attempt.
     const tick = (): void => {
       group.drainTimer = undefined;
-      if (!this.drainOne(group) || group.queue.length === 0) return;
-      const online = Math.max(1, this.onlineMembers(group).length);
+      const online = this.onlineMembers(group).length;
+      if (group.queue.length === 0 || online === 0) return;
+      this.drainOne(group);
+      if (group.queue.length === 0) return;
       group.drainTimer = setTimeout(tick, 1000 / (settings.sharedDequeueRate * online));
       group.drainTimer.unref();
     };

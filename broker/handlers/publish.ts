@@ -110,9 +110,7 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
 
   if (settings.realistic && settings.publishRatePerConnection > 0) {
     // QUO-5: publishes per second per connection; the excess is discarded.
-    const second = Math.floor(Date.now() / 1000);
-    if (connection.publishWindow.second !== second) connection.publishWindow = { second, count: 0 };
-    if (++connection.publishWindow.count > settings.publishRatePerConnection) {
+    if (!connection.takePublishToken(settings.publishRatePerConnection)) {
       broker.countClientDrop(session.clientId, 'rate-limited');
       ack(v5 ? 0x97 : 0);
       return;
