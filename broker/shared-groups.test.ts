@@ -251,33 +251,30 @@ test('aws-iot realistic: group queue drained at 20/s per online member (MQ-7)', 
 });
 
 for (const persistent of [true, false]) {
-  test(`aws-iot realistic: a member over 100 publishes/s ${persistent ? 'gets the excess through the group queue (MQ-15)' : 'loses the excess without a persistent member (QUO-5)'}`, async (t) => {
-    const broker = await startTestBroker(t, { profile: 'aws-iot', settings: { realistic: true } });
+  test(`aws-iot realistic: a member over its publish rate ${persistent ? 'gets the excess through the group queue (MQ-15)' : 'loses the excess without a persistent member (QUO-5)'}`, async (t) => {
+    // Rate 20/s instead of 100 to keep the test short; 100 messages published by the broker itself in
+    // one synchronous burst: whatever second boundary falls inside it, one second holds more than 20.
+    const broker = await startTestBroker(t, {
+      profile: 'aws-iot',
+      settings: { realistic: true, publishRatePerConnection: 20, sharedDequeueRate: 100 },
+    });
     const url = broker.urls.mqtt as string;
     const member = await connect(t, url, {
       clientId: 'busy',
       ...(persistent ? persistentOptions(5) : { protocolVersion: 5 }),
     });
     await member.subscribeAsync(GROUP, { qos: 1 });
-    // Two publishers, 70 each: both under their own 100/s, the member gets 140 in well under a second.
-    const publishers = await Promise.all(
-      ['pa', 'pb'].map((id) => connect(t, url, { clientId: id, protocolVersion: 5 })),
-    );
-    await Promise.all(
-      publishers.map(async (pub, p) => {
-        for (let i = 0; i < 70; i++) await pub.publishAsync('s/t', `${p}-${i}`, { qos: 1 });
-      }),
-    );
+    for (let i = 0; i < 100; i++) broker.publish('s/t', `n${i}`, { qos: 1 });
     const stats = broker.stats().groups['g/s/t'];
     if (persistent) {
       assert.ok((stats?.queued ?? 0) > 0, `queued ${stats?.queued}`);
-      await inbox(member).waitFor(140, 6000);
-      assert.equal(new Set(payloads(member)).size, 140);
+      await inbox(member).waitFor(100, 8000);
+      assert.equal(new Set(payloads(member)).size, 100);
     } else {
       const dropped = stats?.dropped['rate-limited'] ?? 0;
       assert.ok(dropped > 0, JSON.stringify(stats));
       await delay(300);
-      assert.equal(payloads(member).length, 140 - dropped);
+      assert.equal(payloads(member).length, 100 - dropped);
     }
   });
 }
