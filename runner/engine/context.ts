@@ -77,7 +77,7 @@ export class EngineContext {
     cleanupSessions?: boolean;
   }) {
     this.cleanupSessions = init.cleanupSessions ?? true;
-    this.identityProperty = init.identityProperty ?? true;
+    this.identityProperty = init.identityProperty ?? false;
     const refusals = new Map<number, Set<number>>();
     for (const a of init.scenario.expect) {
       if (a.kind !== 'reason-code' || a.packet !== 'connack') continue;

@@ -550,7 +550,7 @@ test('messages published while a subscriber connects in parallel are undetermine
   }
 });
 
-test('every message carries its identity: payload header on 3.1.1 and 5, plus a user property on 5', async (t) => {
+test('every message carries its identity: payload header on 3.1.1 and 5, plus a user property on 5 when asked', async (t) => {
   const target = await startEmbeddedTarget({ profile: 'mosquitto' });
   t.after(() => target.close());
   const mqtt = (await import('mqtt')).default;
@@ -589,7 +589,12 @@ test('every message carries its identity: payload header on 3.1.1 and 5, plus a 
       },
     ],
   });
-  const r = await run(s, target);
+  const r = await runScenario(s, {
+    target,
+    reporter: recordingReporter(),
+    signal: new AbortController().signal,
+    identityProperty: true,
+  });
   assert.equal(r.status, 'passed', explain(r));
   const runId = String(r.oracle?.runId);
   const deadline = Date.now() + 2000;

@@ -46,7 +46,8 @@ export interface RunScenarioOptions {
   timings?: Partial<EngineTimings>;
   /**
    * Also carry each message's identity in an MQTT 5 User Property (the payload header is always
-   * there and is what the receiver reads). Costs throughput on MQTT.js. @default true
+   * there and is what the receiver reads). Off by default: it costs ~15% throughput on MQTT.js
+   * and adds nothing the header does not carry. @default false
    */
   identityProperty?: boolean;
   /** End MQTT 5 persistent sessions when closing the clients at the end. @default true */
@@ -83,7 +84,7 @@ export async function runScenario(
     signal,
     timings,
     getTransport,
-    identityProperty: options.identityProperty ?? true,
+    identityProperty: options.identityProperty ?? false,
     cleanupSessions: options.cleanupSessions ?? true,
   });
   const reporter = options.reporter;
