@@ -278,3 +278,26 @@ for (const persistent of [true, false]) {
     }
   });
 }
+
+test('aws-iot: the group queue is discarded when the last persistent member expires (MQ-13)', async (t) => {
+  const broker = await startTestBroker(t, { profile: 'aws-iot' });
+  const url = broker.urls.mqtt as string;
+  const member = await connect(t, url, {
+    clientId: 'short',
+    protocolVersion: 5,
+    clean: false,
+    properties: { sessionExpiryInterval: 1 },
+  });
+  await member.subscribeAsync(GROUP, { qos: 1 });
+  await member.endAsync();
+  await publishMany(t, url, 2, 5);
+  assert.equal(broker.stats().groups['g/s/t']?.queueLength, 2);
+  await delay(1300);
+  const stats = broker.stats().groups['g/s/t'];
+  assert.equal(stats?.queueLength, 0);
+  assert.equal(stats?.members, 0);
+  assert.equal(stats?.dropped['session-ended'], 2);
+  const late = await connect(t, url, { clientId: 'late', protocolVersion: 5 });
+  await late.subscribeAsync(GROUP, { qos: 1 });
+  await inbox(late).quiet(200);
+});
