@@ -1,5 +1,5 @@
 /** `mqscen broker`: the embedded broker on its own, for any MQTT client, until Ctrl+C. */
-import { UsageError, EXIT_CODES } from '../errors.js';
+import { EXIT_CODES, UsageError } from '../errors.js';
 
 export interface BrokerCommandOptions {
   profile: 'aws-iot' | 'mosquitto';
@@ -16,7 +16,9 @@ function parsePort(flag: string, value: string | undefined): number | undefined 
   if (value === undefined) return undefined;
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new UsageError(`${flag} "${value}" is not a port number`, { hint: 'use 0..65535 (0 = any free port)' });
+    throw new UsageError(`${flag} "${value}" is not a port number`, {
+      hint: 'use 0..65535 (0 = any free port)',
+    });
   }
   return port;
 }
@@ -28,14 +30,21 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
   const tlsPort = parsePort('--tls-port', opts.tlsPort);
   const wssPort = parsePort('--wss-port', opts.wssPort);
   if (opts.mtls && tlsPort === undefined && wssPort === undefined) {
-    throw new UsageError('--mtls needs a TLS listener', { hint: 'add --tls-port 8883 (and/or --wss-port 8443)' });
+    throw new UsageError('--mtls needs a TLS listener', {
+      hint: 'add --tls-port 8883 (and/or --wss-port 8443)',
+    });
   }
   const { startBroker } = await import('../../broker/index.js');
   let tls: { cert: string; key: string; ca: string; requireClientCert: boolean } | undefined;
   if (tlsPort !== undefined || wssPort !== undefined) {
     const { ensureCertificates } = await import('../../broker/certs.js');
     const certs = await ensureCertificates(opts.certs);
-    tls = { cert: certs.serverCert, key: certs.serverKey, ca: certs.caCert, requireClientCert: Boolean(opts.mtls) };
+    tls = {
+      cert: certs.serverCert,
+      key: certs.serverKey,
+      ca: certs.caCert,
+      requireClientCert: Boolean(opts.mtls),
+    };
     process.stdout.write(`CA certificate (trust this in clients): ${certs.paths.caCert}\n`);
   }
   const broker = await startBroker({

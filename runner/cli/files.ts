@@ -3,7 +3,7 @@
  * reports a missing file or a directory with a fix hint), quoted globs are expanded here so
  * `mqscen run "scenarios/*.yaml"` works in every shell.
  */
-import { isDynamicPattern, glob } from 'tinyglobby';
+import { glob, isDynamicPattern } from 'tinyglobby';
 import { UsageError } from '../errors.js';
 
 export async function expandFileArguments(args: readonly string[], cwd = process.cwd()): Promise<string[]> {
@@ -31,7 +31,9 @@ export function parseVarFlags(values: readonly string[]): Record<string, string>
   for (const value of values) {
     const eq = value.indexOf('=');
     if (eq <= 0) {
-      throw new UsageError(`--var "${value}" must look like key=value`, { hint: 'example: --var topic=test/a' });
+      throw new UsageError(`--var "${value}" must look like key=value`, {
+        hint: 'example: --var topic=test/a',
+      });
     }
     vars[value.slice(0, eq)] = value.slice(eq + 1);
   }

@@ -26,7 +26,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('run')
     .description('run scenarios against a target (default: the embedded broker, AWS IoT behaviour)')
     .argument('<files...>', 'scenario files or globs (quote globs: "scenarios/*.yaml")')
-    .option('-t, --target <name>', 'target name: embedded, embedded:mosquitto, mosquitto, or one from the targets file')
+    .option(
+      '-t, --target <name>',
+      'target name: embedded, embedded:mosquitto, mosquitto, or one from the targets file',
+    )
     .option('--targets <file>', 'targets file (default: mqscen.targets.yaml when present)')
     .option('--junit <path>', 'JUnit XML report path', 'reports/junit.xml')
     .option('--no-junit', 'do not write a JUnit report')
@@ -36,7 +39,9 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--timeout <duration>', 'overall deadline per scenario, e.g. 30s (overrides the file)')
     .option('--bail', 'stop after the first scenario that does not pass')
     .option('--grep <pattern>', 'only run scenarios whose name or file matches this regular expression')
-    .addOption(new Option('--reporter <name>', 'console output').choices(['auto', 'live', 'plain']).default('auto'))
+    .addOption(
+      new Option('--reporter <name>', 'console output').choices(['auto', 'live', 'plain']).default('auto'),
+    )
     .action(async (files: string[], opts: Record<string, unknown>) => {
       const { runCommand } = await import('./run-command.js');
       setExit(await runCommand(files, opts));
@@ -65,11 +70,16 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('broker')
     .description('run the embedded MQTT 3.1.1/5.0 broker on its own until Ctrl+C')
     .addOption(
-      new Option('--profile <name>', 'behaviour profile').choices(['aws-iot', 'mosquitto']).default('aws-iot'),
+      new Option('--profile <name>', 'behaviour profile')
+        .choices(['aws-iot', 'mosquitto'])
+        .default('aws-iot'),
     )
     .option('--port <port>', 'MQTT (TCP) port; 0 = any free port', '1883')
     .option('--ws-port <port>', 'also listen for MQTT over WebSocket (ws://…/mqtt) on this port')
-    .option('--tls-port <port>', 'also listen for MQTT over TLS on this port (certificates from `mqscen certs`)')
+    .option(
+      '--tls-port <port>',
+      'also listen for MQTT over TLS on this port (certificates from `mqscen certs`)',
+    )
     .option('--wss-port <port>', 'also listen for MQTT over secure WebSocket on this port')
     .option('--mtls', 'require client certificates signed by the local CA on the TLS listeners')
     .option('--certs <dir>', 'certificate folder', '.mqscen/certs')

@@ -5,8 +5,8 @@
  * written with the run marked interrupted; a second Ctrl+C kills the process at once.
  */
 import debugFactory from 'debug';
-import { EnvironmentError, EXIT_CODES, MqscenError, ScenarioError, UsageError } from '../errors.js';
 import { runScenario } from '../engine/run-scenario.js';
+import { EnvironmentError, EXIT_CODES, MqscenError, type ScenarioError, UsageError } from '../errors.js';
 import { chooseConsoleReporter, createReporter, createReporterFanOut } from '../reporters/index.js';
 import type { Reporter } from '../reporters/reporter.js';
 import type { RunEndReason, RunSummary, ScenarioResult } from '../results.js';
@@ -92,7 +92,9 @@ export async function runCommand(patterns: string[], rawOpts: Record<string, unk
   // gets Node's default (immediate exit).
   const controller = new AbortController();
   const onSigint = () => {
-    process.stderr.write('\nmqscen: interrupted; closing clients and writing reports (Ctrl+C again to force)\n');
+    process.stderr.write(
+      '\nmqscen: interrupted; closing clients and writing reports (Ctrl+C again to force)\n',
+    );
     controller.abort(new Error('interrupted by Ctrl+C'));
   };
   process.once('SIGINT', onSigint);
@@ -187,15 +189,20 @@ function erroredResult(
 
 function toMqscenError(error: unknown): MqscenError {
   if (error instanceof MqscenError) return error;
-  return new EnvironmentError(`the target could not be started: ${(error as Error)?.message ?? String(error)}`, {
-    cause: error,
-  });
+  return new EnvironmentError(
+    `the target could not be started: ${(error as Error)?.message ?? String(error)}`,
+    {
+      cause: error,
+    },
+  );
 }
 
 function parseTimeoutFlag(text: string): number {
   const parsed = parseDuration(text);
   if (typeof parsed !== 'number') {
-    throw new UsageError(`--timeout "${text}" is not a duration`, { hint: 'write it with a unit, e.g. 30s or 2m' });
+    throw new UsageError(`--timeout "${text}" is not a duration`, {
+      hint: 'write it with a unit, e.g. 30s or 2m',
+    });
   }
   return parsed;
 }

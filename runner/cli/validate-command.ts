@@ -33,7 +33,8 @@ export async function validateCommand(patterns: string[], opts: { var: string[] 
 /** Prints issues sorted by file and line; returns how many were errors. */
 export function printIssues(issues: readonly Issue[]): number {
   const sorted = [...issues].sort(
-    (a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
+    (a, b) =>
+      a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0),
   );
   for (const issue of sorted) process.stderr.write(`${formatIssue(issue)}\n`);
   return sorted.filter((i) => i.severity === 'error').length;
