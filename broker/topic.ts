@@ -56,10 +56,8 @@ export function topicMatches(filter: string, topic: string, parentMatchesMultiLe
   const t = topic.split('/');
   for (let i = 0; i < f.length; i++) {
     const level = f[i];
-    if (level === '#') {
-      if (i === t.length) return parentMatchesMultiLevel || i === 0;
-      return i < t.length || parentMatchesMultiLevel;
-    }
+    // `#` matches the remaining levels, and the parent level itself unless T-2 applies.
+    if (level === '#') return i < t.length || parentMatchesMultiLevel;
     if (i >= t.length) return false;
     if (level !== '+' && level !== t[i]) return false;
   }
