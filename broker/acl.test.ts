@@ -23,7 +23,6 @@ test('first matching rule decides; default applies otherwise; clientId placehold
     default: 'deny',
     rules: [
       { action: 'connect', clientId: 'sensor-*', allow: true },
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: ACL placeholder syntax.
       { action: ['publish', 'subscribe'], topic: 'sensors/${clientId}/#', allow: true },
       { action: 'subscribe', topic: 'secret/#', allow: false, reasonCode: 0x87, disconnect: true },
       { action: 'receive', username: 'ops', allow: true },

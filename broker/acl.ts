@@ -42,9 +42,7 @@ export interface AclDocument {
   rules: AclRule[];
 }
 
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the ACL placeholder syntax, not a template.
 const CLIENT_ID_PLACEHOLDER = '${clientId}';
-// biome-ignore lint/suspicious/noTemplateCurlyInString: the ACL placeholder syntax, not a template.
 const USERNAME_PLACEHOLDER = '${username}';
 
 const ACTIONS: readonly AclAction[] = ['connect', 'publish', 'subscribe', 'receive'];
