@@ -1,5 +1,5 @@
 /**
- * DISCONNECT from a client [MQTT-3.14]: reason 0x00 discards the will [MQTT-3.14.4-3], 0x04 keeps it;
+ * DISCONNECT from a client [MQTT-3.14]: reason 0x00 discards the will [MQTT-3.14.4-3], any other keeps it;
  * MQTT 5 may update the Session Expiry Interval, but not from 0 [MQTT-3.14.2-2] (PS-4).
  */
 import type { IDisconnectPacket } from 'mqtt-packet';
@@ -24,7 +24,8 @@ export function handleDisconnect(
     }
     session.expiryInterval = Math.min(expiry, broker.settings.maxSessionExpiry);
   }
-  if (reasonCode !== 0x04) connection.will = undefined;
+  // [MQTT-3.14.4-3] only a normal disconnection (0x00) discards the will; 0x04 and error codes keep it.
+  if (reasonCode === 0x00) connection.will = undefined;
   connection.endReason =
     reasonCode === 0 ? 'client disconnected' : `client disconnected (0x${reasonCode.toString(16)})`;
   connection.endedBy = 'client';
