@@ -162,9 +162,9 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     session.queue.length = 0;
     session.inflight.clear();
     this.sessions.delete(session);
-    const will = session.pendingWill;
+    const publishWill = session.pendingWill;
     session.pendingWill = undefined;
-    if (will && !this.closing) this.publish(will);
+    if (publishWill && !this.closing) publishWill();
   }
 
   /** [MQTT-3.1.2-8] will on an unclean end; MQTT 5 Will Delay Interval [MQTT-3.1.3-9]. */
@@ -180,7 +180,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       publishWill();
       return;
     }
-    session.pendingWill = message;
+    session.pendingWill = publishWill;
     clearTimeout(session.willTimer);
     const delay = Math.min(will.delay, session.expiryInterval);
     longTimeout(delay * 1000, publishWill, (timer) => {

@@ -71,8 +71,8 @@ export class Session {
   willTimer: NodeJS.Timeout | undefined;
   /** Stored messages are being sent at settings.sessionResumeRate after a resume (PS-7). */
   resumeTimer: NodeJS.Timeout | undefined;
-  /** Will waiting for its delay [MQTT-3.1.3-9]. */
-  pendingWill: BrokerMessage | undefined;
+  /** Publishes the will waiting for its delay [MQTT-3.1.3-9]; called early when the session ends. */
+  pendingWill: (() => void) | undefined;
   private lastPacketId = 0;
 
   constructor(clientId: string, protocolVersion: 3 | 4 | 5, expiryInterval: number) {
