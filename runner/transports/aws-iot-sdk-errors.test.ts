@@ -183,6 +183,25 @@ describe('aws-iot-sdk: bad input is a TransportError naming the setting, without
     });
   }
 
+  for (const protocol of ['5', '3.1.1'] as const) {
+    test(`MQTT ${protocol}: an unknown host and a closed port name the endpoint and the fix`, async () => {
+      const device = await issueClientCertificate(set, { commonName: 'nowhere', write: false });
+      const tls = { ca: set.caCert, cert: device.cert, key: device.key };
+      await refused(
+        base(protocol, { url: 'mqtts://mqscen-no-such-host.invalid:8883', tls }),
+        /host name "mqscen-no-such-host\.invalid" does not resolve/,
+        /endpoint host/,
+      );
+      const closedPort = new URL(urlOf(broker as BrokerHandle, 'mqtts'));
+      closedPort.port = '1';
+      await refused(
+        base(protocol, { url: closedPort.toString(), tls }),
+        /connection refused/,
+        /is the broker running/,
+      );
+    });
+  }
+
   test('SigV4 with a session token: accepted, and the token never appears in errors', async () => {
     const options = base('5', {
       url: urlOf(broker as BrokerHandle, 'wss'),

@@ -1035,6 +1035,15 @@ async function diagnoseTls(
       hint: 'nothing listens on that host and port: is the broker running? check the endpoint and port (--target)',
     });
   }
+  if (probe.kind === 'unknown-host') {
+    return new TransportError(
+      `cannot connect ${who} to ${target.shown}: the host name "${target.host}" does not resolve`,
+      {
+        transport: NAME,
+        hint: 'check the endpoint host (AWS IoT: aws iot describe-endpoint --endpoint-type iot:Data-ATS) in --target',
+      },
+    );
+  }
   if (probe.kind === 'server-cert') {
     const altname = probe.code === 'ERR_TLS_CERT_ALTNAME_INVALID';
     return new TransportError(
@@ -1082,6 +1091,7 @@ async function diagnoseTls(
 type ProbeResult =
   | { kind: 'ok' }
   | { kind: 'refused' }
+  | { kind: 'unknown-host' }
   | { kind: 'server-cert'; code: string }
   | { kind: 'client-cert-refused'; detail: string }
   | { kind: 'other'; detail: string };
@@ -1127,6 +1137,7 @@ function probeTls(host: string, port: number, tlsOptions: ConnectionOptions): Pr
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
       if (code === 'ECONNREFUSED') finish({ kind: 'refused' });
+      else if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') finish({ kind: 'unknown-host' });
       else if (SERVER_CERT_CODES.has(code)) finish({ kind: 'server-cert', code });
       else if (handshaken || /alert|certificate/i.test(err.message) || code === 'ECONNRESET') {
         finish({ kind: 'client-cert-refused', detail: err.message });
