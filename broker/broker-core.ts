@@ -393,10 +393,18 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       state: 'queued',
     };
     if (options.group !== undefined) out.group = options.group;
-    if (
-      connection &&
-      (out.qos === 0 || (session.queue.length === 0 && session.inflight.size < connection.outWindow))
-    ) {
+    if (connection && out.qos === 0 && connection.stream.writableLength > this.settings.slowConsumerBytes) {
+      // A client that does not read cannot make the broker buffer without bound.
+      countDrop(counters, 'slow-consumer');
+      return true;
+    }
+    // While a resume is pending (resumeTimer), new messages queue behind the stored ones.
+    const windowOpen =
+      connection !== null &&
+      session.queue.length === 0 &&
+      session.inflight.size < connection.outWindow &&
+      session.resumeTimer === undefined;
+    if (connection && (out.qos === 0 || windowOpen)) {
       this.writeOutgoing(connection, session, out, false);
       return true;
     }

@@ -596,3 +596,22 @@ test('v5: a session expiry beyond the 24.8-day timer limit does not end the sess
   const again = await connectForAck(t, url, { clientId: 'long', ...opts });
   assert.equal(again.connack?.['sessionPresent'], true);
 });
+
+test('resume: stored messages come first, a message published right after the CONNACK waits behind them [MQTT-4.6.0-6]', async (t) => {
+  const broker = await startTestBroker(t);
+  const url = broker.urls.mqtt as string;
+  const persistent = { protocolVersion: 5 as const, clean: false, properties: { sessionExpiryInterval: 60 } };
+  const sub = await connect(t, url, { clientId: 'order', ...persistent });
+  await sub.subscribeAsync('o', { qos: 1 });
+  await sub.endAsync();
+  for (let i = 0; i < 3; i++) broker.publish('o', `stored${i}`, { qos: 1 });
+  broker.on('client-connected', (connection) => {
+    if (connection.clientId === 'order') broker.publish('o', 'live', { qos: 1 });
+  });
+  const back = await connect(t, url, { clientId: 'order', ...persistent });
+  const got = await inbox(back).waitFor(4);
+  assert.deepEqual(
+    got.map((m) => m.payload.toString()),
+    ['stored0', 'stored1', 'stored2', 'live'],
+  );
+});

@@ -7,7 +7,7 @@ import { connect as netConnect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import mqttPacket, { type Packet } from 'mqtt-packet';
-import { connect, delay, inbox, startTestBroker } from './_test-helpers.js';
+import { connect, delay, inbox, rawClient, startTestBroker } from './_test-helpers.js';
 
 function encode(packets: Packet[], protocolVersion: 4 | 5): Buffer {
   return Buffer.concat(packets.map((p) => mqttPacket.generate(p, { protocolVersion })));
@@ -90,4 +90,39 @@ test('mutated packets: broker survives and keeps serving other clients', async (
   assert.equal((await inbox(probe).next()).payload.toString(), 'alive');
   assert.ok(errors.length > 0, 'some mutations were malformed');
   assert.ok(broker.stats().totals.connections <= 3);
+});
+
+test('a subscriber that stops reading loses QoS 0 messages instead of growing the broker buffer', async (t) => {
+  const broker = await startTestBroker(t, { settings: { slowConsumerBytes: 256 * 1024 } });
+  const url = broker.urls.mqtt as string;
+  // A raw subscriber that never reads: the kernel buffers fill, then the broker's socket buffer.
+  const slow = await rawClient(t, url);
+  slow.pause();
+  slow.write(
+    encode(
+      [
+        { cmd: 'connect', clientId: 'slow', protocolVersion: 4, clean: true, keepalive: 0 },
+        { cmd: 'subscribe', messageId: 1, subscriptions: [{ topic: 'flood', qos: 0 }] },
+      ],
+      4,
+    ),
+  );
+  await delay(100);
+  const pub = await connect(t, url, { clientId: 'flooder', protocolVersion: 4 });
+  const payload = Buffer.alloc(32 * 1024);
+  for (let i = 0; i < 1000; i++) {
+    await pub.publishAsync('flood', payload, { qos: 0 });
+    if ((broker.stats().clients['slow']?.dropped['slow-consumer'] ?? 0) > 0) break;
+  }
+  await delay(50);
+  const dropped = broker.stats().clients['slow']?.dropped['slow-consumer'] ?? 0;
+  assert.ok(
+    dropped > 0,
+    `some QoS 0 messages were dropped for the slow consumer: ${JSON.stringify(broker.stats().clients)}`,
+  );
+  // The publisher and the broker are unaffected.
+  const other = await connect(t, url, { clientId: 'other', protocolVersion: 4 });
+  await other.subscribeAsync('ok', { qos: 1 });
+  await pub.publishAsync('ok', 'fine', { qos: 1 });
+  assert.equal((await inbox(other).next()).payload.toString(), 'fine');
 });

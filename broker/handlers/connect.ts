@@ -256,8 +256,8 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
     sessionPresent,
     expiry,
   );
-  broker.emit('client-connected', connection, sessionPresent);
   if (sessionPresent) broker.resumeSession(session);
+  broker.emit('client-connected', connection, sessionPresent);
 }
 
 /** M5-9 (aws-iot): Message Expiry Interval 0 becomes 1, above 604800 becomes 604800. */
