@@ -202,6 +202,20 @@ describe('aws-iot-sdk: bad input is a TransportError naming the setting, without
     });
   }
 
+  test('rejectUnauthorized false skips the endpoint certificate check (and only that)', async () => {
+    const foreign = await createForeignCa();
+    const device = await issueClientCertificate(set, { commonName: 'noverify', write: false });
+    for (const protocol of ['5', '3.1.1'] as const) {
+      const session = await awsIotSdkTransport.connect(
+        base(protocol, {
+          tls: { ca: foreign.caCert, cert: device.cert, key: device.key, rejectUnauthorized: false },
+        }),
+      );
+      assert.equal(session.connack.reasonCode, 0);
+      await session.disconnect({ how: 'graceful' });
+    }
+  });
+
   test('SigV4 with a session token: accepted, and the token never appears in errors', async () => {
     const options = base('5', {
       url: urlOf(broker as BrokerHandle, 'wss'),

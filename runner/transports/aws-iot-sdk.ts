@@ -19,6 +19,10 @@
  *   so an abrupt disconnect is done by cutting a loopback TCP relay the connection runs through.
  * - Builders append `?SDK=...` metrics to the MQTT username; mqscen disables the metrics so the
  *   username is exactly what the scenario set.
+ * - The MQTT 5 client keeps AWS IoT Core's per-connection limits by default (100 publishes/s,
+ *   512 KB/s), as a device would meet them on AWS; a 500-message burst takes about 5 s.
+ * - The SDK sends SNI and checks the certificate against the URL host; `tls.servername` cannot
+ *   be set apart from it and is ignored.
  */
 
 import { createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
@@ -143,7 +147,7 @@ function connectMqtt5(
   }
   builder.withPort(target.port);
   if (material.ca !== undefined) builder.withCertificateAuthority(material.ca);
-  applyAlpn(builder, options.tls?.alpn);
+  applyTlsOverrides(builder, options.tls);
   const connect: mqtt5.ConnectPacket = {
     clientId: options.clientId,
     keepAliveIntervalSeconds: options.keepalive,
@@ -563,7 +567,7 @@ async function connectMqtt311(
     const w = options.will;
     builder.with_will(new mqtt.MqttWill(w.topic, w.qos as number as mqtt.QoS, toBuffer(w.payload), w.retain));
   }
-  applyAlpn311(builder, options.tls?.alpn);
+  applyTlsOverrides(builder, options.tls);
   const config = builder.build();
   config.disable_metrics = true;
   if (extra.auth !== 'custom-authorizer' && options.username === undefined) delete config.username;
@@ -985,17 +989,19 @@ function customAuthConfig(s: CustomAuthorizerSettings): iot.MqttConnectCustomAut
   return config;
 }
 
-/** ALPN override: the builders keep their TLS options private; A-1 lists the protocols. */
-function applyAlpn(builder: object, alpn: string[] | undefined): void {
-  if (alpn === undefined) return;
-  const tls = (builder as { tlsContextOptions?: { alpn_list?: string[] } }).tlsContextOptions;
-  if (tls !== undefined) tls.alpn_list = [...alpn];
-}
-
-function applyAlpn311(builder: object, alpn: string[] | undefined): void {
-  if (alpn === undefined) return;
-  const tls = (builder as { tls_ctx_options?: { alpn_list?: string[] } }).tls_ctx_options;
-  if (tls !== undefined) tls.alpn_list = [...alpn];
+/**
+ * ALPN list and peer verification: the builders keep their TLS options private (tlsContextOptions
+ * on the MQTT 5 builder, tls_ctx_options on the 3.1.1 one); A-1 lists the ALPN protocols.
+ */
+function applyTlsOverrides(builder: object, tls: ConnectOptions['tls']): void {
+  const holder = builder as {
+    tlsContextOptions?: { alpn_list?: string[]; verify_peer?: boolean };
+    tls_ctx_options?: { alpn_list?: string[]; verify_peer?: boolean };
+  };
+  const target = holder.tlsContextOptions ?? holder.tls_ctx_options;
+  if (target === undefined || tls === undefined) return;
+  if (tls.alpn !== undefined) target.alpn_list = [...tls.alpn];
+  if (tls.rejectUnauthorized === false) target.verify_peer = false;
 }
 
 /**
