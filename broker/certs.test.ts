@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -80,6 +81,40 @@ test('concurrent ensureCertificates calls agree on one set', async (t) => {
   const dir = await tempDir(t);
   const sets = await Promise.all([ensureCertificates(dir), ensureCertificates(dir), ensureCertificates(dir)]);
   for (const s of sets) assert.equal(s.caCert, sets[0]?.caCert);
+});
+
+test('concurrent processes on one folder end with one consistent set (lock file)', async (t) => {
+  const dir = await tempDir(t);
+  const certsModule = new URL('./certs.ts', import.meta.url).pathname;
+  const script = [
+    `import { ensureCertificates } from ${JSON.stringify(certsModule)};`,
+    "import { createHash } from 'node:crypto';",
+    `const s = await ensureCertificates(${JSON.stringify(dir)});`,
+    "process.stdout.write(createHash('sha256').update(s.caCert + s.serverCert).digest('hex'));",
+  ].join('\n');
+  const run = () =>
+    new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', '--input-type=module', '-e', script],
+        { timeout: 30_000 },
+        (err, stdout) => (err ? reject(err) : resolve(stdout)),
+      );
+    });
+  const digests = await Promise.all([run(), run(), run()]);
+  assert.equal(new Set(digests).size, 1, 'every process got the same set');
+  const onDisk = await ensureCertificates(dir);
+  const { createHash } = await import('node:crypto');
+  assert.equal(
+    createHash('sha256')
+      .update(onDisk.caCert + onDisk.serverCert)
+      .digest('hex'),
+    digests[0],
+  );
+  assert.equal(
+    new X509Certificate(onDisk.serverCert).verify(new X509Certificate(onDisk.caCert).publicKey),
+    true,
+  );
 });
 
 test('issueClientCertificate: CN = thing name, clientAuth, signed by the local CA; expired on demand', async (t) => {
