@@ -615,3 +615,19 @@ test('resume: stored messages come first, a message published right after the CO
     ['stored0', 'stored1', 'stored2', 'live'],
   );
 });
+
+test('mosquitto profile: client publishes to $SYS and $share/ are refused (PUBACK 0x87), other $ topics pass', async (t) => {
+  const broker = await startTestBroker(t);
+  const url = broker.urls.mqtt as string;
+  const client = await connect(t, url, { clientId: 'dollar-pub', protocolVersion: 5 });
+  const acks: number[] = [];
+  client.on('packetreceive', (p) => {
+    if (p.cmd === 'puback') acks.push((p as { reasonCode?: number }).reasonCode ?? 0);
+  });
+  await client.subscribeAsync('$foo/bar', { qos: 1 });
+  await client.publishAsync('$SYS/x', 'x', { qos: 1 }).catch(() => undefined);
+  await client.publishAsync('$share/g/t', 'x', { qos: 1 }).catch(() => undefined);
+  await client.publishAsync('$foo/bar', 'x', { qos: 1 });
+  assert.deepEqual(acks, [0x87, 0x87, 0]);
+  assert.equal((await inbox(client).next()).topic, '$foo/bar');
+});

@@ -61,8 +61,12 @@ export interface BrokerSettings {
   sharedDequeueRate: number;
   /** Seed for the member choice of `random-online`, so runs can be replayed (section 11.17). */
   randomSeed: number;
-  /** `$` namespace: `spec` accepts any topic; `aws` disconnects publishers to `$share/...` or `$` topics outside `$aws/` (SS-13, T-4). */
-  reservedTopics: 'spec' | 'aws';
+  /**
+   * `$` namespace: `spec` accepts any topic; `mosquitto` refuses client publishes to `$SYS...` and
+   * `$share/...` (PUBACK 0x87 on MQTT 5, dropped on 3.1.1, as Mosquitto 2 does); `aws` disconnects
+   * publishers to `$share/...` or `$` topics outside `$aws/` (SS-13, T-4).
+   */
+  reservedTopics: 'spec' | 'mosquitto' | 'aws';
   /** Clamp MQTT 5 Message Expiry Interval to 1..604800 s (M5-9). */
   clampMessageExpiry: boolean;
   /** Longest client id, bytes (C-1, QUO-16); 0 = unlimited. */

@@ -9,6 +9,7 @@ import { type ConnectRequest, decisionAllows } from '../authorizer.js';
 import type { BrokerCore } from '../broker-core.js';
 import type { Connection, PendingWill } from '../connection.js';
 import type { Session } from '../session-store.js';
+import type { ResolvedBrokerSettings } from '../settings.js';
 import { isValidTopicName } from '../topic.js';
 
 const debug = createDebug('mqscen:broker');
@@ -267,7 +268,7 @@ export function clampExpiry(broker: BrokerCore, seconds: number): number {
 }
 
 /** SS-13, T-4 (aws-iot): `$share/...` and `$` topics outside `$aws/` cannot be published to. */
-export function isReservedForPublish(mode: 'spec' | 'aws', topic: string): boolean {
+export function isReservedForPublish(mode: ResolvedBrokerSettings['reservedTopics'], topic: string): boolean {
   if (mode !== 'aws' || !topic.startsWith('$')) return false;
   return !topic.startsWith('$aws/');
 }

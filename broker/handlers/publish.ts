@@ -108,6 +108,13 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
     return;
   }
 
+  if (settings.reservedTopics === 'mosquitto' && (topic.startsWith('$SYS') || topic.startsWith('$share/'))) {
+    // Mosquitto 2 refuses client publishes to its `$SYS` tree and to `$share/...` (PUBACK 0x87).
+    broker.countClientDrop(session.clientId, 'not-authorized');
+    ack(v5 ? 0x87 : 0);
+    return;
+  }
+
   if (settings.realistic && settings.publishRatePerConnection > 0) {
     // QUO-5: publishes per second per connection; the excess is discarded.
     if (!connection.takePublishToken(settings.publishRatePerConnection)) {

@@ -17,4 +17,5 @@ export const MOSQUITTO_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   sharedGroupQueue: false,
   assignedClientIdPrefix: 'auto-',
   noMatchingSubscribersReason: true,
+  reservedTopics: 'mosquitto',
 });
