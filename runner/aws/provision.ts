@@ -214,15 +214,22 @@ export function defaultPolicy(region: string, account: string, topicPrefix: stri
       Version: '2012-10-17',
       Statement: [
         { Effect: 'Allow', Action: 'iot:Connect', Resource: arn('client', '*') },
+        // POL-2: retained publishes (and retained wills) need iot:RetainPublish as well.
         {
           Effect: 'Allow',
-          Action: ['iot:Publish', 'iot:Receive'],
+          Action: ['iot:Publish', 'iot:RetainPublish'],
           Resource: arn('topic', `${topicPrefix}*`),
         },
         {
           Effect: 'Allow',
+          Action: 'iot:Receive',
+          // POL-5: a shared delivery is checked against topic/$share/<group>/<topic name>.
+          Resource: [arn('topic', `${topicPrefix}*`), arn('topic', `$share/*/${topicPrefix}*`)],
+        },
+        {
+          Effect: 'Allow',
           Action: 'iot:Subscribe',
-          // Shared subscriptions are authorized on their full filter, $share/<group>/<filter> (POL).
+          // POL-4: a shared subscription is checked on its full filter, $share/<group>/<filter>.
           Resource: [arn('topicfilter', `${topicPrefix}*`), arn('topicfilter', `$share/*/${topicPrefix}*`)],
         },
       ],
