@@ -85,10 +85,17 @@ test('provisions thing, certificate and policy, and writes certificate, key, tar
   });
   const policy = JSON.parse(String(iot.commandCalls(CreatePolicyCommand)[0]?.args[0].input.policyDocument));
   // The account comes from the certificate ARN; $share forms are allowed for Subscribe.
-  assert.equal(policy.Statement[0].Resource, 'arn:aws:iot:eu-west-1:123456789012:client/*');
+  const resourcesOf = (action: string): string[] =>
+    policy.Statement.filter((st: { Action: string | string[] }) =>
+      [st.Action].flat().includes(action),
+    ).flatMap((st: { Resource: string | string[] }) => [st.Resource].flat());
+  assert.deepEqual(resourcesOf('iot:Connect'), ['arn:aws:iot:eu-west-1:123456789012:client/*']);
+  assert.deepEqual(resourcesOf('iot:RetainPublish'), ['arn:aws:iot:eu-west-1:123456789012:topic/test/*']);
+  // POL-4 / POL-5: the $share forms for Subscribe and Receive.
   assert.ok(
-    policy.Statement[2].Resource.includes('arn:aws:iot:eu-west-1:123456789012:topicfilter/$share/*/test/*'),
+    resourcesOf('iot:Subscribe').includes('arn:aws:iot:eu-west-1:123456789012:topicfilter/$share/*/test/*'),
   );
+  assert.ok(resourcesOf('iot:Receive').includes('arn:aws:iot:eu-west-1:123456789012:topic/$share/*/test/*'));
 
   assert.equal(result.endpoint, 'abc123-ats.iot.eu-west-1.amazonaws.com');
   assert.equal(result.certificateId, 'abc123');
