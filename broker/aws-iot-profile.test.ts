@@ -219,3 +219,15 @@ test('PS-7 (realistic): stored messages are sent at 10/s after a resume', async 
   );
   assert.ok(elapsed >= 450, `6 stored messages at 10/s took ${elapsed} ms`);
 });
+
+test('POL-10, SS-2: an invalid filter gets SUBACK 0x8F on MQTT 5 and closes an MQTT 3.1.1 connection', async (t) => {
+  const broker = await startTestBroker(t, { profile });
+  const url = broker.urls.mqtt as string;
+  const v5 = await connect(t, url, { clientId: 'f5', protocolVersion: 5 });
+  await assert.rejects(v5.subscribeAsync('$share//a'), /Topic Filter invalid/);
+  assert.equal(v5.connected, true);
+  const v3 = await connect(t, url, { clientId: 'f3' });
+  const done = closed(v3);
+  v3.subscribe('$share//a', { qos: 0 });
+  await done;
+});

@@ -81,6 +81,12 @@ export interface BrokerSettings {
   publishRatePerConnection: number;
   /** Stored-message redelivery pace after a resume, per second, when `realistic` (PS-7); 0 = unpaced. */
   sessionResumeRate: number;
+  /**
+   * A SUBSCRIBE with a malformed filter (wildcard misuse, empty, bad `$share`): `disconnect` treats it
+   * as a Malformed Packet (DISCONNECT 0x81, as Mosquitto 2 does); `suback` answers MQTT 5 with SUBACK
+   * 0x8F and closes MQTT 3.1.1 connections (AWS IoT, POL-10).
+   */
+  invalidFilter: 'disconnect' | 'suback';
   /** MQTT 5 PUBACK/PUBREC 0x10 No matching subscribers when nobody matched (Mosquitto does; AWS Q-7 lists no 0x10). */
   noMatchingSubscribersReason: boolean;
   /** Bytes waiting in a client's socket above which QoS 0 messages to it are dropped (slow consumer). */
@@ -130,6 +136,7 @@ export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   connectRatePerClientId: 0,
   publishRatePerConnection: 0,
   sessionResumeRate: 0,
+  invalidFilter: 'disconnect',
   noMatchingSubscribersReason: false,
   slowConsumerBytes: 16 * 1024 * 1024,
   maxFiltersPerSubscribe: 0,

@@ -60,7 +60,11 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
     const filter = request.topic;
     const shared = parseSharedFilter(filter);
     if (shared === 'invalid' || (shared === null && !isValidTopicFilter(filter))) {
-      // [MQTT-4.7.1-2], [MQTT-4.7.1-3], SS-2: invalid filter → 0x8F (0x80 on 3.1.1).
+      // [MQTT-4.7.1-1], [MQTT-4.7.1-2], [MQTT-4.7.3-1], [MQTT-4.8.2-1], [MQTT-4.8.2-2], SS-2.
+      if (settings.invalidFilter === 'disconnect' || !v5) {
+        connection.protocolViolation(0x81, `malformed topic filter "${filter}"`);
+        return;
+      }
       failure(0x8f);
       continue;
     }

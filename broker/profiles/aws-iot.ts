@@ -49,6 +49,8 @@ export const AWS_IOT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   // C-1, C-2: 128-byte client ids, `$GEN/` assigned ids.
   maxClientIdLength: 128,
   assignedClientIdPrefix: '$GEN/',
+  // POL-10: an invalid filter gets SUBACK 0x8F on MQTT 5 and closes MQTT 3.1.1 connections.
+  invalidFilter: 'suback',
   // C-4, QUO-5, PS-7, QUO-13, QUO-4.
   connectRatePerClientId: 1,
   publishRatePerConnection: 100,
