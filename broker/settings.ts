@@ -87,6 +87,8 @@ export interface BrokerSettings {
    * 0x8F and closes MQTT 3.1.1 connections (AWS IoT, POL-10).
    */
   invalidFilter: 'disconnect' | 'suback';
+  /** DISCONNECT reason for a PUBLISH topic name with wildcards [MQTT-3.3.2-2]: 0x82 (Mosquitto 2) or 0x90 (AWS IoT, M5-6). */
+  invalidTopicReasonCode: number;
   /** MQTT 5 PUBACK/PUBREC 0x10 No matching subscribers when nobody matched (Mosquitto does; AWS Q-7 lists no 0x10). */
   noMatchingSubscribersReason: boolean;
   /** Bytes waiting in a client's socket above which QoS 0 messages to it are dropped (slow consumer). */
@@ -137,6 +139,7 @@ export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   publishRatePerConnection: 0,
   sessionResumeRate: 0,
   invalidFilter: 'disconnect',
+  invalidTopicReasonCode: 0x82,
   noMatchingSubscribersReason: false,
   slowConsumerBytes: 16 * 1024 * 1024,
   maxFiltersPerSubscribe: 0,

@@ -64,7 +64,7 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
   }
   if (!isValidTopicName(topic)) {
     // [MQTT-3.3.2-2] wildcards in a topic name; [MQTT-4.7.3-1] empty topic.
-    connection.protocolViolation(0x90, `invalid topic name "${topic}"`);
+    connection.protocolViolation(settings.invalidTopicReasonCode, `invalid topic name "${topic}"`);
     return;
   }
   if (isReservedForPublish(settings.reservedTopics, topic)) {

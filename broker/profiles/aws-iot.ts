@@ -51,6 +51,8 @@ export const AWS_IOT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   assignedClientIdPrefix: '$GEN/',
   // POL-10: an invalid filter gets SUBACK 0x8F on MQTT 5 and closes MQTT 3.1.1 connections.
   invalidFilter: 'suback',
+  // M5-6: DISCONNECT 0x90 Topic Name invalid.
+  invalidTopicReasonCode: 0x90,
   // C-4, QUO-5, PS-7, QUO-13, QUO-4.
   connectRatePerClientId: 1,
   publishRatePerConnection: 100,
