@@ -23,6 +23,7 @@ import type { BrokerStats } from './stats.js';
 export { type AclAction, type AclDocument, type AclRule, createAclAuthorizer, loadAclFile } from './acl.js';
 export type { AuthDecision, Authorizer, ClientIdentity, ConnectRequest } from './authorizer.js';
 export type { BrokerEvents } from './broker-core.js';
+export type { Connection, ConnectionInfo } from './connection.js';
 export type { BrokerUrls, ListenerOptions, TlsListenerOptions, UpgradeDecision } from './listeners.js';
 export type { BrokerSettings, ProfileName, ResolvedBrokerSettings } from './settings.js';
 export type { BrokerStats, ClientCounters, Counters, DropReason, GroupCounters } from './stats.js';
