@@ -214,6 +214,7 @@ function connectMqtt5(
     let settled = false;
     const cleanup = () => {
       clearTimeout(timer);
+      diagnosis.cancel();
       client.off('connectionSuccess', onSuccess);
       client.off('connectionFailure', onFailure);
     };
@@ -228,12 +229,17 @@ function connectMqtt5(
         return;
       }
       // The CRT says little ("socket is closed", or nothing until the timeout): ask Node's TLS.
-      void diagnoseTls(options, target, extra, material, sigv4).then((better) => {
+      void diagnosis.result().then((better) => {
         const e = better ?? error;
         debug('connect %s failed: %s', options.clientId, e.message);
         reject(e);
       });
     };
+    const diagnosis = startDiagnosis(
+      (budget) => diagnoseTls(options, target, extra, material, sigv4, budget),
+      options.connectTimeoutMs,
+      (found) => fail(found, false),
+    );
     const timer = setTimeout(() => {
       fail(
         new TransportError(
@@ -607,15 +613,26 @@ async function connectMqtt311(
       options.connectTimeoutMs,
     );
   });
+  let found: (error: TransportError) => void = () => {};
+  const early = new Promise<never>((_, reject) => {
+    found = reject;
+  });
+  // A diagnosis arriving after the connect settled is dropped, not an unhandled rejection.
+  early.catch(() => {});
+  const diagnosis = startDiagnosis(
+    (budget) => diagnoseTls(options, target, extra, material, sigv4, budget),
+    options.connectTimeoutMs,
+    (error) => found(error),
+  );
   let sessionPresent: boolean;
   try {
-    sessionPresent = await Promise.race([connection.connect(), timeout]);
+    sessionPresent = await Promise.race([connection.connect(), timeout, early]);
+    diagnosis.cancel();
   } catch (err) {
     relay.close();
     // disconnect() also ends a connect still in progress; it frees the native connection.
     void connection.disconnect().catch(() => {});
-    if (err instanceof TransportError)
-      throw (await diagnoseTls(options, target, extra, material, sigv4)) ?? err;
+    if (err instanceof TransportError) throw (await diagnosis.result()) ?? err;
     const text = messageOf(err);
     if (/MQTT_PROTOCOL_ERROR/.test(text)) {
       // The SDK's 3.1.1 connection reports a refused CONNACK as a protocol error and drops the
@@ -629,10 +646,7 @@ async function connectMqtt311(
         },
       );
     }
-    throw (
-      (await diagnoseTls(options, target, extra, material, sigv4)) ??
-      connectError(err, options, target, extra)
-    );
+    throw (await diagnosis.result()) ?? connectError(err, options, target, extra);
   } finally {
     clearTimeout(timer);
   }
@@ -1005,6 +1019,35 @@ function applyTlsOverrides(builder: object, tls: ConnectOptions['tls']): void {
 }
 
 /**
+ * The diagnosis of a failed connect, within the connect bound: from half the bound on it runs
+ * alongside the SDK's attempt (the CRT may sit silent until the timeout on a bad endpoint
+ * certificate), and reports a definite problem at once through `onFound`.
+ */
+function startDiagnosis(
+  run: (budgetMs: number) => Promise<TransportError | undefined>,
+  boundMs: number,
+  onFound: (error: TransportError) => void,
+): { result(): Promise<TransportError | undefined>; cancel(): void } {
+  const started = Date.now();
+  let pending: Promise<TransportError | undefined> | undefined;
+  const early = setTimeout(() => {
+    pending = run(boundMs / 2 - 100);
+    void pending.then((found) => {
+      if (found !== undefined) onFound(found);
+    });
+  }, boundMs / 2);
+  return {
+    cancel: () => clearTimeout(early),
+    result: () => {
+      clearTimeout(early);
+      const left = Math.max(300, started + boundMs - Date.now());
+      pending ??= run(left);
+      return Promise.race([pending, new Promise<undefined>((r) => setTimeout(() => r(undefined), left))]);
+    },
+  };
+}
+
+/**
  * Repeats the TLS handshake with Node's TLS to say what went wrong, in terms of the user's files:
  * the endpoint certificate does not verify against `ca:`, it does not name the host, the endpoint
  * refused the device certificate, or nothing listens. Bounded; undefined when TLS looks fine.
@@ -1014,8 +1057,10 @@ async function diagnoseTls(
   target: Target,
   extra: ResolvedExtra,
   material: TlsMaterial,
-  sigv4?: SigV4Settings,
+  sigv4: SigV4Settings | undefined,
+  budgetMs: number,
 ): Promise<TransportError | undefined> {
+  const started = Date.now();
   const alpn =
     options.tls?.alpn ??
     (extra.auth === 'mtls'
@@ -1023,13 +1068,19 @@ async function diagnoseTls(
       : extra.auth === 'custom-authorizer' && !target.websocket
         ? ['mqtt']
         : undefined);
-  const probe = await probeTls(target.host, target.port, {
-    ...(material.ca !== undefined ? { ca: material.ca } : {}),
-    ...(extra.auth === 'mtls' && material.cert !== undefined && material.key !== undefined
-      ? { cert: material.cert, key: material.key }
-      : {}),
-    ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}),
-  });
+  const probe = await probeTls(
+    target.host,
+    target.port,
+    {
+      ...(material.ca !== undefined ? { ca: material.ca } : {}),
+      ...(extra.auth === 'mtls' && material.cert !== undefined && material.key !== undefined
+        ? { cert: material.cert, key: material.key }
+        : {}),
+      ...(alpn !== undefined ? { ALPNProtocols: alpn } : {}),
+      ...(options.tls?.rejectUnauthorized === false ? { rejectUnauthorized: false } : {}),
+    },
+    Math.min(1500, Math.max(200, budgetMs / 2)),
+  );
   debug('TLS probe of %s: %o', target.shown, probe);
   const who = `client "${options.clientId}"`;
   const caName =
@@ -1071,7 +1122,11 @@ async function diagnoseTls(
       region: sigv4.region,
       credentials: sigv4.credentials,
     });
-    const answer = await probePresignedUrl(presigned, material.ca !== undefined ? { ca: material.ca } : {});
+    const answer = await probePresignedUrl(
+      presigned,
+      material.ca !== undefined ? { ca: material.ca } : {},
+      Math.max(200, budgetMs - (Date.now() - started)),
+    );
     if (answer !== undefined && answer.status !== 101) {
       return new TransportError(
         `cannot connect ${who} to ${target.shown}: the endpoint refused the SigV4-signed WebSocket upgrade (HTTP ${answer.status}${answer.body ? `: ${answer.body}` : ''})`,
@@ -1115,7 +1170,12 @@ const SERVER_CERT_CODES = new Set([
   'ERR_TLS_CERT_ALTNAME_INVALID',
 ]);
 
-function probeTls(host: string, port: number, tlsOptions: ConnectionOptions): Promise<ProbeResult> {
+function probeTls(
+  host: string,
+  port: number,
+  tlsOptions: ConnectionOptions,
+  boundMs: number,
+): Promise<ProbeResult> {
   return new Promise<ProbeResult>((resolve) => {
     let done = false;
     let handshaken = false;
@@ -1133,12 +1193,12 @@ function probeTls(host: string, port: number, tlsOptions: ConnectionOptions): Pr
       rejectUnauthorized: true,
       ...tlsOptions,
     });
-    const bound = setTimeout(() => finish({ kind: 'other', detail: 'no answer' }), 1500);
+    const bound = setTimeout(() => finish({ kind: 'other', detail: 'no answer' }), boundMs);
     socket.on('secureConnect', () => {
       handshaken = true;
       // TLS 1.3: the server checks the client certificate after the handshake; a refusal comes
       // as an alert right after.
-      setTimeout(() => finish({ kind: 'ok' }), 300);
+      setTimeout(() => finish({ kind: 'ok' }), Math.min(300, boundMs / 2));
     });
     socket.on('error', (err: NodeJS.ErrnoException) => {
       const code = err.code ?? '';
