@@ -71,6 +71,7 @@ async function connectSigv4(options: ConnectOptions): Promise<TransportSession> 
   const { mqttjsTransport } = await import('./mqttjs.js');
   const scrub = scrubberFor(presigned, unsigned);
   const tls = { ...options.tls, alpn: options.tls?.alpn ?? ['http/1.1'] };
+  const started = Date.now();
   let inner: TransportSession;
   try {
     inner = await mqttjsTransport.connect({ ...options, url: presigned, tls });
@@ -80,7 +81,9 @@ async function connectSigv4(options: ConnectOptions): Promise<TransportSession> 
       // No CONNACK came (MQTT.js sees a refused upgrade as a close or "Unexpected server
       // response"): ask the endpoint once more, with a fresh signature, what it said.
       const again = await createPresignedUrl({ url: unsigned, region, credentials });
-      const answer = await probePresignedUrl(again, tls.ca !== undefined ? { ca: tls.ca } : {});
+      // Within what is left of the connect bound.
+      const left = Math.max(300, started + options.connectTimeoutMs - Date.now());
+      const answer = await probePresignedUrl(again, tls.ca !== undefined ? { ca: tls.ca } : {}, left);
       if (answer !== undefined && answer.status !== 101) {
         throw new TransportError(
           `cannot connect client "${options.clientId}" to ${unsigned}: the endpoint refused the SigV4-signed WebSocket upgrade (HTTP ${answer.status}${answer.body ? `: ${answer.body}` : ''})`,
