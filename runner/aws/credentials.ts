@@ -112,6 +112,8 @@ export async function resolveCredentials(
           ? 'set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones), or AWS_PROFILE, or run aws sso login'
           : `check profile "${settings.profile}" in ~/.aws/config and ~/.aws/credentials (or run aws sso login --profile ${settings.profile})`,
     });
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -111,7 +111,8 @@ async function connectAwsIotSdk(options: ConnectOptions): Promise<TransportSessi
   const extra = readExtra(options, target);
   debug('connect %s as %s (MQTT %s, %s)', target.shown, options.clientId, options.protocol, extra.auth);
   const material = checkTlsMaterial(options, extra);
-  const sigv4 = extra.auth === 'sigv4' ? await sigv4Settings(extra, target.host) : undefined;
+  const sigv4 =
+    extra.auth === 'sigv4' ? await sigv4Settings(extra, target.host, options.connectTimeoutMs) : undefined;
   return options.protocol === '5'
     ? connectMqtt5(options, target, extra, material, sigv4)
     : connectMqtt311(options, target, extra, material, sigv4);
@@ -981,10 +982,10 @@ function checkTlsMaterial(options: ConnectOptions, extra: ResolvedExtra): TlsMat
   return out;
 }
 
-async function sigv4Settings(extra: ResolvedExtra, host: string): Promise<SigV4Settings> {
+async function sigv4Settings(extra: ResolvedExtra, host: string, timeoutMs: number): Promise<SigV4Settings> {
   const region = resolveRegion(extra, host, NAME);
   // Resolved per connect, so temporary credentials from the chain are fresh on every reconnect.
-  const c = await resolveCredentials(extra, NAME);
+  const c = await resolveCredentials(extra, NAME, timeoutMs);
   return {
     region,
     provider: auth.AwsCredentialsProvider.newStatic(c.accessKeyId, c.secretAccessKey, c.sessionToken),

@@ -63,7 +63,7 @@ async function connectSigv4(options: ConnectOptions): Promise<TransportSession> 
   if (url.pathname === '' || url.pathname === '/') url.pathname = '/mqtt';
   const settings = awsExtraOf(options.extra, NAME);
   const region = resolveRegion(settings, url.hostname, NAME);
-  const credentials = await resolveCredentials(settings, NAME);
+  const credentials = await resolveCredentials(settings, NAME, options.connectTimeoutMs);
   const unsigned = url.toString();
   const presigned = await createPresignedUrl({ url: unsigned, region, credentials });
   debug('connect %s as %s (region %s)', unsigned, options.clientId, region);
