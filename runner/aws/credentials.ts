@@ -88,13 +88,23 @@ export function resolveRegion(settings: AwsConnectExtra, host: string, transport
 export async function resolveCredentials(
   settings: AwsConnectExtra,
   transport: string,
+  timeoutMs = 10_000,
 ): Promise<AwsCredentials> {
   if (settings.credentials !== undefined) return settings.credentials;
   const { fromNodeProviderChain } = await import('@aws-sdk/credential-providers');
+  let timer: NodeJS.Timeout | undefined;
+  // The chain may end at the EC2/ECS metadata endpoints, which can take long to give up.
+  const bound = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`the AWS credential chain gave no answer within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
   try {
-    const c = await fromNodeProviderChain(
-      settings.profile === undefined ? {} : { profile: settings.profile },
-    )();
+    const c = await Promise.race([
+      fromNodeProviderChain(settings.profile === undefined ? {} : { profile: settings.profile })(),
+      bound,
+    ]);
     debug('credentials from the default chain (temporary: %s)', c.sessionToken ? 'yes' : 'no');
     return {
       accessKeyId: c.accessKeyId,
