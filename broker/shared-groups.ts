@@ -38,7 +38,7 @@ export class SharedGroup {
   readonly key: string;
   readonly shareName: string;
   readonly topicFilter: string;
-  /** Members by client id, with their subscription (its QoS caps the delivery QoS). */
+  /** Members by client id, with their subscription (its QoS caps the delivery QoS). Change through setMember/deleteMember. */
   readonly members = new Map<string, Subscription>();
   readonly queue: QueuedGroupMessage[] = [];
   private roundRobin = 0;
@@ -48,6 +48,24 @@ export class SharedGroup {
     this.shareName = shareName;
     this.topicFilter = topicFilter;
     this.key = `${shareName}/${topicFilter}`;
+  }
+
+  private list: Array<[string, Subscription]> | undefined;
+
+  /** Members as an array, rebuilt only after a join or leave (round-robin reads it per message). */
+  memberList(): Array<[string, Subscription]> {
+    this.list ??= [...this.members];
+    return this.list;
+  }
+
+  setMember(clientId: string, sub: Subscription): void {
+    this.members.set(clientId, sub);
+    this.list = undefined;
+  }
+
+  deleteMember(clientId: string): void {
+    this.members.delete(clientId);
+    this.list = undefined;
   }
 
   nextRoundRobin(count: number): number {
@@ -83,7 +101,7 @@ export class SharedGroups {
       group = new SharedGroup(shareName, topicFilter);
       this.groups.set(key, group);
     }
-    group.members.set(clientId, sub);
+    group.setMember(clientId, sub);
     this.host.groupCounters(key);
     return group;
   }
@@ -92,7 +110,7 @@ export class SharedGroups {
   leave(key: string, clientId: string): boolean {
     const group = this.groups.get(key);
     if (!group) return false;
-    group.members.delete(clientId);
+    group.deleteMember(clientId);
     if (group.members.size > 0) {
       // MQ-13: the queue only lives while a persistent member remains.
       if (!this.hasPersistentMember(group)) this.discardQueue(group);
@@ -133,7 +151,8 @@ export class SharedGroups {
   dispatch(group: SharedGroup, message: BrokerMessage, exclude?: string): void {
     const counters = this.host.groupCounters(group.key);
     if (this.host.settings.sharedDistribution === 'round-robin') {
-      const members = [...group.members].filter(([id]) => id !== exclude);
+      const all = group.memberList();
+      const members = exclude === undefined ? all : all.filter(([id]) => id !== exclude);
       for (let tries = 0; tries < members.length; tries++) {
         const [clientId, sub] = members[group.nextRoundRobin(members.length)] as [string, Subscription];
         const session = this.host.session(clientId);
