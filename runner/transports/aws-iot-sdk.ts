@@ -1020,8 +1020,8 @@ function applyTlsOverrides(builder: object, tls: ConnectOptions['tls']): void {
 }
 
 /**
- * The diagnosis of a failed connect, within the connect bound: from half the bound on it runs
- * alongside the SDK's attempt (the CRT may sit silent until the timeout on a bad endpoint
+ * The diagnosis of a failed connect, within the connect bound: from 2 s (or half the bound) on it
+ * runs alongside the SDK's attempt (the CRT may sit silent until the timeout on a bad endpoint
  * certificate), and reports a definite problem at once through `onFound`.
  */
 function startDiagnosis(
@@ -1031,12 +1031,14 @@ function startDiagnosis(
 ): { result(): Promise<TransportError | undefined>; cancel(): void } {
   const started = Date.now();
   let pending: Promise<TransportError | undefined> | undefined;
+  // A good connect takes well under 2 s even to a far region; past that, look in parallel.
+  const earlyAt = Math.min(boundMs / 2, 2000);
   const early = setTimeout(() => {
-    pending = run(boundMs / 2 - 100);
+    pending = run(Math.min(3000, boundMs - earlyAt - 100));
     void pending.then((found) => {
       if (found !== undefined) onFound(found);
     });
-  }, boundMs / 2);
+  }, earlyAt);
   return {
     cancel: () => clearTimeout(early),
     result: () => {
