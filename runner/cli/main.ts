@@ -99,6 +99,28 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(await certsCommand(opts));
     });
 
+  const aws = program.command('aws').description('AWS IoT Core helpers');
+  aws
+    .command('provision')
+    .description(
+      'create a thing, an active certificate and key, an IoT policy (with the $share forms) and write a targets file and .env',
+    )
+    .option('--thing <name>', 'thing name (also the certificate file name)', 'mqscen-device')
+    .option('--policy <name>', 'IoT policy name (default: <thing>-policy)')
+    .option('--policy-file <file>', 'IoT policy document (JSON) to use instead of the default one')
+    .option('--topic-prefix <prefix>', 'topic prefix the default policy allows', 'test/')
+    .option('--region <region>', 'AWS region (default: the AWS SDK resolution, e.g. AWS_REGION)')
+    .option('--profile <name>', 'AWS shared-config profile for the credentials')
+    .option('--targets <file>', 'targets file to write', 'mqscen.targets.yaml')
+    .option('--env <file>', 'env file to create or update with AWS_IOT_ENDPOINT and AWS_REGION', '.env')
+    .option('--out <dir>', 'folder for the device certificate and key', '.mqscen/aws')
+    .option('--dry-run', 'print the AWS calls instead of making them; write nothing')
+    .option('--force', 'replace an existing targets file')
+    .action(async (opts: Record<string, unknown>) => {
+      const { awsProvisionCommand } = await import('../aws/provision-command.js');
+      setExit(await awsProvisionCommand(opts));
+    });
+
   return program;
 }
 
