@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import createDebug from 'debug';
 import type { BrokerHandle } from '../../broker/index.js';
 import { TransportError } from '../errors.js';
 import {
@@ -183,6 +184,34 @@ describe('mqttjs-sigv4: signing and refusals', () => {
       /no AWS region/,
       /AWS_REGION/,
     );
+  });
+
+  test('DEBUG output never shows the signed query or the token', async (t) => {
+    const previous = createDebug.disable();
+    createDebug.enable('mqscen:*');
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    t.after(() => {
+      process.stderr.write = write;
+      createDebug.disable();
+      if (previous) createDebug.enable(previous);
+    });
+    const s = await mqttjsSigv4Transport.connect(
+      base({
+        region: REGION,
+        credentials: { accessKeyId: TEMP_AKID, secretAccessKey: SECRET, sessionToken: TOKEN },
+      }),
+    );
+    await s.disconnect({ how: 'graceful' });
+    process.stderr.write = write;
+    const out = written.join('');
+    assert.match(out, /mqscen:transport:mqttjs /, 'the MQTT.js transport did log its connect');
+    assert.ok(!out.includes(encodeURIComponent(TOKEN)) && !out.includes(TOKEN), 'no session token');
+    assert.doesNotMatch(out, /X-Amz-Signature=[0-9a-f]/);
   });
 
   test('a lost connection reports the unsigned URL only', async () => {

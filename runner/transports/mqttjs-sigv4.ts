@@ -30,6 +30,25 @@ import type {
 
 const debug = createDebug('mqscen:transport:mqttjs-sigv4');
 
+/**
+ * The MQTT.js transport logs its URL (`DEBUG=mqscen:*`), which here is the presigned one. Every
+ * debug line is written through createDebug.log, so the signed query parameters are masked there,
+ * once, for all namespaces.
+ */
+const SIGNED_PARAM = /(X-Amz-(?:Security-Token|Signature|Credential))=[^&\s"')]*/g;
+const masked = Symbol.for('mqscen.debug.signed-query-masked');
+const debugGlobals = createDebug as unknown as { log: (...args: unknown[]) => unknown; [masked]?: true };
+if (debugGlobals[masked] !== true) {
+  const write = debugGlobals.log;
+  debugGlobals.log = function (this: unknown, ...args: unknown[]) {
+    return write.apply(
+      this,
+      args.map((a) => (typeof a === 'string' ? a.replace(SIGNED_PARAM, '$1=***') : a)),
+    );
+  };
+  debugGlobals[masked] = true;
+}
+
 const NAME = 'mqttjs-sigv4';
 
 /** Creates the MQTT.js-over-SigV4-WebSocket transport. */
@@ -161,7 +180,7 @@ function scrubberFor(presigned: string, unsigned: string): (text: string) => str
     let out = text;
     for (const f of forms) out = out.split(f).join(unsigned);
     // Anything left that looks like a signed query parameter is masked.
-    return out.replace(/(X-Amz-(?:Security-Token|Signature|Credential))=[^&\s"')]*/g, '$1=***');
+    return out.replace(SIGNED_PARAM, '$1=***');
   };
 }
 
