@@ -9,6 +9,7 @@ import type { IPublishPacket, QoS } from 'mqtt-packet';
 import mqttPacket from 'mqtt-packet';
 import type { Authorizer } from './authorizer.js';
 import { Connection, type ConnectionInfo, type PendingWill } from './connection.js';
+import { encodePublish } from './encode.js';
 import type { BrokerMessage, Outgoing, Session, Subscription } from './session-store.js';
 import { SessionStore } from './session-store.js';
 import type { ResolvedBrokerSettings } from './settings.js';
@@ -451,47 +452,43 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       connection.writePacket({ cmd: 'pubrel', messageId: out.packetId });
       return;
     }
-    const packet: IPublishPacket = {
-      cmd: 'publish',
-      topic: out.message.topic,
-      payload: out.message.payload,
-      qos: out.qos,
-      retain: out.retain,
-      // [MQTT-3.3.1-1] DUP on a resend of a QoS > 0 PUBLISH; [MQTT-3.3.1-3] never on a new one.
-      dup: resend && out.qos > 0,
-    };
-    if (connection.protocolVersion === 5) {
-      const properties: NonNullable<IPublishPacket['properties']> = { ...out.message.properties };
-      if (out.message.expiresAt !== undefined) {
-        // [MQTT-3.3.2-6] the Message Expiry Interval is the remaining lifetime (M5-8).
-        properties.messageExpiryInterval = Math.max(
-          0,
-          Math.ceil((out.message.expiresAt - Date.now()) / 1000),
-        );
+    if (out.qos > 0 && out.packetId === undefined) {
+      const packetId = session.nextPacketId();
+      if (packetId === undefined) {
+        session.queue.unshift(out);
+        return;
       }
-      if (out.subscriptionIds.length === 1)
-        properties.subscriptionIdentifier = out.subscriptionIds[0] as number;
-      else if (out.subscriptionIds.length > 1) properties.subscriptionIdentifier = out.subscriptionIds;
-      if (Object.keys(properties).length > 0) packet.properties = properties;
+      out.packetId = packetId;
+    }
+    const v5 = connection.protocolVersion === 5;
+    // [MQTT-3.3.1-1] DUP on a resend of a QoS > 0 PUBLISH; [MQTT-3.3.1-3] never on a new one.
+    const dup = resend && out.qos > 0;
+    let buffer: Buffer | undefined;
+    if (
+      !v5 ||
+      (out.message.expiresAt === undefined &&
+        out.subscriptionIds.length === 0 &&
+        isEmpty(out.message.properties))
+    ) {
+      // The common case has no properties to send: encoded directly (encode.ts).
+      buffer = encodePublish(
+        out.message.topic,
+        out.message.payload,
+        out.qos,
+        out.retain,
+        dup,
+        out.packetId,
+        v5,
+      );
+    } else {
+      buffer = this.encodePublishWithProperties(connection, out, dup);
     }
     if (out.qos > 0) {
-      if (out.packetId === undefined) {
-        const packetId = session.nextPacketId();
-        if (packetId === undefined) {
-          session.queue.unshift(out);
-          return;
-        }
-        out.packetId = packetId;
-      }
-      packet.messageId = out.packetId;
       out.state = 'publish';
-      session.inflight.set(out.packetId, out);
+      session.inflight.set(out.packetId as number, out);
     }
-    let buffer: Buffer;
-    try {
-      buffer = mqttPacket.generate(packet, { protocolVersion: connection.protocolVersion });
-    } catch (error) {
-      debug('cannot encode PUBLISH to %s: %s', session.clientId, (error as Error).message);
+    if (buffer === undefined) {
+      debug('cannot encode PUBLISH to %s', session.clientId);
       if (out.packetId !== undefined) session.inflight.delete(out.packetId);
       countDrop(counters, 'too-large');
       return;
@@ -506,6 +503,39 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     if (!resend) {
       counters.delivered++;
       this.totals.delivered++;
+    }
+  }
+
+  /** A v5 PUBLISH with properties (forwarded ones, remaining expiry, subscription ids), through mqtt-packet. */
+  private encodePublishWithProperties(
+    connection: Connection,
+    out: Outgoing,
+    dup: boolean,
+  ): Buffer | undefined {
+    const packet: IPublishPacket = {
+      cmd: 'publish',
+      topic: out.message.topic,
+      payload: out.message.payload,
+      qos: out.qos,
+      retain: out.retain,
+      // [MQTT-3.3.1-1] DUP on a resend of a QoS > 0 PUBLISH; [MQTT-3.3.1-3] never on a new one.
+      dup,
+    };
+    const properties: NonNullable<IPublishPacket['properties']> = { ...out.message.properties };
+    if (out.message.expiresAt !== undefined) {
+      // [MQTT-3.3.2-6] the Message Expiry Interval is the remaining lifetime (M5-8).
+      properties.messageExpiryInterval = Math.max(0, Math.ceil((out.message.expiresAt - Date.now()) / 1000));
+    }
+    if (out.subscriptionIds.length === 1)
+      properties.subscriptionIdentifier = out.subscriptionIds[0] as number;
+    else if (out.subscriptionIds.length > 1) properties.subscriptionIdentifier = out.subscriptionIds;
+    if (Object.keys(properties).length > 0) packet.properties = properties;
+    if (out.packetId !== undefined) packet.messageId = out.packetId;
+    try {
+      return mqttPacket.generate(packet, { protocolVersion: connection.protocolVersion });
+    } catch (error) {
+      debug('cannot encode PUBLISH: %s', (error as Error).message);
+      return undefined;
     }
   }
 
@@ -614,6 +644,11 @@ function longTimeout(ms: number, fire: () => void, store: (timer: NodeJS.Timeout
     store(timer);
   };
   arm();
+}
+
+function isEmpty(object: object): boolean {
+  for (const _ in object) return false;
+  return true;
 }
 
 function addCounters(into: Counters, from: Counters): void {

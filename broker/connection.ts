@@ -8,6 +8,7 @@ import createDebug from 'debug';
 import mqttPacket, { type Packet } from 'mqtt-packet';
 import type { ClientIdentity } from './authorizer.js';
 import type { BrokerCore } from './broker-core.js';
+import { encodeAck } from './encode.js';
 import { dispatchPacket } from './handlers/index.js';
 import type { BrokerMessage, Session } from './session-store.js';
 
@@ -160,6 +161,19 @@ export class Connection {
   /** Serialises and writes one packet; false when it could not be generated or written. */
   writePacket(packet: Packet, protocolVersion: number = this.protocolVersion): boolean {
     if (this.closed || this.stream.destroyed) return false;
+    if (
+      (packet.cmd === 'puback' ||
+        packet.cmd === 'pubrec' ||
+        packet.cmd === 'pubrel' ||
+        packet.cmd === 'pubcomp') &&
+      packet.properties === undefined &&
+      packet.messageId !== undefined
+    ) {
+      // The acks of the message path: encoded directly (encode.ts); a v3.1.1 ack carries no reason code.
+      return this.writeBuffer(
+        encodeAck(packet.cmd, packet.messageId, protocolVersion === 5 ? (packet.reasonCode ?? 0) : 0),
+      );
+    }
     let buffer: Buffer;
     try {
       buffer = mqttPacket.generate(packet, { protocolVersion });

@@ -1,0 +1,387 @@
+/**
+ * Broker throughput, from one run with one driver: the embedded broker (profiles mosquitto and
+ * aws-iot) vs aedes vs a real Mosquitto, QoS 0 and QoS 1, in three shapes:
+ *   1 → 1     one publisher, one subscriber
+ *   10 → 1    ten publishers, one subscriber
+ *   1 → 10sh  one publisher, a 10-member shared group `$share/bench/...` (aedes has none: n/a)
+ *
+ * Each broker runs alone in its own process (embedded and aedes through bench/broker-host.ts,
+ * Mosquitto as /usr/sbin/mosquitto with a generated config), one after the other; this process is
+ * the only driver (MQTT.js, MQTT 3.1.1 since aedes speaks nothing newer). The driver keeps at most
+ * `--window` messages between publish and receipt, so no broker is pushed into dropping, and counts
+ * *delivered* messages: msg/s = received / (last receipt − first publish). Queue limits are raised
+ * on every broker (Mosquitto max_queued_messages, embedded maxQueuedMessages) so a subscriber that
+ * lags does not lose QoS 1 messages. Each case runs `--rounds` times; the best round is printed.
+ *
+ *   npx tsx bench/broker-throughput.ts [--messages 20000] [--rounds 3] [--window 1000] [--dist]
+ *
+ * `--dist` runs the compiled broker (npm run build first); otherwise the TypeScript source is loaded
+ * through tsx (same code, transpiled at load time).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import mqtt from 'mqtt';
+import { findMosquitto, startMosquittoTarget } from '../runner/targets/mosquitto.js';
+
+const { values } = parseArgs({
+  options: {
+    messages: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '3' },
+    window: { type: 'string', default: '1000' },
+    payload: { type: 'string', default: '64' },
+    dist: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    qos: { type: 'string' },
+    shape: { type: 'string' },
+    'cpu-prof': { type: 'string' },
+  },
+});
+const N = Number(values.messages);
+const ROUNDS = Number(values.rounds);
+const WINDOW = Number(values.window);
+const PAYLOAD = Buffer.alloc(Number(values.payload), 0x61);
+const CASE_TIMEOUT_MS = 60_000;
+const STALL_MS = 3000;
+const QUEUE_LIMIT = 1_000_000;
+
+type Shape = '1 → 1' | '10 → 1' | '1 → 10sh';
+const SHAPES: Shape[] = ['1 → 1', '10 → 1', '1 → 10sh'];
+const QOS = ([0, 1] as Array<0 | 1>).filter((q) => values.qos === undefined || String(q) === values.qos);
+
+interface RunningBroker {
+  url: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+interface BrokerSpec {
+  name: string;
+  shared: boolean;
+  start(): Promise<RunningBroker>;
+}
+
+// ---- brokers -------------------------------------------------------------------------------
+
+const hostScript = fileURLToPath(new URL('./broker-host.ts', import.meta.url));
+
+/** Starts bench/broker-host.ts in its own Node process and waits for its port. */
+export async function startHost(
+  kind: string,
+  settings: object = {},
+  dist = false,
+): Promise<RunningBroker & { child: ChildProcess; request(line: string): Promise<Record<string, unknown>> }> {
+  const args = ['--import', 'tsx', hostScript, kind, '--settings', JSON.stringify(settings)];
+  // --cpu-prof DIR: a V8 CPU profile of each embedded broker process, written when it stops.
+  if (values['cpu-prof'] !== undefined && kind.startsWith('embedded'))
+    args.unshift('--cpu-prof', '--cpu-prof-dir', values['cpu-prof']);
+  if (dist) args.push('--dist');
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  const waiting: Array<(value: Record<string, unknown>) => void> = [];
+  lines.on('line', (line) => waiting.shift()?.(JSON.parse(line)));
+  const next = (what: string, ms: number) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${kind}: no answer to ${what} in ${ms} ms`)), ms);
+      child.once('exit', (code) => reject(new Error(`${kind} exited (${code}) waiting for ${what}`)));
+      waiting.push((value) => {
+        clearTimeout(timer);
+        resolve(value);
+      });
+    });
+  const ready = await next('start', 20_000);
+  return {
+    child,
+    url: `mqtt://127.0.0.1:${ready.port}`,
+    pid: Number(ready.pid),
+    request(line: string) {
+      const answer = next(line, 20_000);
+      child.stdin?.write(`${line}\n`);
+      return answer;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+function brokers(): BrokerSpec[] {
+  const dist = values.dist === true;
+  const list: BrokerSpec[] = [
+    {
+      name: 'embedded:mosquitto',
+      shared: true,
+      start: () => startHost('embedded:mosquitto', { maxQueuedMessages: QUEUE_LIMIT }, dist),
+    },
+    {
+      name: 'embedded:aws-iot',
+      shared: true,
+      start: () => startHost('embedded:aws-iot', { maxQueuedMessages: QUEUE_LIMIT }, dist),
+    },
+    { name: 'aedes', shared: false, start: () => startHost('aedes') },
+  ];
+  let mosquitto = true;
+  try {
+    findMosquitto();
+  } catch {
+    mosquitto = false;
+    console.log('mosquitto: not installed, column skipped');
+  }
+  if (mosquitto) {
+    list.push({
+      name: 'mosquitto',
+      shared: true,
+      async start() {
+        // max_queued_messages raised: the stock 1000 drops QoS 1 for a subscriber that lags.
+        const target = await startMosquittoTarget({ websockets: false, maxQueuedMessages: QUEUE_LIMIT });
+        return { url: target.urls.mqtt, pid: target.pid, stop: () => target.close() };
+      },
+    });
+  }
+  const only = values.only?.split(',');
+  return only ? list.filter((b) => only.includes(b.name)) : list;
+}
+
+/** CPU time (user + system) of a process, ms, from /proc (Linux); undefined elsewhere. */
+function cpuMs(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14 and 15 (utime, stime) in clock ticks of 10 ms (USER_HZ 100 on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return undefined;
+  }
+}
+
+// ---- driver --------------------------------------------------------------------------------
+
+function connect(url: string, clientId: string): Promise<mqtt.MqttClient> {
+  return new Promise((resolve, reject) => {
+    const client = mqtt.connect(url, {
+      clientId,
+      protocolVersion: 4,
+      clean: true,
+      reconnectPeriod: 0,
+      keepalive: 60,
+      connectTimeout: 5000,
+    });
+    client.once('connect', () => resolve(client));
+    client.once('error', reject);
+  });
+}
+
+interface CaseResult {
+  delivered: number;
+  rate: number;
+  /** Broker CPU per delivered message, µs. */
+  cpuUs: number | undefined;
+  /** Driver (this process) CPU per delivered message, µs. */
+  driverUs: number;
+}
+
+let caseNumber = 0;
+
+async function runCase(broker: RunningBroker, qos: 0 | 1, shape: Shape): Promise<CaseResult> {
+  const id = ++caseNumber;
+  const topic = `bench/${id}/t`;
+  const publishers = shape === '10 → 1' ? 10 : 1;
+  const subscribers = shape === '1 → 10sh' ? 10 : 1;
+  const filter = subscribers > 1 ? `$share/bench${id}/${topic}` : topic;
+  const clients: mqtt.MqttClient[] = [];
+  try {
+    const subs = await Promise.all(
+      Array.from({ length: subscribers }, (_, i) => connect(broker.url, `bench-${id}-sub-${i}`)),
+    );
+    clients.push(...subs);
+    const pubs = await Promise.all(
+      Array.from({ length: publishers }, (_, i) => connect(broker.url, `bench-${id}-pub-${i}`)),
+    );
+    clients.push(...pubs);
+    for (const sub of subs) await sub.subscribeAsync(filter, { qos });
+
+    let sent = 0;
+    let received = 0;
+    let lastReceipt = 0;
+    let finish: () => void = () => {};
+    const finished = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    let scheduled = false;
+    const pump = (): void => {
+      scheduled = false;
+      while (sent < N && sent - received < WINDOW) {
+        (pubs[sent % publishers] as mqtt.MqttClient).publish(topic, PAYLOAD, { qos });
+        sent++;
+      }
+    };
+    const onMessage = (): void => {
+      received++;
+      lastReceipt = performance.now();
+      if (received >= N) finish();
+      else if (!scheduled && sent < N && sent - received < WINDOW / 2) {
+        // Refill in batches, once per tick: publishes of one tick leave together.
+        scheduled = true;
+        setImmediate(pump);
+      }
+    };
+    for (const sub of subs) sub.on('message', onMessage);
+
+    const cpuBefore = cpuMs(broker.pid);
+    const driverBefore = process.cpuUsage();
+    const start = performance.now();
+    pump();
+    // Bounded: a case ends when all arrived, nothing arrived for STALL_MS, or after CASE_TIMEOUT_MS.
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearInterval(check);
+        resolve();
+      };
+      const check = setInterval(() => {
+        const now = performance.now();
+        if (now - Math.max(lastReceipt, start) > STALL_MS || now - start > CASE_TIMEOUT_MS) done();
+      }, 250);
+      void finished.then(done);
+    });
+    finish();
+    const cpuAfter = cpuMs(broker.pid);
+    const driver = process.cpuUsage(driverBefore);
+    const seconds = ((lastReceipt || performance.now()) - start) / 1000;
+    return {
+      delivered: received,
+      rate: received / seconds,
+      cpuUs:
+        cpuBefore !== undefined && cpuAfter !== undefined && received > 0
+          ? ((cpuAfter - cpuBefore) * 1000) / received
+          : undefined,
+      driverUs: (driver.user + driver.system) / Math.max(received, 1),
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+  }
+}
+
+// ---- report --------------------------------------------------------------------------------
+
+function fmtRate(result: CaseResult | undefined): string {
+  if (!result) return 'n/a';
+  const rate = Math.round(result.rate).toLocaleString('en-US');
+  return result.delivered < N ? `${rate} (${result.delivered}/${N})` : rate;
+}
+
+function fmtRatio(a: CaseResult | undefined, b: CaseResult | undefined, target: number): string {
+  if (!a || !b) return 'n/a';
+  const ratio = a.rate / b.rate;
+  return `${ratio.toFixed(2)}x ${ratio >= target ? 'ok' : 'BELOW'}`;
+}
+
+/** Broker efficiency: other's CPU per message / embedded's, i.e. > 1 when the embedded broker needs less. */
+function fmtCpuRatio(a: CaseResult | undefined, b: CaseResult | undefined): string {
+  if (a?.cpuUs === undefined || b?.cpuUs === undefined || a.cpuUs === 0) return 'n/a';
+  return `${(b.cpuUs / a.cpuUs).toFixed(2)}x`;
+}
+
+async function main(): Promise<void> {
+  const specs = brokers();
+  const source =
+    values.dist === true ? 'compiled dist/ (node)' : 'TypeScript source through tsx (node --import tsx)';
+  if (values.dist === true && !existsSync(new URL('../dist/broker/index.js', import.meta.url))) {
+    throw new Error('--dist needs the compiled broker: run npm run build first');
+  }
+  console.log(
+    `broker throughput: ${N} messages per case, ${PAYLOAD.length}-byte payload, MQTT 3.1.1, ` +
+      `window ${WINDOW}, best of ${ROUNDS}; embedded broker from ${source}; Node ${process.version}`,
+  );
+  const results = new Map<string, CaseResult>();
+  // Every broker runs for the whole bench (idle ones cost nothing) and the rounds of one case
+  // alternate between brokers, so a background load spike hits them all alike.
+  const running: RunningBroker[] = [];
+  try {
+    for (const spec of specs) running.push(await spec.start());
+    for (const qos of QOS) {
+      for (const shape of SHAPES) {
+        if (values.shape !== undefined && !shape.startsWith(values.shape)) continue;
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const [i, spec] of specs.entries()) {
+            if (shape === '1 → 10sh' && !spec.shared) continue;
+            const result = await runCase(running[i] as RunningBroker, qos, shape);
+            const key = `${spec.name}|${qos}|${shape}`;
+            const best = results.get(key);
+            if (!best || result.rate > best.rate) results.set(key, result);
+          }
+        }
+        for (const spec of specs) {
+          const best = results.get(`${spec.name}|${qos}|${shape}`);
+          if (best) process.stderr.write(`  ${spec.name} QoS ${qos} ${shape}: ${fmtRate(best)} msg/s\n`);
+        }
+      }
+    }
+  } finally {
+    await Promise.all(running.map((b) => b.stop()));
+  }
+
+  const names = specs.map((s) => s.name);
+  const width = 22;
+  const header = ['case'.padEnd(14), ...names.map((n) => n.padStart(width))].join(' ');
+  console.log('\ndelivered msg/s (higher is better)');
+  console.log(header);
+  for (const qos of QOS) {
+    for (const shape of SHAPES) {
+      const row = names.map((n) => fmtRate(results.get(`${n}|${qos}|${shape}`)).padStart(width));
+      console.log([`QoS ${qos} ${shape}`.padEnd(14), ...row].join(' '));
+    }
+  }
+  console.log('\nbroker CPU per delivered message, µs (lower is better); driver CPU in parentheses');
+  console.log(header);
+  for (const qos of QOS) {
+    for (const shape of SHAPES) {
+      const row = names.map((n) => {
+        const result = results.get(`${n}|${qos}|${shape}`);
+        const cpu = result?.cpuUs;
+        const text = cpu === undefined ? 'n/a' : `${cpu.toFixed(1)} (driver ${result?.driverUs.toFixed(1)})`;
+        return text.padStart(width);
+      });
+      console.log([`QoS ${qos} ${shape}`.padEnd(14), ...row].join(' '));
+    }
+  }
+  console.log(
+    '\nratios of the embedded broker (profile mosquitto) to the others; targets on msg/s: ≥ 1.5x aedes, ≥ 0.8x mosquitto.' +
+      '\nCPU/msg ratio = their broker CPU per message / embedded (> 1: the embedded broker needs less CPU per message).',
+  );
+  console.log(
+    [
+      'case'.padEnd(14),
+      'msg/s vs aedes'.padStart(width),
+      'msg/s vs mosquitto'.padStart(width),
+      'CPU/msg vs aedes'.padStart(width),
+      'CPU/msg vs mosquitto'.padStart(width),
+    ].join(' '),
+  );
+  for (const qos of QOS) {
+    for (const shape of SHAPES) {
+      const embedded = results.get(`embedded:mosquitto|${qos}|${shape}`);
+      const aedes = results.get(`aedes|${qos}|${shape}`);
+      const mosquitto = results.get(`mosquitto|${qos}|${shape}`);
+      console.log(
+        [
+          `QoS ${qos} ${shape}`.padEnd(14),
+          fmtRatio(embedded, aedes, 1.5).padStart(width),
+          fmtRatio(embedded, mosquitto, 0.8).padStart(width),
+          fmtCpuRatio(embedded, aedes).padStart(width),
+          fmtCpuRatio(embedded, mosquitto).padStart(width),
+        ].join(' '),
+      );
+    }
+  }
+}
+
+await main();
