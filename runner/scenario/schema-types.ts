@@ -175,9 +175,9 @@ export interface Client {
     password?: string;
   };
   /**
-   * Per-client transport override (default: the target's transport).
+   * Per-client transport override (default: the target's transport): `mqttjs` (MQTT.js: mqtt, mqtts, ws, wss), `aws-iot-sdk` (AWS IoT Device SDK v2), `mqttjs-sigv4` (MQTT.js over WSS with a SigV4-presigned URL).
    */
-  transport?: 'mqttjs' | 'aws-iot-sdk';
+  transport?: 'mqttjs' | 'aws-iot-sdk' | 'mqttjs-sigv4';
   /**
    * Subscriptions made after connecting (see `resubscribe`).
    */
