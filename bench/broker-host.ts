@@ -7,8 +7,11 @@
  *   node --import tsx bench/broker-host.ts embedded:mosquitto|embedded:aws-iot|aedes [--settings JSON]
  */
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { writeHeapSnapshot } from 'node:v8';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
@@ -64,6 +67,11 @@ lines.on('line', (line) => {
     const memory = process.memoryUsage();
     process.stdout.write(
       `${JSON.stringify({ rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external })}\n`,
+    );
+  } else if (line.trim() === 'snapshot') {
+    // A heap snapshot for memory work (Chrome DevTools → Memory → Load).
+    process.stdout.write(
+      `${JSON.stringify({ path: writeHeapSnapshot(join(tmpdir(), `broker-${process.pid}.heapsnapshot`)) })}\n`,
     );
   } else if (line.trim() === 'gc') {
     (globalThis as { gc?: () => void }).gc?.();

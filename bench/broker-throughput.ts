@@ -18,13 +18,11 @@
  * `--dist` runs the compiled broker (npm run build first); otherwise the TypeScript source is loaded
  * through tsx (same code, transpiled at load time).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { findMosquitto, startMosquittoTarget } from '../runner/targets/mosquitto.js';
+import { cpuMs, type RunningBroker, startHost } from './broker-processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -51,12 +49,6 @@ type Shape = '1 → 1' | '10 → 1' | '1 → 10sh';
 const SHAPES: Shape[] = ['1 → 1', '10 → 1', '1 → 10sh'];
 const QOS = ([0, 1] as Array<0 | 1>).filter((q) => values.qos === undefined || String(q) === values.qos);
 
-interface RunningBroker {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
-
 interface BrokerSpec {
   name: string;
   shared: boolean;
@@ -65,67 +57,21 @@ interface BrokerSpec {
 
 // ---- brokers -------------------------------------------------------------------------------
 
-const hostScript = fileURLToPath(new URL('./broker-host.ts', import.meta.url));
-
-/** Starts bench/broker-host.ts in its own Node process and waits for its port. */
-export async function startHost(
-  kind: string,
-  settings: object = {},
-  dist = false,
-): Promise<RunningBroker & { child: ChildProcess; request(line: string): Promise<Record<string, unknown>> }> {
-  const args = ['--import', 'tsx', hostScript, kind, '--settings', JSON.stringify(settings)];
-  // --cpu-prof DIR: a V8 CPU profile of each embedded broker process, written when it stops.
-  if (values['cpu-prof'] !== undefined && kind.startsWith('embedded'))
-    args.unshift('--cpu-prof', '--cpu-prof-dir', values['cpu-prof']);
-  if (dist) args.push('--dist');
-  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
-  const waiting: Array<(value: Record<string, unknown>) => void> = [];
-  lines.on('line', (line) => waiting.shift()?.(JSON.parse(line)));
-  const next = (what: string, ms: number) =>
-    new Promise<Record<string, unknown>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${kind}: no answer to ${what} in ${ms} ms`)), ms);
-      child.once('exit', (code) => reject(new Error(`${kind} exited (${code}) waiting for ${what}`)));
-      waiting.push((value) => {
-        clearTimeout(timer);
-        resolve(value);
-      });
-    });
-  const ready = await next('start', 20_000);
-  return {
-    child,
-    url: `mqtt://127.0.0.1:${ready.port}`,
-    pid: Number(ready.pid),
-    request(line: string) {
-      const answer = next(line, 20_000);
-      child.stdin?.write(`${line}\n`);
-      return answer;
-    },
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  };
-}
-
 function brokers(): BrokerSpec[] {
   const dist = values.dist === true;
+  // --cpu-prof DIR: a V8 CPU profile of each embedded broker process, written when it stops.
+  const profDir = values['cpu-prof'];
+  const nodeArgs = profDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', profDir];
   const list: BrokerSpec[] = [
     {
       name: 'embedded:mosquitto',
       shared: true,
-      start: () => startHost('embedded:mosquitto', { maxQueuedMessages: QUEUE_LIMIT }, dist),
+      start: () => startHost('embedded:mosquitto', { maxQueuedMessages: QUEUE_LIMIT }, dist, nodeArgs),
     },
     {
       name: 'embedded:aws-iot',
       shared: true,
-      start: () => startHost('embedded:aws-iot', { maxQueuedMessages: QUEUE_LIMIT }, dist),
+      start: () => startHost('embedded:aws-iot', { maxQueuedMessages: QUEUE_LIMIT }, dist, nodeArgs),
     },
     { name: 'aedes', shared: false, start: () => startHost('aedes') },
   ];
@@ -149,18 +95,6 @@ function brokers(): BrokerSpec[] {
   }
   const only = values.only?.split(',');
   return only ? list.filter((b) => only.includes(b.name)) : list;
-}
-
-/** CPU time (user + system) of a process, ms, from /proc (Linux); undefined elsewhere. */
-function cpuMs(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14 and 15 (utime, stime) in clock ticks of 10 ms (USER_HZ 100 on Linux).
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return undefined;
-  }
 }
 
 // ---- driver --------------------------------------------------------------------------------
