@@ -38,6 +38,8 @@ export interface BrokerEvents {
   'client-disconnected': [connection: Connection, reason: string];
   subscribed: [connection: Connection, filters: Subscription[]];
   unsubscribed: [connection: Connection, filters: string[]];
+  /** The authorizer refused a CONNECT (LC-6 connect_failed); `reasonCode` is the refusal sent. */
+  'connect-failed': [connection: Connection, reasonCode: number];
   /** A client broke the protocol or sent a malformed packet; it is being disconnected. */
   'client-error': [connection: Connection, error: Error];
 }

@@ -13,6 +13,7 @@ import createDebug from 'debug';
 import { UsageError } from '../runner/errors.js';
 import type { Authorizer } from './authorizer.js';
 import { BrokerCore, type BrokerEvents } from './broker-core.js';
+import { attachLifecycleEvents } from './lifecycle.js';
 import { type BrokerUrls, type ListenerOptions, startListeners } from './listeners.js';
 import { AWS_IOT_SETTINGS } from './profiles/aws-iot.js';
 import { MOSQUITTO_SETTINGS } from './profiles/mosquitto.js';
@@ -24,6 +25,7 @@ export { type AclAction, type AclDocument, type AclRule, createAclAuthorizer, lo
 export type { AuthDecision, Authorizer, ClientIdentity, ConnectRequest } from './authorizer.js';
 export type { BrokerEvents } from './broker-core.js';
 export type { Connection, ConnectionInfo } from './connection.js';
+export { type DisconnectReason, disconnectReasonOf } from './lifecycle.js';
 export type { BrokerUrls, ListenerOptions, TlsListenerOptions, UpgradeDecision } from './listeners.js';
 export type { BrokerSettings, ProfileName, ResolvedBrokerSettings } from './settings.js';
 export type { BrokerStats, ClientCounters, Counters, DropReason, GroupCounters } from './stats.js';
@@ -91,6 +93,7 @@ export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHa
   const profile = options.profile ?? 'mosquitto';
   const settings = resolveBrokerSettings(profile, options.settings);
   const core = new BrokerCore(settings, options.authorize);
+  if (settings.lifecycleEvents) attachLifecycleEvents(core);
   const listeners = await startListeners(
     core,
     options.host ?? '127.0.0.1',

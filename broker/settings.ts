@@ -97,6 +97,23 @@ export interface BrokerSettings {
   maxFiltersPerSubscribe: number;
   /** Subscriptions per connection (QUO-4); 0 = unlimited. Above → SUBACK 0x97 / 0x80. */
   maxSubscriptionsPerClient: number;
+  /**
+   * Longest topic name or filter, bytes, not counting a `$aws/rules/{rule}/` or `$share/{name}/`
+   * prefix (T-3, QUO-17, SS-3); 0 = only the MQTT limit. Above → MQTT 5 PUBACK 0x90 / SUBACK 0x8F,
+   * MQTT 3.1.1 disconnect.
+   */
+  maxTopicBytes: number;
+  /** Most `/` in a topic name or filter, prefixes as for maxTopicBytes (T-3, QUO-17, SS-3); 0 = unlimited. */
+  maxTopicSlashes: number;
+  /** Longest ShareName of `$share/{ShareName}/{filter}`, UTF-8 characters (SS-2); 0 = unlimited. Longer = invalid filter. */
+  maxShareNameLength: number;
+  /** Members one shared group may have (SS-11, QUO-23); 0 = unlimited. Above → SUBACK 0x97 (MQTT 5) / 0x80 (3.1.1). */
+  maxSharedSubscribersPerGroup: number;
+  /**
+   * Publish AWS IoT lifecycle events (LC-1..LC-8) on `$aws/events/presence/{connected|disconnected}/{clientId}`
+   * and `$aws/events/subscriptions/{subscribed|unsubscribed}/{clientId}`.
+   */
+  lifecycleEvents: boolean;
 }
 
 export type ResolvedBrokerSettings = Readonly<BrokerSettings>;
@@ -144,4 +161,9 @@ export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   slowConsumerBytes: 16 * 1024 * 1024,
   maxFiltersPerSubscribe: 0,
   maxSubscriptionsPerClient: 0,
+  maxTopicBytes: 0,
+  maxTopicSlashes: 0,
+  maxShareNameLength: 0,
+  maxSharedSubscribersPerGroup: 0,
+  lifecycleEvents: false,
 });

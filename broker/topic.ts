@@ -63,3 +63,26 @@ export function topicMatches(filter: string, topic: string, parentMatchesMultiLe
   }
   return f.length === t.length;
 }
+
+/**
+ * T-3 / QUO-17 (aws-iot): a topic name or filter over `maxBytes` bytes or `maxSlashes` slashes,
+ * counted without the Basic Ingest prefix `$aws/rules/{rule}/` (T-3) — for shared filters the
+ * caller passes the TopicFilter, without `$share/{name}/` (SS-3). Returns what is wrong, or undefined.
+ */
+export function topicLimitProblem(topic: string, maxBytes: number, maxSlashes: number): string | undefined {
+  let counted = topic;
+  if (counted.startsWith('$aws/rules/')) {
+    const end = counted.indexOf('/', '$aws/rules/'.length);
+    counted = end === -1 ? '' : counted.slice(end + 1);
+  }
+  if (maxBytes > 0) {
+    const bytes = Buffer.byteLength(counted);
+    if (bytes > maxBytes) return `${bytes} bytes, more than ${maxBytes}`;
+  }
+  if (maxSlashes > 0) {
+    let slashes = 0;
+    for (let i = 0; i < counted.length; i++) if (counted.charCodeAt(i) === 47) slashes++;
+    if (slashes > maxSlashes) return `${slashes} slashes, more than ${maxSlashes}`;
+  }
+  return undefined;
+}

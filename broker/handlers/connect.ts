@@ -10,7 +10,7 @@ import type { BrokerCore } from '../broker-core.js';
 import type { Connection, PendingWill } from '../connection.js';
 import type { Session } from '../session-store.js';
 import type { ResolvedBrokerSettings } from '../settings.js';
-import { isValidTopicName } from '../topic.js';
+import { isValidTopicName, topicLimitProblem } from '../topic.js';
 
 const debug = createDebug('mqscen:broker');
 
@@ -124,7 +124,9 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
     }
     if (
       !isValidTopicName(packet.will.topic) ||
-      isReservedForPublish(settings.reservedTopics, packet.will.topic)
+      isReservedForPublish(settings.reservedTopics, packet.will.topic) ||
+      // T-3: the will topic obeys the topic limits of a publish.
+      topicLimitProblem(packet.will.topic, settings.maxTopicBytes, settings.maxTopicSlashes) !== undefined
     ) {
       refuse(connection, 0x90, `invalid will topic "${packet.will.topic}"`, version !== 5);
       return;
@@ -176,6 +178,7 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
     const code = typeof decision === 'object' ? (decision.reasonCode ?? 0x87) : 0x87;
     const close = typeof decision === 'object' && decision.disconnect === true && version !== 5;
     refuse(connection, code, 'not authorized', close);
+    broker.emit('connect-failed', connection, code);
     return;
   }
 
@@ -267,10 +270,13 @@ export function clampExpiry(broker: BrokerCore, seconds: number): number {
   return Math.min(Math.max(seconds, 1), 604_800);
 }
 
-/** SS-13, T-4 (aws-iot): `$share/...` and `$` topics outside `$aws/` cannot be published to. */
+/**
+ * SS-13, T-4 (aws-iot): `$share/...` and `$` topics outside `$aws/` cannot be published to; the
+ * lifecycle event topics `$aws/events/...` are subscribe-only (LC-1, T-4).
+ */
 export function isReservedForPublish(mode: ResolvedBrokerSettings['reservedTopics'], topic: string): boolean {
   if (mode !== 'aws' || !topic.startsWith('$')) return false;
-  return !topic.startsWith('$aws/');
+  return !topic.startsWith('$aws/') || topic.startsWith('$aws/events/');
 }
 
 function isV5(version: number): boolean {

@@ -7,7 +7,7 @@ import { decisionAllows } from '../authorizer.js';
 import type { BrokerCore } from '../broker-core.js';
 import type { Connection } from '../connection.js';
 import type { BrokerMessage, ForwardedProperties } from '../session-store.js';
-import { isValidTopicName } from '../topic.js';
+import { isValidTopicName, topicLimitProblem } from '../topic.js';
 import { clampExpiry, isReservedForPublish } from './connect.js';
 
 export function handlePublish(broker: BrokerCore, connection: Connection, packet: IPublishPacket): void {
@@ -95,6 +95,20 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
     if (v5) connection.writePacket({ cmd, messageId: packet.messageId as number, reasonCode });
     else connection.writePacket({ cmd, messageId: packet.messageId as number });
   };
+
+  if (settings.maxTopicBytes > 0 || settings.maxTopicSlashes > 0) {
+    const problem = topicLimitProblem(topic, settings.maxTopicBytes, settings.maxTopicSlashes);
+    if (problem !== undefined) {
+      // T-3 / QUO-17: MQTT 5 PUBACK/PUBREC 0x90 Topic Name invalid and the message is dropped; MQTT 3.1.1 is disconnected.
+      if (!v5) {
+        connection.protocolViolation(0x90, `topic "${topic}" is too long: ${problem}`);
+        return;
+      }
+      broker.countClientDrop(session.clientId, 'too-large');
+      ack(0x90);
+      return;
+    }
+  }
 
   const decision = broker.authorizer?.publish?.(connection.identity, topic, { qos, retain: packet.retain });
   if (!decisionAllows(decision)) {

@@ -8,7 +8,7 @@ import { decisionAllows } from '../authorizer.js';
 import type { BrokerCore } from '../broker-core.js';
 import type { Connection } from '../connection.js';
 import type { Subscription } from '../session-store.js';
-import { isValidTopicFilter, parseSharedFilter } from '../topic.js';
+import { isValidTopicFilter, parseSharedFilter, topicLimitProblem } from '../topic.js';
 
 export function handleSubscribe(broker: BrokerCore, connection: Connection, packet: ISubscribePacket): void {
   const session = connection.session;
@@ -59,7 +59,14 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
   for (const request of packet.subscriptions) {
     const filter = request.topic;
     const shared = parseSharedFilter(filter);
-    if (shared === 'invalid' || (shared === null && !isValidTopicFilter(filter))) {
+    if (
+      shared === 'invalid' ||
+      (shared === null && !isValidTopicFilter(filter)) ||
+      // SS-2: ShareName at most maxShareNameLength UTF-8 characters.
+      (shared !== null &&
+        settings.maxShareNameLength > 0 &&
+        [...shared.shareName].length > settings.maxShareNameLength)
+    ) {
       // [MQTT-4.7.1-1], [MQTT-4.7.1-2], [MQTT-4.7.3-1], [MQTT-4.8.2-1], [MQTT-4.8.2-2], SS-2.
       if (settings.invalidFilter === 'disconnect' || !v5) {
         connection.protocolViolation(0x81, `malformed topic filter "${filter}"`);
@@ -67,6 +74,23 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
       }
       failure(0x8f);
       continue;
+    }
+    if (settings.maxTopicBytes > 0 || settings.maxTopicSlashes > 0) {
+      // T-3 / QUO-17 (SS-2 for the TopicFilter): counted without the `$share/{name}/` prefix (SS-3).
+      const problem = topicLimitProblem(
+        shared ? shared.topicFilter : filter,
+        settings.maxTopicBytes,
+        settings.maxTopicSlashes,
+      );
+      if (problem !== undefined) {
+        // MQTT 5 SUBACK 0x8F Topic Filter invalid; MQTT 3.1.1 has no such code: disconnect (T-3).
+        if (!v5) {
+          connection.protocolViolation(0x8f, `topic filter "${filter}" is too long: ${problem}`);
+          return;
+        }
+        failure(0x8f);
+        continue;
+      }
     }
     if (v5 && shared && request.nl && settings.rejectSharedNoLocal) {
       // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
@@ -105,6 +129,18 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
       // QUO-4: subscriptions per connection.
       failure(0x97);
       continue;
+    }
+    if (shared && settings.maxSharedSubscribersPerGroup > 0) {
+      const group = broker.groups.get(`${shared.shareName}/${shared.topicFilter}`);
+      if (
+        group &&
+        !group.members.has(session.clientId) &&
+        group.members.size >= settings.maxSharedSubscribersPerGroup
+      ) {
+        // SS-11 / QUO-23: the group is full: SUBACK 0x97 Quota exceeded (MQTT 5), 0x80 (3.1.1).
+        failure(0x97);
+        continue;
+      }
     }
     // [MQTT-3.2.2-10]/[MQTT-3.8.4-8]: granted QoS is capped at the Maximum QoS.
     const qos = Math.min(request.qos, settings.maximumQos) as QoS;

@@ -59,4 +59,12 @@ export const AWS_IOT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   sessionResumeRate: 10,
   maxFiltersPerSubscribe: 8,
   maxSubscriptionsPerClient: 50,
+  // T-3 / QUO-17: 256-byte topics with at most 7 slashes, prefixes excluded (SS-3).
+  maxTopicBytes: 256,
+  maxTopicSlashes: 7,
+  // SS-2: ShareName at most 128 characters; SS-11 / QUO-23: members per group (believed 100).
+  maxShareNameLength: 128,
+  maxSharedSubscribersPerGroup: 100,
+  // LC-1: lifecycle events are always on.
+  lifecycleEvents: true,
 });
