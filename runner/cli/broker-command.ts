@@ -10,6 +10,8 @@ export interface BrokerCommandOptions {
   mtls?: boolean;
   certs: string;
   realistic?: boolean;
+  /** ACL file (YAML/JSON) for the authorization hook: broker/acl.ts. */
+  acl?: string;
 }
 
 function parsePort(flag: string, value: string | undefined): number | undefined {
@@ -34,7 +36,9 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
       hint: 'add --tls-port 8883 (and/or --wss-port 8443)',
     });
   }
-  const { startBroker } = await import('../../broker/index.js');
+  const { startBroker, loadAclFile, createAclAuthorizer } = await import('../../broker/index.js');
+  // Read before any listener opens: a broken file is a usage error (exit 2) that names the rule.
+  const authorize = opts.acl === undefined ? undefined : createAclAuthorizer(await loadAclFile(opts.acl));
   let tls: { cert: string; key: string; ca: string; requireClientCert: boolean } | undefined;
   if (tlsPort !== undefined || wssPort !== undefined) {
     const { ensureCertificates } = await import('../../broker/certs.js');
@@ -56,8 +60,11 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
       ...(wssPort === undefined || !tls ? {} : { wss: { port: wssPort, ...tls } }),
     },
     settings: opts.realistic ? { realistic: true } : {},
+    ...(authorize === undefined ? {} : { authorize }),
   });
-  process.stdout.write(`mqscen broker (profile ${opts.profile}) listening:\n`);
+  process.stdout.write(
+    `mqscen broker (profile ${opts.profile}${opts.acl === undefined ? '' : `, ACL ${opts.acl}`}) listening:\n`,
+  );
   for (const [kind, url] of Object.entries(broker.urls)) {
     if (url) process.stdout.write(`  ${kind.padEnd(6)} ${url}\n`);
   }

@@ -84,6 +84,10 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--mtls', 'require client certificates signed by the local CA on the TLS listeners')
     .option('--certs <dir>', 'certificate folder', '.mqscen/certs')
     .option('--realistic', 'turn on AWS IoT rate limits and pacing (slower, closer to the real service)')
+    .option(
+      '--acl <file>',
+      'allow or refuse connect/publish/subscribe/receive per client and topic (YAML or JSON rules)',
+    )
     .action(async (opts: Record<string, unknown>) => {
       const { brokerCommand } = await import('./broker-command.js');
       setExit(await brokerCommand(opts));
