@@ -231,3 +231,228 @@ test('run: Ctrl+C mid-run exits 130 promptly and still writes the JUnit file mar
   const xml = readFileSync(junit, 'utf8');
   assert.match(xml, /interrupted/);
 });
+
+test('run: bad flag values are exit 2 and name the flag, the value and the fix', async () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--timeout', 'abc'], /--timeout "abc" is not a duration[\s\S]*hint: write it with a unit, e\.g\. 30s/],
+    [['--var', 'noequals'], /--var "noequals" must look like key=value[\s\S]*--var topic=test\/a/],
+    [['--grep', '('], /--grep "\(" is not a valid regular expression/],
+    [['--grep', 'no-scenario-has-this-name'], /matches none of the 1 scenario/],
+    [['--reporter', 'nope'], /argument 'nope' is invalid\. Allowed choices are auto, live, plain/],
+  ];
+  for (const [flags, message] of cases) {
+    const r = await mqscen(['run', 'scenarios/queuing.yaml', '--no-junit', '--no-json', ...flags]);
+    assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, message, flags.join(' '));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `${flags.join(' ')}: no stack trace`);
+    assert.equal(r.stdout, '', `${flags.join(' ')}: nothing ran`);
+  }
+});
+
+test('run: a report path that cannot be written is exit 3 before anything runs, with the flag to fix it', async () => {
+  for (const [flag, path, label] of [
+    ['--junit', '/proc/mqscen-x.xml', 'JUnit report'],
+    // Node's recursive mkdir never returns for a missing folder under /proc: the check must not hang.
+    ['--junit', '/proc/mqscen-missing/x.xml', 'JUnit report'],
+    ['--json', '/dev/null/results.json', 'JSON results'],
+  ] as const) {
+    const other = flag === '--junit' ? '--no-json' : '--no-junit';
+    const r = await mqscen(['run', 'scenarios/queuing.yaml', flag, path, other], { timeoutMs: 20_000 });
+    assert.equal(r.code, 3, `${flag} ${path}: ${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`cannot write the ${label} to ${path.replace(/\./g, '\\.')}`));
+    assert.match(
+      r.stderr,
+      new RegExp(`hint: choose a writable path with ${flag} PATH, or leave the report out with --no-`),
+    );
+    assert.doesNotMatch(r.stdout, /connect/, 'nothing ran');
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+});
+
+test('run: --junit naming a folder is exit 2 and suggests a file in it', async (t) => {
+  const dir = tempDir(t);
+  const r = await mqscen(['run', 'scenarios/queuing.yaml', '--junit', dir, '--no-json']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--junit .* is a folder; the JUnit report needs a file path/);
+  assert.match(r.stderr, /hint: for example --junit .*junit\.xml/);
+});
+
+test('run: --targets without --target is exit 2 and lists the names in the file', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'ci.targets.yaml');
+  writeFileSync(file, 'staging:\n  kind: url\n  url: mqtt://127.0.0.1:9\n');
+  const r = await mqscen(['run', 'scenarios/queuing.yaml', '--targets', file, '--no-junit', '--no-json']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--targets .*ci\.targets\.yaml was given without --target NAME/);
+  assert.match(r.stderr, /add --target with one of the names in .*\("staging"\)/);
+  assert.equal(r.stdout, '', 'nothing ran on the embedded broker instead');
+});
+
+test('run: invalid targets files are exit 2 with file:line:column; a missing secret is exit 3 naming the variable', async (t) => {
+  const dir = tempDir(t);
+  const cases: Array<[string, string, number, RegExp]> = [
+    ['syntax.yaml', 'a:\n  kind: url\n  url: [mqtt://x\n', 2, /syntax\.yaml:\d+:\d+\s+.*\n.*not valid YAML/],
+    [
+      'unknown.yaml',
+      'a:\n  kind: url\n  url: mqtt://127.0.0.1:9\n  colour: red\n',
+      2,
+      /unknown\.yaml:4:3\s+a\.colour\s+unknown setting "colour"/,
+    ],
+    [
+      'literal.yaml',
+      'a:\n  kind: url\n  url: mqtt://127.0.0.1:9\n  username: bob\n  password: hunter2\n',
+      2,
+      /literal\.yaml:5:\d+\s+a\.password\s+secrets are written only as `\$\{env:NAME\}`/,
+    ],
+    [
+      'secret.yaml',
+      'a:\n  kind: url\n  url: mqtt://127.0.0.1:9\n  username: bob\n  password: ${env:MQSCEN_TEST_NOT_SET}\n',
+      3,
+      /environment variable MQSCEN_TEST_NOT_SET is not set[\s\S]*hint: export MQSCEN_TEST_NOT_SET=/,
+    ],
+  ];
+  for (const [name, text, code, message] of cases) {
+    writeFileSync(join(dir, name), text);
+    const r = await mqscen(
+      [
+        'run',
+        join(root, 'scenarios/queuing.yaml'),
+        '--targets',
+        name,
+        '--target',
+        'a',
+        '--no-junit',
+        '--no-json',
+      ],
+      { cwd: dir },
+    );
+    assert.equal(r.code, code, `${name}: ${r.stderr}`);
+    assert.match(r.stderr, message, name);
+    assert.doesNotMatch(r.stderr + r.stdout, /hunter2/, `${name}: the secret is never printed`);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, `${name}: no stack trace`);
+  }
+});
+
+test('run: a missing certificate file in a url target is exit 3 naming the file once, and the report is written', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'mqscen.targets.yaml'),
+    'tls:\n  kind: url\n  url: mqtts://127.0.0.1:9\n  ca: ./no-ca.pem\n',
+  );
+  const r = await mqscen(['run', join(root, 'scenarios/queuing.yaml'), '--target', 'tls', '--no-json'], {
+    cwd: dir,
+  });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /ca file .*no-ca\.pem does not exist/);
+  assert.match(r.stderr, /hint: fix the ca: path in the targets file/);
+  assert.doesNotMatch(r.stderr, /ENOENT: ENOENT/, 'the error code is said once');
+  assert.match(readFileSync(join(dir, 'reports', 'junit.xml'), 'utf8'), /no-ca\.pem/);
+});
+
+test('run: a reader that closes the pipe early (| head -1) does not crash the run', async (t) => {
+  const dir = tempDir(t);
+  const junit = join(dir, 'junit.xml');
+  const child = spawn(process.execPath, [bin, 'run', 'scenarios/will.yaml', '--junit', junit, '--no-json'], {
+    cwd: root,
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`no exit within 30 s\n${stderr}`)), 30_000);
+    child.on('close', (c) => {
+      clearTimeout(timer);
+      res(c);
+    });
+  });
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, /EPIPE|\n\s+at /);
+  assert.match(readFileSync(junit, 'utf8'), /<testsuite[^>]*name="will message on abrupt disconnect"/);
+});
+
+test('run: Ctrl+C during the first of two scenarios reports the second as interrupted too', async (t) => {
+  const dir = tempDir(t);
+  const long = join(dir, 'long.yaml');
+  writeFileSync(
+    long,
+    'name: long wait\nclients:\n  a: { clientId: sigint-two-a }\nsteps:\n  - connect: all\n  - wait: 60s\nexpect: []\n',
+  );
+  const junit = join(dir, 'junit.xml');
+  const child = spawn(
+    process.execPath,
+    [bin, 'run', long, 'scenarios/will.yaml', '--junit', junit, '--no-json'],
+    {
+      cwd: root,
+      env: { ...process.env, CI: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  await new Promise<void>((res, rej) => {
+    const deadline = setTimeout(() => rej(new Error(`the run never reached its wait step:\n${out}`)), 20_000);
+    const poll = setInterval(() => {
+      if (/connect all/.test(out)) {
+        clearInterval(poll);
+        clearTimeout(deadline);
+        res();
+      }
+    }, 50);
+  });
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((res) => child.on('close', res));
+  assert.equal(code, 130, out);
+  assert.match(out, /mqscen: interrupted; closing clients and writing reports/);
+  const xml = readFileSync(junit, 'utf8');
+  assert.match(xml, /<testsuite[^>]*name="long wait"/);
+  assert.match(
+    xml,
+    /<testsuite[^>]*name="will message on abrupt disconnect"[\s\S]*interrupted by Ctrl\+C before it ran/,
+  );
+});
+
+test('broker: a port in use is exit 3 with a hint; a bad port is exit 2', async (t) => {
+  const { createServer } = await import('node:net');
+  const server = createServer();
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  t.after(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const r = await mqscen(['broker', '--port', String(port)], { timeoutMs: 20_000 });
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, new RegExp(`cannot start the mqtt listener on 127\\.0\\.0\\.1:${port}`));
+  assert.match(r.stderr, /hint: pick another port, or 0 for a free one/);
+  assert.doesNotMatch(r.stderr, /cause: EADDRINUSE/, 'the cause the message already quotes is not repeated');
+  const bad = await mqscen(['broker', '--port', '70000']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--port "70000" is not a port number[\s\S]*use 0\.\.65535/);
+});
+
+test('aws provision --dry-run lists the calls without the AWS SDK Node notice; no region is exit 2', async (t) => {
+  const dir = tempDir(t);
+  const env = { AWS_REGION: '', AWS_DEFAULT_REGION: '', AWS_PROFILE: '', AWS_CONFIG_FILE: join(dir, 'none') };
+  const noRegion = await mqscen(['aws', 'provision', '--dry-run'], { cwd: dir, env, timeoutMs: 30_000 });
+  assert.equal(noRegion.code, 2, noRegion.stderr);
+  assert.match(noRegion.stderr, /no AWS region[\s\S]*hint: pass --region <region> or set AWS_REGION/);
+  assert.doesNotMatch(noRegion.stderr, /NodeVersionSupportWarning/);
+  const r = await mqscen(['aws', 'provision', '--dry-run', '--region', 'eu-west-1'], {
+    cwd: dir,
+    env,
+    timeoutMs: 30_000,
+  });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /would call CreatePolicy .*\$share/);
+  assert.match(r.stdout, /nothing created or written/);
+  assert.doesNotMatch(r.stderr, /NodeVersionSupportWarning/);
+  assert.ok(!existsSync(join(dir, 'mqscen.targets.yaml')), 'dry run writes no targets file');
+});

@@ -150,6 +150,18 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that goes away (`mqscen run … | head`) must not crash the run with an EPIPE stack:
+// console output stops, the run still ends normally and writes its reports.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE' && error.code !== 'ERR_STREAM_DESTROYED') throw error;
+  });
+}
+
+// mqscen supports Node 20 (package.json engines); the AWS SDK's notice about its own future
+// Node requirement is not something a mqscen user can act on, so it is kept off the console.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 // .env is read when present (secrets for targets, ${env:NAME} in scenarios); the environment wins.
 try {
   const dotenv = await import('dotenv');

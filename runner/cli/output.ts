@@ -9,7 +9,8 @@ function causeText(error: unknown): string | undefined {
   const cause = error.cause;
   if (cause instanceof Error) {
     const code = (cause as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${cause.message}` : cause.message;
+    // Node's own messages already start with the code ("ENOENT: no such file…"): say it once.
+    return code && !cause.message.startsWith(code) ? `${code}: ${cause.message}` : cause.message;
   }
   return String(cause);
 }
@@ -24,7 +25,11 @@ export function printError(error: unknown): number {
   if (error instanceof MqscenError && error.exitCode !== EXIT_CODES.internal) {
     process.stderr.write(`mqscen: ${error.message}\n`);
     const cause = causeText(error);
-    if (cause && !error.message.includes(cause)) process.stderr.write(`  cause: ${cause}\n`);
+    const causeMessage = error.cause instanceof Error ? error.cause.message : cause;
+    // A cause the message already quotes adds nothing but noise.
+    if (cause && causeMessage && !error.message.includes(causeMessage)) {
+      process.stderr.write(`  cause: ${cause}\n`);
+    }
     if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
     if (error instanceof UsageError) process.stderr.write('  (run `mqscen --help` for usage)\n');
     return error.exitCode;

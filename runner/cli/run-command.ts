@@ -4,6 +4,8 @@
  * exit code from the summary. Ctrl+C stops the run cleanly: clients are closed, reports are
  * written with the run marked interrupted; a second Ctrl+C kills the process at once.
  */
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import debugFactory from 'debug';
 import { runScenario } from '../engine/run-scenario.js';
 import { EnvironmentError, EXIT_CODES, MqscenError, type ScenarioError, UsageError } from '../errors.js';
@@ -13,7 +15,7 @@ import type { RunEndReason, RunSummary, ScenarioResult } from '../results.js';
 import { parseDuration } from '../scenario/duration.js';
 import { loadScenario } from '../scenario/index.js';
 import type { ResolvedScenario } from '../scenario/types.js';
-import { resolveTarget } from '../targets/index.js';
+import { parseTargets, resolveTarget } from '../targets/index.js';
 import type { StartedTarget } from '../targets/target.js';
 import { expandFileArguments, parseVarFlags } from './files.js';
 import { printError } from './output.js';
@@ -37,7 +39,31 @@ export interface RunCommandOptions {
 }
 
 export async function runCommand(patterns: string[], rawOpts: Record<string, unknown>): Promise<number> {
-  const opts = rawOpts as unknown as RunCommandOptions;
+  // Ctrl+C is handled from the first moment, not only once scenarios run: a press while files load
+  // or the target starts still ends with 130 and reports. The first press aborts cleanly; the
+  // handler is not re-armed, so a second press gets Node's default (immediate exit).
+  const controller = new AbortController();
+  const onSigint = () => {
+    process.stderr.write(
+      '\nmqscen: interrupted; closing clients and writing reports (Ctrl+C again to force)\n',
+    );
+    controller.abort(new Error('interrupted by Ctrl+C'));
+  };
+  process.once('SIGINT', onSigint);
+  process.once('SIGTERM', onSigint);
+  try {
+    return await runWithSignal(patterns, rawOpts as unknown as RunCommandOptions, controller.signal);
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+    process.removeListener('SIGTERM', onSigint);
+  }
+}
+
+async function runWithSignal(
+  patterns: string[],
+  opts: RunCommandOptions,
+  signal: AbortSignal,
+): Promise<number> {
   const startedAt = new Date();
   const files = await expandFileArguments(patterns);
   const vars = parseVarFlags(opts.var);
@@ -77,8 +103,27 @@ export async function runCommand(patterns: string[], rawOpts: Record<string, unk
     cwd: process.cwd(),
     env: process.env,
   });
+  if (opts.targets !== undefined && opts.target === undefined) {
+    // The file was named for a reason: running on the embedded broker instead would pass quietly
+    // against the wrong broker.
+    throw new UsageError(`--targets ${opts.targets} was given without --target NAME`, {
+      hint: `add --target with one of the names in ${opts.targets} (${await targetNamesIn(opts.targets)}), or drop --targets to use the embedded broker`,
+    });
+  }
 
-  // 3. Reporters.
+  // 3. Report files: a path that cannot be written is found now, before anything runs, not after
+  // a long run whose report then goes missing in CI.
+  const reportFiles: Array<{ label: string; path: string }> = [];
+  if (opts.junit !== false) {
+    await checkReportPath(opts.junit, 'junit', 'JUnit report');
+    reportFiles.push({ label: 'JUnit report', path: opts.junit });
+  }
+  if (opts.json !== false) {
+    await checkReportPath(opts.json, 'json', 'JSON results');
+    reportFiles.push({ label: 'JSON results', path: opts.json });
+  }
+
+  // 4. Reporters.
   const consoleName =
     opts.reporter === 'auto'
       ? chooseConsoleReporter({ isTTY: Boolean(process.stdout.isTTY), env: process.env })
@@ -88,61 +133,67 @@ export async function runCommand(patterns: string[], rawOpts: Record<string, unk
   if (opts.json !== false) reporters.push(await createReporter('json', { outputFile: opts.json }));
   const reporter = createReporterFanOut(reporters);
 
-  // 4. Ctrl+C: first press aborts the run cleanly; the handler is not re-armed, so a second press
-  // gets Node's default (immediate exit).
-  const controller = new AbortController();
-  const onSigint = () => {
-    process.stderr.write(
-      '\nmqscen: interrupted; closing clients and writing reports (Ctrl+C again to force)\n',
-    );
-    controller.abort(new Error('interrupted by Ctrl+C'));
-  };
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
-
   const results: ScenarioResult[] = [];
   let target: StartedTarget | undefined;
   try {
-    try {
-      target = await targetDefinition.start();
-    } catch (error) {
-      // Nothing could run, but the reports still say so, scenario by scenario.
-      const err = toMqscenError(error);
-      for (const s of selected) results.push(erroredResult(s, targetDefinition, err));
-      const summary = summarize(startedAt, results, 'failed');
-      await reporter.onRunEnd?.(summary, 'failed');
-      printError(err);
-      return err.exitCode;
+    if (!signal.aborted) {
+      try {
+        target = await targetDefinition.start();
+      } catch (error) {
+        if (!signal.aborted) {
+          // Nothing could run, but the reports still say so, scenario by scenario.
+          const err = toMqscenError(error);
+          for (const s of selected) results.push(notRunResult(s, targetDefinition, 'errored', err));
+          const summary = summarize(startedAt, results, 'failed');
+          await reporter.onRunEnd?.(summary, 'failed');
+          printError(err);
+          return withReportCheck(err.exitCode, reportFiles, startedAt);
+        }
+      }
     }
-    const targetInfo = {
-      name: target.name,
-      kind: target.kind,
-      behaviour: target.behaviour,
-      transport: target.transport,
-      url: target.url,
-    };
-    await reporter.onRunStart?.({ files, target: targetInfo });
-    for (const scenario of selected) {
-      if (controller.signal.aborted) break;
-      debug('running %s', scenario.file);
-      const result = await runScenario(scenario, { target, reporter, signal: controller.signal, timeoutMs });
-      results.push(result);
-      if (opts.bail && result.status !== 'passed') break;
+    if (target !== undefined && !signal.aborted) {
+      const targetInfo = {
+        name: target.name,
+        kind: target.kind,
+        behaviour: target.behaviour,
+        transport: target.transport,
+        url: target.url,
+      };
+      await reporter.onRunStart?.({ files, target: targetInfo });
+      for (const scenario of selected) {
+        if (signal.aborted) break;
+        debug('running %s', scenario.file);
+        const result = await runScenario(scenario, { target, reporter, signal, timeoutMs });
+        results.push(result);
+        if (opts.bail && result.status !== 'passed') break;
+      }
     }
   } finally {
     await target?.close().catch((error: unknown) => debug('target close failed: %O', error));
-    process.removeListener('SIGINT', onSigint);
-    process.removeListener('SIGTERM', onSigint);
   }
 
-  const reason: RunEndReason = controller.signal.aborted
+  if (signal.aborted) {
+    // Scenarios the interrupt kept from running are in the reports as interrupted, so a CI report
+    // shows the whole selection rather than silently fewer tests.
+    const ran = new Set(results.map((r) => r.file));
+    const interrupted = new MqscenError(
+      'E_INTERRUPTED',
+      EXIT_CODES.failed,
+      'interrupted by Ctrl+C before it ran',
+    );
+    for (const s of selected) {
+      if (!ran.has(s.file))
+        results.push(notRunResult(s, target ?? targetDefinition, 'interrupted', interrupted));
+    }
+  }
+  const reason: RunEndReason = signal.aborted
     ? 'interrupted'
     : results.every((r) => r.status === 'passed')
       ? 'passed'
       : 'failed';
   const summary = summarize(startedAt, results, reason);
   await reporter.onRunEnd?.(summary, reason);
-  return exitCodeFor(summary);
+  return withReportCheck(exitCodeFor(summary), reportFiles, startedAt);
 }
 
 /** The exit code table of the README: interrupted 130, environment 3, internal 4, failed 1, else 0. */
@@ -167,19 +218,26 @@ function summarize(startedAt: Date, scenarios: ScenarioResult[], reason: RunEndR
   };
 }
 
-function erroredResult(
+function notRunResult(
   scenario: ResolvedScenario,
-  target: { name: string; kind: string },
+  target: { name: string; kind: string; behaviour?: string; transport?: string; url?: string },
+  status: 'errored' | 'interrupted',
   error: MqscenError,
 ): ScenarioResult {
   return {
     file: scenario.file,
     name: scenario.name,
-    target: { name: target.name, kind: target.kind, behaviour: 'unknown', transport: 'unknown', url: '' },
+    target: {
+      name: target.name,
+      kind: target.kind,
+      behaviour: target.behaviour ?? 'unknown',
+      transport: target.transport ?? 'unknown',
+      url: target.url ?? '',
+    },
     protocols: [...new Set(scenario.clients.map((c) => c.protocol))],
     startedAt: new Date().toISOString(),
     durationMs: 0,
-    status: 'errored',
+    status,
     steps: [],
     assertions: [],
     error: { code: error.code, message: error.message },
@@ -213,6 +271,92 @@ function compileGrep(pattern: string): RegExp {
   } catch (error) {
     throw new UsageError(`--grep "${pattern}" is not a valid regular expression`, { cause: error });
   }
+}
+
+/** Target names in a targets file, for messages (the file was already validated). */
+async function targetNamesIn(file: string): Promise<string> {
+  try {
+    const names = parseTargets(file, await readFile(file, 'utf8'));
+    return names.length === 0 ? 'it defines none' : names.map((n) => `"${n}"`).join(', ');
+  } catch {
+    return 'see the file';
+  }
+}
+
+/**
+ * Makes sure a report can be written at `file`: creates its folder (one level at a time: Node's
+ * recursive mkdir never returns under /proc) and writes then removes a probe file beside it.
+ */
+async function checkReportPath(file: string, flag: string, label: string): Promise<void> {
+  const path = resolve(file);
+  const fix = `choose a writable path with --${flag} PATH, or leave the report out with --no-${flag}`;
+  const info = await stat(path).catch(() => undefined);
+  if (info?.isDirectory()) {
+    throw new UsageError(`--${flag} ${file} is a folder; the ${label} needs a file path`, {
+      hint: `for example --${flag} ${join(file, flag === 'junit' ? 'junit.xml' : 'results.json')}`,
+    });
+  }
+  try {
+    await createFolder(dirname(path));
+    const probe = join(dirname(path), `.mqscen-write-check-${process.pid}`);
+    await writeFile(probe, '');
+    await rm(probe, { force: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new EnvironmentError(
+      `cannot write the ${label} to ${file}${code ? ` (${code})` : ''}; nothing was run`,
+      { cause: error, hint: fix },
+    );
+  }
+}
+
+async function createFolder(dir: string): Promise<void> {
+  const missing: string[] = [];
+  for (let current = dir; ; ) {
+    const info = await stat(current).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (info !== undefined) {
+      if (!info.isDirectory()) {
+        throw Object.assign(new Error(`${current} is a file, not a folder`), { code: 'ENOTDIR' });
+      }
+      break;
+    }
+    missing.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const folder of missing.reverse()) {
+    await mkdir(folder).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  }
+}
+
+/**
+ * A report that was asked for but not written (disk full, folder removed during the run) turns a
+ * pass or a failure into exit 3: CI must not read "passed" when its JUnit file is missing.
+ */
+async function withReportCheck(
+  code: number,
+  reports: ReadonlyArray<{ label: string; path: string }>,
+  startedAt: Date,
+): Promise<number> {
+  let missing = false;
+  for (const report of reports) {
+    const info = await stat(report.path).catch(() => undefined);
+    // Whole-second file systems round mtime down: allow one second of slack.
+    if (info === undefined || info.mtimeMs < startedAt.getTime() - 1000) {
+      process.stderr.write(
+        `mqscen: the ${report.label} was not written to ${report.path} (see the error above)\n`,
+      );
+      missing = true;
+    }
+  }
+  if (missing && (code === EXIT_CODES.passed || code === EXIT_CODES.failed)) return EXIT_CODES.environment;
+  return code;
 }
 
 export type { ScenarioError };
