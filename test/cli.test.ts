@@ -456,3 +456,18 @@ test('aws provision --dry-run lists the calls without the AWS SDK Node notice; n
   assert.doesNotMatch(r.stderr, /NodeVersionSupportWarning/);
   assert.ok(!existsSync(join(dir, 'mqscen.targets.yaml')), 'dry run writes no targets file');
 });
+
+test('run: a password inside a --target URL is refused (exit 2) and never echoed', async (t) => {
+  const dir = tempDir(t);
+  const r = await mqscen(
+    ['run', join(root, 'scenarios/queuing.yaml'), '--target', 'mqtt://bob:s3cretpw@127.0.0.1:9'],
+    {
+      cwd: dir,
+    },
+  );
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--target mqtt:\/\/bob:\*\*\*@127\.0\.0\.1:9 carries a password in the URL/);
+  assert.match(r.stderr, /hint: define the target in mqscen\.targets\.yaml with password: \$\{env:NAME\}/);
+  assert.doesNotMatch(r.stderr + r.stdout, /s3cretpw/);
+  assert.ok(!existsSync(join(dir, 'reports')), 'no report carries the URL');
+});

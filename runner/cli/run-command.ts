@@ -98,6 +98,7 @@ async function runWithSignal(
   }
 
   // 2. Target (a bad name or targets file is exit 2, before any reporter writes anything).
+  if (opts.target !== undefined) refuseUrlPassword(opts.target);
   const targetDefinition = await resolveTarget(opts.target, {
     targetsFile: opts.targets,
     cwd: process.cwd(),
@@ -271,6 +272,24 @@ function compileGrep(pattern: string): RegExp {
   } catch (error) {
     throw new UsageError(`--grep "${pattern}" is not a valid regular expression`, { cause: error });
   }
+}
+
+/**
+ * `--target mqtt://user:secret@host` would put the secret in reports, CI logs, shell history and
+ * the process list; secrets go through the targets file as `${env:NAME}` instead.
+ */
+function refuseUrlPassword(target: string): void {
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    return; // a target name, not a URL
+  }
+  if (url.password === '') return;
+  url.password = '***';
+  throw new UsageError(`--target ${url.href} carries a password in the URL`, {
+    hint: 'define the target in mqscen.targets.yaml with password: ${env:NAME} and set NAME in the environment or .env',
+  });
 }
 
 /** Target names in a targets file, for messages (the file was already validated). */
