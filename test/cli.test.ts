@@ -471,3 +471,45 @@ test('run: a password inside a --target URL is refused (exit 2) and never echoed
   assert.doesNotMatch(r.stderr + r.stdout, /s3cretpw/);
   assert.ok(!existsSync(join(dir, 'reports')), 'no report carries the URL');
 });
+
+test('broker --host 0.0.0.0 serves clients until Ctrl+C, then exits 0', async (t) => {
+  const child = spawn(process.execPath, [bin, 'broker', '--host', '0.0.0.0', '--port', '0'], {
+    cwd: root,
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    out += d.toString();
+  });
+  const port = await new Promise<number>((res, rej) => {
+    const deadline = setTimeout(() => rej(new Error(`the broker never printed its URL:\n${out}`)), 20_000);
+    const poll = setInterval(() => {
+      const m = /mqtt\s+mqtt:\/\/0\.0\.0\.0:(\d+)/.exec(out);
+      if (m) {
+        clearInterval(poll);
+        clearTimeout(deadline);
+        res(Number(m[1]));
+      }
+    }, 50);
+  });
+  const { connectAsync } = await import('mqtt');
+  const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { connectTimeout: 5000, reconnectPeriod: 0 });
+  t.after(() => client.end(true));
+  assert.ok(client.connected, 'a client reaches the broker through the 0.0.0.0 listener');
+  await client.endAsync();
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`the broker did not stop within 10 s:\n${out}`)), 10_000);
+    child.on('close', (c) => {
+      clearTimeout(timer);
+      res(c);
+    });
+  });
+  assert.equal(code, 0, out);
+  assert.match(out, /stopping/);
+});

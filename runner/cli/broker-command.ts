@@ -3,6 +3,7 @@ import { EXIT_CODES, UsageError } from '../errors.js';
 
 export interface BrokerCommandOptions {
   profile: 'aws-iot' | 'mosquitto';
+  host: string;
   port: string;
   wsPort?: string;
   tlsPort?: string;
@@ -53,6 +54,7 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
   }
   const broker = await startBroker({
     profile: opts.profile,
+    host: opts.host,
     listeners: {
       mqtt: { port },
       ...(wsPort === undefined ? {} : { ws: { port: wsPort } }),

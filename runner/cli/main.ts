@@ -74,6 +74,11 @@ function buildProgram(setExit: (code: number) => void): Command {
         .choices(['aws-iot', 'mosquitto'])
         .default('aws-iot'),
     )
+    .option(
+      '--host <address>',
+      'address to listen on; 0.0.0.0 for clients on other machines or containers',
+      '127.0.0.1',
+    )
     .option('--port <port>', 'MQTT (TCP) port; 0 = any free port', '1883')
     .option('--ws-port <port>', 'also listen for MQTT over WebSocket (ws://…/mqtt) on this port')
     .option(
