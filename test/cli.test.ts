@@ -513,3 +513,16 @@ test('broker --host 0.0.0.0 serves clients until Ctrl+C, then exits 0', async (t
   assert.equal(code, 0, out);
   assert.match(out, /stopping/);
 });
+
+test('run: one file named twice (a.yaml, ./a.yaml, a glob) runs once', async () => {
+  const r = await mqscen([
+    'run',
+    'scenarios/will.yaml',
+    './scenarios/will.yaml',
+    'scenarios/wil*.yaml',
+    '--no-junit',
+    '--no-json',
+  ]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /1 passed, 0 failed \(1 scenario\)/);
+});

@@ -3,6 +3,7 @@
  * reports a missing file or a directory with a fix hint), quoted globs are expanded here so
  * `mqscen run "scenarios/*.yaml"` works in every shell.
  */
+import { resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { UsageError } from '../errors.js';
 
@@ -21,8 +22,15 @@ export async function expandFileArguments(args: readonly string[], cwd = process
     }
     files.push(...matches);
   }
-  // The same file twice would run twice and collide on client ids; keep the first.
-  return [...new Set(files)];
+  // The same file twice would run twice and collide on client ids; keep the first spelling.
+  // Compared by absolute path, so `a.yaml ./a.yaml` and a glob overlapping a named file are one.
+  const seen = new Set<string>();
+  return files.filter((file) => {
+    const key = resolve(cwd, file);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 /** Parses repeated `--var key=value` flags. */
