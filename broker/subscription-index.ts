@@ -23,6 +23,12 @@ export class SubscriptionIndex {
   });
   private readonly entries = new Map<string, FilterEntry>();
   private readonly parentMatchesMultiLevel: boolean;
+  /**
+   * Topic → matching entries, valid while the set of filters does not change (entries are mutated
+   * in place, so new subscribers on a known filter need no invalidation). Publishers usually reuse a
+   * few topics, and a qlobber walk per message was a visible cost.
+   */
+  private readonly matchCache = new Map<string, FilterEntry[]>();
 
   constructor(options: { parentMatchesMultiLevel: boolean }) {
     this.parentMatchesMultiLevel = options.parentMatchesMultiLevel;
@@ -34,6 +40,7 @@ export class SubscriptionIndex {
       entry = { topicFilter, plain: new Map(), groups: new Set() };
       this.entries.set(topicFilter, entry);
       this.matcher.add(topicFilter, topicFilter);
+      this.matchCache.clear();
     }
     return entry;
   }
@@ -42,6 +49,7 @@ export class SubscriptionIndex {
     if (entry.plain.size === 0 && entry.groups.size === 0) {
       this.entries.delete(entry.topicFilter);
       this.matcher.remove(entry.topicFilter, entry.topicFilter);
+      this.matchCache.clear();
     }
   }
 
@@ -67,8 +75,18 @@ export class SubscriptionIndex {
     this.prune(entry);
   }
 
-  /** Filter entries matching a topic name. */
-  match(topic: string): FilterEntry[] {
+  /** Filter entries matching a topic name (the array is shared: callers must not change it). */
+  match(topic: string): readonly FilterEntry[] {
+    const cached = this.matchCache.get(topic);
+    if (cached !== undefined) return cached;
+    const result = this.lookup(topic);
+    // Bounded: a publisher walking through endless distinct topics only costs a periodic reset.
+    if (this.matchCache.size >= MATCH_CACHE_MAX) this.matchCache.clear();
+    this.matchCache.set(topic, result);
+    return result;
+  }
+
+  private lookup(topic: string): FilterEntry[] {
     const result: FilterEntry[] = [];
     const dollar = topic.startsWith('$');
     const topicLevels = this.parentMatchesMultiLevel ? 0 : levelCount(topic);
@@ -91,6 +109,8 @@ export class SubscriptionIndex {
 }
 
 // --- internal ---
+
+const MATCH_CACHE_MAX = 10_000;
 
 function levelCount(s: string): number {
   let n = 1;
