@@ -77,7 +77,11 @@ test('an unknown command or flag is a usage error: exit 2', async () => {
   assert.match(r1.stderr, /unknown command/);
   const r2 = await mqscen(['run', 'scenarios/queuing.yaml', '--frobnicate']);
   assert.equal(r2.code, 2);
-  assert.match(r2.stderr, /unknown option/);
+  assert.match(r2.stderr, /^mqscen: unknown option '--frobnicate'/);
+  assert.match(r2.stderr, /run `mqscen run --help` for usage/, 'points to the help of the command used');
+  const r3 = await mqscen(['aws', 'provision', '--frobnicate']);
+  assert.equal(r3.code, 2);
+  assert.match(r3.stderr, /run `mqscen aws provision --help` for usage/);
 });
 
 test('schema prints the scenario JSON schema', async () => {
@@ -244,6 +248,7 @@ test('run: bad flag values are exit 2 and name the flag, the value and the fix',
     const r = await mqscen(['run', 'scenarios/queuing.yaml', '--no-junit', '--no-json', ...flags]);
     assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message, flags.join(' '));
+    assert.match(r.stderr, /run `mqscen run --help` for usage/, flags.join(' '));
     assert.doesNotMatch(r.stderr, /\n\s+at /, `${flags.join(' ')}: no stack trace`);
     assert.equal(r.stdout, '', `${flags.join(' ')}: nothing ran`);
   }

@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
-import { printError } from './output.js';
+import { printError, setUsageCommand } from './output.js';
 import { version } from './version.js';
 
 function collectVar(value: string, previous: string[]): string[] {
@@ -20,7 +20,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .helpOption('-h, --help', 'show help')
     .showHelpAfterError('(run `mqscen --help` for usage)')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      writeOut: (s) => process.stdout.write(s),
+      // Every mqscen message starts the same way, commander's own usage errors included.
+      outputError: (s, write) => write(s.replace(/^error: /, 'mqscen: ')),
+    });
 
   program
     .command('run')
@@ -28,9 +33,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('<files...>', 'scenario files or globs (quote globs: "scenarios/*.yaml")')
     .option(
       '-t, --target <name>',
-      'target name: embedded, embedded:mosquitto, mosquitto, or one from the targets file',
+      'target: embedded, embedded:mosquitto, mosquitto, a name from the targets file, or a broker URL (mqtt://host:1883)',
     )
-    .option('--targets <file>', 'targets file (default: mqscen.targets.yaml when present)')
+    .option(
+      '--targets <file>',
+      'targets file, used with --target NAME (default: mqscen.targets.yaml when present)',
+    )
     .option('--junit <path>', 'JUnit XML report path', 'reports/junit.xml')
     .option('--no-junit', 'do not write a JUnit report')
     .option('--json <path>', 'JSON results path', 'reports/results.json')
@@ -129,6 +137,17 @@ function buildProgram(setExit: (code: number) => void): Command {
       const { awsProvisionCommand } = await import('../aws/provision-command.js');
       setExit(await awsProvisionCommand(opts));
     });
+
+  // A usage mistake points to the help of the command it was made in, not to the top-level list.
+  const pointHelp = (command: Command, path: string) => {
+    for (const sub of command.commands) {
+      const subPath = `${path} ${sub.name()}`;
+      sub.showHelpAfterError(`(run \`${subPath} --help\` for usage)`);
+      sub.hook('preAction', () => setUsageCommand(subPath));
+      pointHelp(sub, subPath);
+    }
+  };
+  pointHelp(program, 'mqscen');
 
   return program;
 }

@@ -15,6 +15,13 @@ function causeText(error: unknown): string | undefined {
   return String(cause);
 }
 
+/** The command whose help a usage mistake points to (`mqscen run --help`); set by main.ts. */
+let usageCommand = 'mqscen';
+
+export function setUsageCommand(command: string): void {
+  usageCommand = command;
+}
+
 export function printError(error: unknown): number {
   if (error instanceof ScenarioError) {
     for (const issue of error.issues) process.stderr.write(`${formatIssue(issue)}\n`);
@@ -31,7 +38,7 @@ export function printError(error: unknown): number {
       process.stderr.write(`  cause: ${cause}\n`);
     }
     if (error.hint) process.stderr.write(`  hint: ${error.hint}\n`);
-    if (error instanceof UsageError) process.stderr.write('  (run `mqscen --help` for usage)\n');
+    if (error instanceof UsageError) process.stderr.write(`  (run \`${usageCommand} --help\` for usage)\n`);
     return error.exitCode;
   }
   const stack = error instanceof Error ? (error.stack ?? error.message) : String(error);
