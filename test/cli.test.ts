@@ -531,3 +531,20 @@ test('run: one file named twice (a.yaml, ./a.yaml, a glob) runs once', async () 
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /1 passed, 0 failed \(1 scenario\)/);
 });
+
+test('validate/run: a --var no file refers to is a warning with the likely name; the file value stays', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'vars.yaml');
+  writeFileSync(
+    file,
+    'name: vars ${who}\nvars:\n  who: default\n  topic: test/v\nclients:\n  a: { subscriptions: [ { filter: "${topic}", qos: 1 } ] }\nsteps:\n  - connect: all\nexpect: []\n',
+  );
+  const r = await mqscen(['validate', file, '--var', 'topc=x', '--var', 'who=cli']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stderr,
+    /warning: --var topc is not used: no scenario file refers to \$\{topc\}; did you mean --var topic=…\?/,
+  );
+  assert.doesNotMatch(r.stderr, /--var who/, 'a used variable is not warned about');
+  assert.match(r.stdout, /"vars cli"/);
+});

@@ -3,9 +3,11 @@
  * reports a missing file or a directory with a fix hint), quoted globs are expanded here so
  * `mqscen run "scenarios/*.yaml"` works in every shell.
  */
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { UsageError } from '../errors.js';
+import { closest } from '../scenario/suggest.js';
 
 export async function expandFileArguments(args: readonly string[], cwd = process.cwd()): Promise<string[]> {
   const files: string[] = [];
@@ -46,4 +48,41 @@ export function parseVarFlags(values: readonly string[]): Record<string, string>
     vars[value.slice(0, eq)] = value.slice(eq + 1);
   }
   return vars;
+}
+
+/**
+ * Warns about `--var` names no given file refers to: a typo (`--var topc=…`) would otherwise
+ * leave the file's own value in place without a word. Returns the warnings printed.
+ */
+export async function warnUnusedVars(
+  vars: Readonly<Record<string, string>>,
+  files: readonly string[],
+): Promise<number> {
+  const names = Object.keys(vars);
+  if (names.length === 0) return 0;
+  const texts = await Promise.all(files.map((file) => readFile(file, 'utf8').catch(() => '')));
+  let warned = 0;
+  for (const name of names) {
+    const ref = `\${${name}}`;
+    if (texts.some((text) => text.includes(ref))) continue;
+    const declared = [
+      ...new Set(
+        texts.flatMap((text) =>
+          [...text.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}/g)].map((m) => m[1] ?? ''),
+        ),
+      ),
+    ];
+    const guess = closest(name, declared);
+    const help =
+      guess !== undefined
+        ? `; did you mean --var ${guess}=…?`
+        : declared.length > 0
+          ? ` (variables used: ${declared.join(', ')})`
+          : '';
+    process.stderr.write(
+      `warning: --var ${name} is not used: no scenario file refers to \${${name}}${help}\n`,
+    );
+    warned++;
+  }
+  return warned;
 }

@@ -17,7 +17,7 @@ import { loadScenario } from '../scenario/index.js';
 import type { ResolvedScenario } from '../scenario/types.js';
 import { parseTargets, resolveTarget } from '../targets/index.js';
 import type { StartedTarget } from '../targets/target.js';
-import { expandFileArguments, parseVarFlags } from './files.js';
+import { expandFileArguments, parseVarFlags, warnUnusedVars } from './files.js';
 import { printError } from './output.js';
 import { printIssues } from './validate-command.js';
 
@@ -67,6 +67,7 @@ async function runWithSignal(
   const startedAt = new Date();
   const files = await expandFileArguments(patterns);
   const vars = parseVarFlags(opts.var);
+  await warnUnusedVars(vars, files);
   const timeoutMs = opts.timeout === undefined ? undefined : parseTimeoutFlag(opts.timeout);
   const grep = opts.grep === undefined ? undefined : compileGrep(opts.grep);
 

@@ -1,11 +1,12 @@
 /** `mqscen validate`: schema and cross-reference checks of every file, nothing connects. */
 import { EXIT_CODES, formatIssue, type Issue } from '../errors.js';
 import { loadScenario } from '../scenario/index.js';
-import { expandFileArguments, parseVarFlags } from './files.js';
+import { expandFileArguments, parseVarFlags, warnUnusedVars } from './files.js';
 
 export async function validateCommand(patterns: string[], opts: { var: string[] }): Promise<number> {
   const files = await expandFileArguments(patterns);
   const vars = parseVarFlags(opts.var);
+  await warnUnusedVars(vars, files);
   let problems = 0;
   let badFiles = 0;
   for (const file of files) {
