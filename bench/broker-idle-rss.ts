@@ -38,21 +38,28 @@ const BATCH = Number(values.batch);
 const TIMEOUT_MS = 120_000;
 const MB = 1024 * 1024;
 
-/** Soft limit on open files of this process, as the shell sees it. */
-function openFileLimit(): number {
-  const out = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).stdout.trim();
+/** Soft (or, with `hard`, hard) limit on open files of this process, as the shell sees it. */
+function openFileLimit(hard = false): number {
+  const out = spawnSync('sh', ['-c', `ulimit -${hard ? 'H' : 'S'}n`], { encoding: 'utf8' }).stdout.trim();
   return out === 'unlimited' ? Number.POSITIVE_INFINITY : Number(out);
 }
 
 const needed = CLIENTS + 200;
-if (openFileLimit() < needed && process.env.MQSCEN_BENCH_ULIMIT === undefined) {
+if (openFileLimit(true) < needed) {
+  console.error(
+    `the open-file hard limit (ulimit -Hn) is ${openFileLimit(true)}; this bench needs ${needed} ` +
+      '(one descriptor per connection in the broker and in the driver): raise it as root, e.g. ' +
+      '`ulimit -Hn 20000` in the shell that runs the bench, or use --clients with a smaller number',
+  );
+  process.exitCode = 2;
+} else if (openFileLimit() < needed && process.env.MQSCEN_BENCH_ULIMIT === undefined) {
   // Raise the soft limit (up to the hard one) for this script and the broker it starts.
   const script = fileURLToPath(import.meta.url);
   const quoted = [process.execPath, ...process.execArgv, script, ...process.argv.slice(2)]
     .map((a) => `'${a.replaceAll("'", "'\\''")}'`)
     .join(' ');
   console.log(`raising the open-file limit to ${needed} (ulimit -n) and running again`);
-  const child = spawn('sh', ['-c', `ulimit -n ${needed} && exec ${quoted}`], {
+  const child = spawn('sh', ['-c', `ulimit -S -n ${needed} && exec ${quoted}`], {
     stdio: 'inherit',
     env: { ...process.env, MQSCEN_BENCH_ULIMIT: '1' },
   });
