@@ -11,6 +11,7 @@ import {
   delay,
   dropConnection,
   inbox,
+  rawClient,
   startTestBroker,
   withTimeout,
 } from './_test-helpers.js';
@@ -214,4 +215,52 @@ test('LC-1: the mosquitto profile publishes no lifecycle events', async (t) => {
   await device.endAsync();
   await delay(200);
   assert.deepEqual(w.events(), []);
+});
+
+test('LC-4: MQTT_KEEP_ALIVE_TIMEOUT after 1.5 x keep alive of silence, AUTH_ERROR on a refused publish that disconnects', async (t) => {
+  // minKeepAlive lowered so the timeout takes 1.5 s instead of K-1's 45 s.
+  const broker = await startTestBroker(t, {
+    profile,
+    settings: { minKeepAlive: 0 },
+    authorize: {
+      publish: (_client, topic) =>
+        topic.startsWith('forbidden/') ? { allow: false, disconnect: true } : true,
+    },
+  });
+  const url = broker.urls.mqtt as string;
+  const w = await watch(t, url);
+
+  const silent = await rawClient(t, url);
+  // CONNECT, MQTT 3.1.1, client id "sleepy", keep alive 1 s; then nothing, not even PINGREQ.
+  silent.write(
+    Buffer.from([
+      0x10,
+      0x12,
+      0x00,
+      0x04,
+      0x4d,
+      0x51,
+      0x54,
+      0x54,
+      0x04,
+      0x02,
+      0x00,
+      0x01,
+      0x00,
+      0x06,
+      ...Buffer.from('sleepy'),
+    ]),
+  );
+  await w.event('$aws/events/presence/connected/sleepy');
+  const timeout = await w.event('$aws/events/presence/disconnected/sleepy', 4000);
+  assert.equal(timeout['disconnectReason'], 'MQTT_KEEP_ALIVE_TIMEOUT');
+  assert.equal(timeout['clientInitiatedDisconnect'], false);
+
+  const bad = await connect(t, url, { clientId: 'bad' });
+  await w.event('$aws/events/presence/connected/bad');
+  const done = closed(bad);
+  bad.publish('forbidden/x', 'x', { qos: 1 });
+  await done;
+  const refused = await w.event('$aws/events/presence/disconnected/bad');
+  assert.equal(refused['disconnectReason'], 'AUTH_ERROR');
 });
