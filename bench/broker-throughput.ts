@@ -246,7 +246,9 @@ function fmtCpuRatio(a: CaseResult | undefined, b: CaseResult | undefined): stri
 async function main(): Promise<void> {
   const specs = brokers();
   const source =
-    values.dist === true ? 'compiled dist/ (node)' : 'TypeScript source through tsx (node --import tsx)';
+    values.dist === true
+      ? 'compiled dist/ (bench/broker-host.ts imports dist/broker)'
+      : 'TypeScript source through tsx (node --import tsx)';
   if (values.dist === true && !existsSync(new URL('../dist/broker/index.js', import.meta.url))) {
     throw new Error('--dist needs the compiled broker: run npm run build first');
   }
