@@ -548,3 +548,32 @@ test('validate/run: a --var no file refers to is a warning with the likely name;
   assert.doesNotMatch(r.stderr, /--var who/, 'a used variable is not warned about');
   assert.match(r.stdout, /"vars cli"/);
 });
+
+test('certs: creates the CA and server certificate (folder 0700), reuses them, and a folder that cannot be created is exit 3, not a hang', async (t) => {
+  const dir = join(tempDir(t), 'nested', 'certs');
+  const first = await mqscen(['certs', '--dir', dir, '--issue', 'device-1']);
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /CA certificate: +.*ca\.cert\.pem/);
+  assert.match(first.stdout, /device certificate: .*\(CN=device-1\)/);
+  const { statSync } = await import('node:fs');
+  assert.equal(statSync(dir).mode & 0o777, 0o700, 'the folder that holds private keys is private');
+  const ca = readFileSync(join(dir, 'ca.cert.pem'), 'utf8');
+  const again = await mqscen(['certs', '--dir', dir]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(readFileSync(join(dir, 'ca.cert.pem'), 'utf8'), ca, 'the CA is reused');
+  // Node's recursive mkdir loops forever under /proc; the command must answer within its bound.
+  const bad = await mqscen(['certs', '--dir', '/proc/mqscen-no/certs'], { timeoutMs: 15_000 });
+  assert.equal(bad.code, 3, bad.stderr);
+  assert.match(
+    bad.stderr,
+    /cannot create the certificate folder \/proc\/mqscen-no\/certs[\s\S]*hint: choose a writable folder with --dir/,
+  );
+  const broker = await mqscen(
+    ['broker', '--port', '0', '--tls-port', '0', '--certs', '/proc/mqscen-no/certs'],
+    {
+      timeoutMs: 15_000,
+    },
+  );
+  assert.equal(broker.code, 3, broker.stderr);
+  assert.match(broker.stderr, /hint: choose a writable folder with --certs/);
+});

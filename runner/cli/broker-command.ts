@@ -42,6 +42,8 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
   const authorize = opts.acl === undefined ? undefined : createAclAuthorizer(await loadAclFile(opts.acl));
   let tls: { cert: string; key: string; ca: string; requireClientCert: boolean } | undefined;
   if (tlsPort !== undefined || wssPort !== undefined) {
+    const { prepareCertificateFolder } = await import('./certs-command.js');
+    await prepareCertificateFolder(opts.certs, '--certs');
     const { ensureCertificates } = await import('../../broker/certs.js');
     const certs = await ensureCertificates(opts.certs);
     tls = {

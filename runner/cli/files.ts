@@ -3,8 +3,8 @@
  * reports a missing file or a directory with a fix hint), quoted globs are expanded here so
  * `mqscen run "scenarios/*.yaml"` works in every shell.
  */
-import { readFile } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { UsageError } from '../errors.js';
 import { closest } from '../scenario/suggest.js';
@@ -85,4 +85,33 @@ export async function warnUnusedVars(
     warned++;
   }
   return warned;
+}
+
+/**
+ * Creates a folder and its missing parents one level at a time: Node's recursive mkdir never
+ * returns for a missing folder under /proc (it retries ENOENT forever), so a mistyped path would hang.
+ */
+export async function createFolder(dir: string, mode?: number): Promise<void> {
+  const missing: string[] = [];
+  for (let current = dir; ; ) {
+    const info = await stat(current).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (info !== undefined) {
+      if (!info.isDirectory()) {
+        throw Object.assign(new Error(`${current} is a file, not a folder`), { code: 'ENOTDIR' });
+      }
+      break;
+    }
+    missing.push(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
+  }
+  for (const folder of missing.reverse()) {
+    await mkdir(folder, mode === undefined ? {} : { mode }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EEXIST') throw error;
+    });
+  }
 }

@@ -4,7 +4,7 @@
  * exit code from the summary. Ctrl+C stops the run cleanly: clients are closed, reports are
  * written with the run marked interrupted; a second Ctrl+C kills the process at once.
  */
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import debugFactory from 'debug';
 import { runScenario } from '../engine/run-scenario.js';
@@ -17,7 +17,7 @@ import { loadScenario } from '../scenario/index.js';
 import type { ResolvedScenario } from '../scenario/types.js';
 import { parseTargets, resolveTarget } from '../targets/index.js';
 import type { StartedTarget } from '../targets/target.js';
-import { expandFileArguments, parseVarFlags, warnUnusedVars } from './files.js';
+import { createFolder, expandFileArguments, parseVarFlags, warnUnusedVars } from './files.js';
 import { printError } from './output.js';
 import { printIssues } from './validate-command.js';
 
@@ -327,31 +327,6 @@ async function checkReportPath(file: string, flag: string, label: string): Promi
       `cannot write the ${label} to ${file}${code ? ` (${code})` : ''}; nothing was run`,
       { cause: error, hint: fix },
     );
-  }
-}
-
-async function createFolder(dir: string): Promise<void> {
-  const missing: string[] = [];
-  for (let current = dir; ; ) {
-    const info = await stat(current).catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    });
-    if (info !== undefined) {
-      if (!info.isDirectory()) {
-        throw Object.assign(new Error(`${current} is a file, not a folder`), { code: 'ENOTDIR' });
-      }
-      break;
-    }
-    missing.push(current);
-    const parent = dirname(current);
-    if (parent === current) break;
-    current = parent;
-  }
-  for (const folder of missing.reverse()) {
-    await mkdir(folder).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'EEXIST') throw error;
-    });
   }
 }
 
