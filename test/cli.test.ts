@@ -477,6 +477,21 @@ test('run: a password inside a --target URL is refused (exit 2) and never echoed
   assert.ok(!existsSync(join(dir, 'reports')), 'no report carries the URL');
 });
 
+test('run: a malformed --target URL is exit 2 before anything starts, with the URL forms', async (t) => {
+  const dir = tempDir(t);
+  for (const [url, message] of [
+    ['mqtt://127.0.0.1:99999', /--target mqtt:\/\/127\.0\.0\.1:99999 is not a valid broker URL/],
+    ['mqtt://', /--target mqtt:\/\/ names no host/],
+    ['http://127.0.0.1:1883', /"http" is not a broker URL scheme/],
+  ] as const) {
+    const r = await mqscen(['run', join(root, 'scenarios/queuing.yaml'), '--target', url], { cwd: dir });
+    assert.equal(r.code, 2, `${url}: ${r.stderr}`);
+    assert.match(r.stderr, message, url);
+    assert.match(r.stderr, /hint: write it as mqtt:\/\/host:1883, mqtts:\/\/host:8883/, url);
+    assert.equal(r.stdout, '', `${url}: nothing started`);
+  }
+});
+
 test('broker --host 0.0.0.0 serves clients until Ctrl+C, then exits 0', async (t) => {
   const child = spawn(process.execPath, [bin, 'broker', '--host', '0.0.0.0', '--port', '0'], {
     cwd: root,

@@ -99,7 +99,7 @@ async function runWithSignal(
   }
 
   // 2. Target (a bad name or targets file is exit 2, before any reporter writes anything).
-  if (opts.target !== undefined) refuseUrlPassword(opts.target);
+  if (opts.target !== undefined) checkTargetUrl(opts.target);
   const targetDefinition = await resolveTarget(opts.target, {
     targetsFile: opts.targets,
     cwd: process.cwd(),
@@ -195,6 +195,15 @@ async function runWithSignal(
       : 'failed';
   const summary = summarize(startedAt, results, reason);
   await reporter.onRunEnd?.(summary, reason);
+  for (const r of results) {
+    // Exit 4 must never look like an ordinary failure: say it is a bug and how to get details.
+    if (r.error?.code === 'E_INTERNAL') {
+      process.stderr.write(
+        `mqscen: internal error in scenario "${r.name}" (${r.file}): ${r.error.message}\n` +
+          '  this is a bug in mqscen; please report it with the output of the same run under DEBUG=mqscen:*\n',
+      );
+    }
+  }
   return withReportCheck(exitCodeFor(summary), reportFiles, startedAt);
 }
 
@@ -276,21 +285,32 @@ function compileGrep(pattern: string): RegExp {
 }
 
 /**
- * `--target mqtt://user:secret@host` would put the secret in reports, CI logs, shell history and
- * the process list; secrets go through the targets file as `${env:NAME}` instead.
+ * A URL given as --target is checked here, so a typo is a usage error (exit 2) before anything
+ * starts rather than a connect failure (exit 3) per client. A password inside it would reach
+ * reports, CI logs, shell history and the process list: secrets go through the targets file as
+ * `${env:NAME}` instead.
  */
-function refuseUrlPassword(target: string): void {
+function checkTargetUrl(target: string): void {
+  if (!target.includes('://')) return; // a target name
+  const shown = target.replace(/\/\/([^/:@]*):[^/@]*@/, '//$1:***@');
+  const fix = 'write it as mqtt://host:1883, mqtts://host:8883, ws://host:8080/mqtt or wss://host/mqtt';
   let url: URL;
   try {
     url = new URL(target);
   } catch {
-    return; // a target name, not a URL
+    throw new UsageError(`--target ${shown} is not a valid broker URL`, { hint: fix });
   }
-  if (url.password === '') return;
-  url.password = '***';
-  throw new UsageError(`--target ${url.href} carries a password in the URL`, {
-    hint: 'define the target in mqscen.targets.yaml with password: ${env:NAME} and set NAME in the environment or .env',
-  });
+  if (!/^(mqtt|mqtts|tcp|ssl|tls|ws|wss):$/.test(url.protocol)) {
+    throw new UsageError(`--target ${shown}: "${url.protocol.slice(0, -1)}" is not a broker URL scheme`, {
+      hint: fix,
+    });
+  }
+  if (url.hostname === '') throw new UsageError(`--target ${shown} names no host`, { hint: fix });
+  if (url.password !== '') {
+    throw new UsageError(`--target ${shown} carries a password in the URL`, {
+      hint: 'define the target in mqscen.targets.yaml with password: ${env:NAME} and set NAME in the environment or .env',
+    });
+  }
 }
 
 /** Target names in a targets file, for messages (the file was already validated). */
