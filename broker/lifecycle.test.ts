@@ -264,3 +264,21 @@ test('LC-4: MQTT_KEEP_ALIVE_TIMEOUT after 1.5 x keep alive of silence, AUTH_ERRO
   const refused = await w.event('$aws/events/presence/disconnected/bad');
   assert.equal(refused['disconnectReason'], 'AUTH_ERROR');
 });
+
+test('LC-5: versionNumber starts again at 1 once the client id was unseen for the reset period', async (t) => {
+  const broker = await startTestBroker(t, { profile, settings: { lifecycleVersionResetSeconds: 0.3 } });
+  const url = broker.urls.mqtt as string;
+  const w = await watch(t, url);
+  const first = await connect(t, url, { clientId: 'returning' });
+  assert.equal((await w.event('$aws/events/presence/connected/returning'))['versionNumber'], 1);
+  await first.endAsync();
+  await w.event('$aws/events/presence/disconnected/returning');
+  // Back within the period: the number goes on.
+  const second = await connect(t, url, { clientId: 'returning' });
+  assert.equal((await w.event('$aws/events/presence/connected/returning'))['versionNumber'], 2);
+  await second.endAsync();
+  await w.event('$aws/events/presence/disconnected/returning');
+  await delay(400);
+  await connect(t, url, { clientId: 'returning' });
+  assert.equal((await w.event('$aws/events/presence/connected/returning'))['versionNumber'], 1);
+});

@@ -10,7 +10,9 @@
  *
  * The topics are subscribe-only (T-4: handlers/connect.ts isReservedForPublish). Events are sent
  * with QoS 1 (the delivery QoS is the lower of that and the subscription's); AWS does not document
- * theirs. Not emulated: `thingName` (exclusive thing feature), the ~1 h versionNumber reset (LC-5),
+ * theirs. versionNumber starts again at 1 for a client id unseen for an hour (LC-5,
+ * settings.lifecycleVersionResetSeconds; AWS ties
+ * persistent sessions to their expiry instead). Not emulated: `thingName` (exclusive thing feature),
  * out-of-order or duplicate delivery, and a WebSocket Close counted as CLIENT_INITIATED_DISCONNECT
  * (a WebSocket connection that ends without DISCONNECT is reported as CONNECTION_LOST).
  */
@@ -64,8 +66,19 @@ export function disconnectReasonOf(connection: Connection): DisconnectReason {
 
 /** Starts publishing lifecycle events for everything the core reports from now on. */
 export function attachLifecycleEvents(core: BrokerCore): void {
-  /** LC-5: versionNumber per client id, raised on every new connection. */
-  const versions = new Map<string, number>();
+  const resetMs = core.settings.lifecycleVersionResetSeconds * 1000;
+  /**
+   * LC-5: versionNumber per client id, raised on every new connection; `offSince` is when its last
+   * connection ended. Entries unseen for resetMs are dropped (swept as connections come), so a
+   * long-running broker does not keep every client id it ever saw.
+   */
+  const versions = new Map<string, { version: number; offSince?: number }>();
+  let connectsSinceSweep = 0;
+  const sweep = (now: number): void => {
+    for (const [clientId, entry] of versions) {
+      if (entry.offSince !== undefined && now - entry.offSince >= resetMs) versions.delete(clientId);
+    }
+  };
   const connectionVersions = new WeakMap<Connection, number>();
   /** LC-2: sessionIdentifier, one per session for as long as it lives. */
   const sessionIds = new WeakMap<Session, string>();
@@ -104,8 +117,15 @@ export function attachLifecycleEvents(core: BrokerCore): void {
   core.on('client-connected', (connection) => {
     const clientId = connection.clientId;
     if (silent(clientId)) return;
-    const versionNumber = (versions.get(clientId) ?? 0) + 1;
-    versions.set(clientId, versionNumber);
+    const now = Date.now();
+    if (++connectsSinceSweep >= 1000) {
+      connectsSinceSweep = 0;
+      sweep(now);
+    }
+    const known = versions.get(clientId);
+    const stale = known?.offSince !== undefined && now - known.offSince >= resetMs;
+    const versionNumber = known === undefined || stale ? 1 : known.version + 1;
+    versions.set(clientId, { version: versionNumber });
     connectionVersions.set(connection, versionNumber);
     const body: Record<string, unknown> = {
       clientId,
@@ -124,6 +144,10 @@ export function attachLifecycleEvents(core: BrokerCore): void {
     const clientId = connection.clientId;
     if (silent(clientId)) return;
     const reason = disconnectReasonOf(connection);
+    const version = connectionVersions.get(connection) ?? 0;
+    const entry = versions.get(clientId);
+    // Only the latest connection of the id marks it offline (a taken-over one does not).
+    if (entry && entry.version === version) entry.offSince = Date.now();
     // LC-3: same identity fields, no ipAddress; LC-5: the version of the matching connect.
     emit(`$aws/events/presence/disconnected/${clientId}`, {
       clientId,
@@ -133,7 +157,7 @@ export function attachLifecycleEvents(core: BrokerCore): void {
       sessionIdentifier: sessionIdOf(connection.session),
       principalIdentifier: principalOf(connection),
       disconnectReason: reason,
-      versionNumber: connectionVersions.get(connection) ?? versions.get(clientId) ?? 0,
+      versionNumber: version,
     });
   });
 

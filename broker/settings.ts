@@ -114,6 +114,8 @@ export interface BrokerSettings {
    * and `$aws/events/subscriptions/{subscribed|unsubscribed}/{clientId}`.
    */
   lifecycleEvents: boolean;
+  /** A client id without a connection this long starts again at lifecycle versionNumber 1 (LC-5), seconds. */
+  lifecycleVersionResetSeconds: number;
 }
 
 export type ResolvedBrokerSettings = Readonly<BrokerSettings>;
@@ -166,4 +168,5 @@ export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   maxShareNameLength: 0,
   maxSharedSubscribersPerGroup: 0,
   lifecycleEvents: false,
+  lifecycleVersionResetSeconds: 3600,
 });
