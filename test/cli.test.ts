@@ -274,6 +274,14 @@ test('run: a report path that cannot be written is exit 3 before anything runs, 
   }
 });
 
+test('run: --junit and --json on the same file is exit 2', async (t) => {
+  const file = join(tempDir(t), 'report.xml');
+  const r = await mqscen(['run', 'scenarios/queuing.yaml', '--junit', file, '--json', file]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--junit and --json both write .*report\.xml; one report would overwrite the other/);
+  assert.ok(!existsSync(file), 'nothing ran, nothing written');
+});
+
 test('run: --junit naming a folder is exit 2 and suggests a file in it', async (t) => {
   const dir = tempDir(t);
   const r = await mqscen(['run', 'scenarios/queuing.yaml', '--junit', dir, '--no-json']);

@@ -115,6 +115,14 @@ async function runWithSignal(
 
   // 3. Report files: a path that cannot be written is found now, before anything runs, not after
   // a long run whose report then goes missing in CI.
+  if (opts.junit !== false && opts.json !== false && resolve(opts.junit) === resolve(opts.json)) {
+    throw new UsageError(
+      `--junit and --json both write ${opts.junit}; one report would overwrite the other`,
+      {
+        hint: 'give them different paths, or leave one out with --no-junit / --no-json',
+      },
+    );
+  }
   const reportFiles: Array<{ label: string; path: string }> = [];
   if (opts.junit !== false) {
     await checkReportPath(opts.junit, 'junit', 'JUnit report');
