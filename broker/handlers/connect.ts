@@ -184,13 +184,19 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
 
   // ---- C-4 (realistic): 1 CONNECT per second per client id
   if (settings.realistic && settings.connectRatePerClientId > 0) {
+    const now = Date.now();
+    const interval = 1000 / settings.connectRatePerClientId;
     const last = broker.lastConnectAt.get(clientId) ?? 0;
-    if (Date.now() - last < 1000 / settings.connectRatePerClientId) {
+    if (now - last < interval) {
       refuse(connection, 0x97, 'connect rate per client id exceeded', version !== 5);
       return;
     }
+    // Only kept while it matters: a map of every client id ever seen would grow without bound.
+    if (broker.lastConnectAt.size >= 10_000) {
+      for (const [id, at] of broker.lastConnectAt) if (now - at >= interval) broker.lastConnectAt.delete(id);
+    }
+    broker.lastConnectAt.set(clientId, now);
   }
-  broker.lastConnectAt.set(clientId, Date.now());
 
   // ---- takeover [MQTT-3.1.4-3], C-3
   let session: Session | undefined = broker.sessions.get(clientId);
