@@ -151,7 +151,14 @@ test('run: an unreachable broker is exit 3 within a bounded time, and the JUnit 
     },
   );
   assert.equal(r.code, 3, r.stderr + r.stdout);
-  assert.match(r.stderr + r.stdout, /127\.0\.0\.1:9/);
+  assert.match(
+    r.stderr,
+    /mqscen: scenario "shared-subscription message queuing" could not run: .*127\.0\.0\.1:9/,
+  );
+  assert.match(
+    r.stderr,
+    /hint: check that the broker of target "nowhere" \(mqtt:\/\/127\.0\.0\.1:9\) is running/,
+  );
   assert.ok(r.ms < 30_000, `took ${r.ms} ms`);
   assert.ok(existsSync(junit), 'junit.xml written');
 });

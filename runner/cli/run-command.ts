@@ -204,6 +204,18 @@ async function runWithSignal(
   const summary = summarize(startedAt, results, reason);
   await reporter.onRunEnd?.(summary, reason);
   for (const r of results) {
+    if (r.status === 'errored' && r.error !== undefined && r.error.code !== 'E_INTERNAL') {
+      // The console view shows it among the steps; stderr gets it too, with where to look, so a
+      // CI log that keeps only errors still says why nothing was checked.
+      process.stderr.write(`mqscen: scenario "${r.name}" could not run: ${r.error.message}\n`);
+      if (
+        /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|no CONNACK/.test(r.error.message)
+      ) {
+        process.stderr.write(
+          `  hint: check that the broker of target "${r.target.name}" (${r.target.url}) is running and reachable from here\n`,
+        );
+      }
+    }
     // Exit 4 must never look like an ordinary failure: say it is a bug and how to get details.
     if (r.error?.code === 'E_INTERNAL') {
       process.stderr.write(
