@@ -53,7 +53,7 @@ export class Connection {
   /** Client's Maximum Packet Size [MQTT-3.1.2-24]. */
   clientMaxPacketSize = 268_435_460;
   /** Inbound topic aliases [MQTT-3.3.2-10]; they live as long as the connection [MQTT-3.3.2-7]. */
-  readonly topicAliases = new Map<number, string>();
+  topicAliases: Map<number, string> | undefined;
   will: PendingWill | undefined;
   /** Session-side bookkeeping for this connection is done (close, takeover). */
   detached = false;

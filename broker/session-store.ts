@@ -64,8 +64,8 @@ export class Session {
   readonly subscriptions = new Map<string, Subscription>();
   readonly inflight = new Map<number, Outgoing>();
   readonly queue: Outgoing[] = [];
-  /** Inbound QoS 2 packet ids PUBREC'd but not yet released [MQTT-4.3.3-9]. */
-  readonly inboundQos2 = new Set<number>();
+  /** Inbound QoS 2 packet ids PUBREC'd but not yet released [MQTT-4.3.3-9]; created on the first one (idle sessions stay small). */
+  inboundQos2: Set<number> | undefined;
   connection: Connection | null = null;
   expiryTimer: NodeJS.Timeout | undefined;
   willTimer: NodeJS.Timeout | undefined;

@@ -51,9 +51,9 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
       return;
     }
     if (topic.length > 0) {
-      connection.topicAliases.set(alias, topic);
+      (connection.topicAliases ??= new Map()).set(alias, topic);
     } else {
-      const known = connection.topicAliases.get(alias);
+      const known = connection.topicAliases?.get(alias);
       if (known === undefined) {
         // MQTT 5 section 3.3.2.3.4: an empty topic with an alias that has no mapping is a protocol error.
         connection.protocolViolation(0x82, `topic alias ${alias} has no mapping`);
@@ -81,9 +81,9 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
     );
     return;
   }
-  if (qos === 2 && !session.inboundQos2.has(packet.messageId ?? 0)) {
+  if (qos === 2 && !session.inboundQos2?.has(packet.messageId ?? 0)) {
     // [MQTT-3.3.4-9] more unacknowledged QoS 2 PUBLISHes than Receive Maximum: DISCONNECT 0x93.
-    if (session.inboundQos2.size >= settings.receiveMaximum) {
+    if ((session.inboundQos2?.size ?? 0) >= settings.receiveMaximum) {
       connection.protocolViolation(0x93, 'receive maximum exceeded');
       return;
     }
@@ -140,12 +140,12 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
 
   if (qos === 2) {
     const packetId = packet.messageId as number;
-    if (session.inboundQos2.has(packetId)) {
+    if (session.inboundQos2?.has(packetId)) {
       // [MQTT-4.3.3-9] a resent QoS 2 PUBLISH before PUBREL is not delivered again.
       ack(0);
       return;
     }
-    session.inboundQos2.add(packetId);
+    (session.inboundQos2 ??= new Set()).add(packetId);
   }
 
   const message: BrokerMessage = {

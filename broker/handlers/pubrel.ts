@@ -6,7 +6,7 @@ import type { Connection } from '../connection.js';
 export function handlePubrel(_broker: BrokerCore, connection: Connection, packet: IPubrelPacket): void {
   const session = connection.session;
   if (!session || packet.messageId === undefined) return;
-  const known = session.inboundQos2.delete(packet.messageId);
+  const known = session.inboundQos2?.delete(packet.messageId) ?? false;
   if (connection.protocolVersion === 5) {
     // 0x92 Packet Identifier not found when the id is unknown (already released).
     connection.writePacket({ cmd: 'pubcomp', messageId: packet.messageId, reasonCode: known ? 0 : 0x92 });
