@@ -16,7 +16,7 @@
  * broker's CPU per message (from /proc) and the driver's: when the driver is near 100% busy, msg/s
  * measures the driver and the CPU column is the better comparison of brokers.
  *
- *   npx tsx bench/broker-throughput.ts [--messages 20000] [--rounds 3] [--window 2000] [--inflight 1000|default] [--dist]
+ *   npx tsx bench/broker-throughput.ts [--messages 20000] [--rounds 5] [--window 2000] [--inflight 1000|default] [--dist]
  *
  * `--dist` runs the compiled broker (npm run build first); otherwise the TypeScript source is loaded
  * through tsx (same code, transpiled at load time).
@@ -30,7 +30,7 @@ import { cpuMs, type RunningBroker, startHost } from './broker-processes.js';
 const { values } = parseArgs({
   options: {
     messages: { type: 'string', default: '20000' },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     window: { type: 'string', default: '2000' },
     payload: { type: 'string', default: '64' },
     dist: { type: 'boolean', default: false },
