@@ -289,6 +289,27 @@ test('run: --junit and --json on the same file is exit 2', async (t) => {
   assert.ok(!existsSync(file), 'nothing ran, nothing written');
 });
 
+test('run: --junit /dev/null (not a regular file) is exit 2, and the device is left alone', async () => {
+  const r = await mqscen(['run', 'scenarios/queuing.yaml', '--junit', '/dev/null', '--no-json']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /--junit \/dev\/null is not a regular file; the JUnit report is written to a file/);
+  const { statSync } = await import('node:fs');
+  assert.ok(statSync('/dev/null').isCharacterDevice(), '/dev/null is still the device');
+});
+
+test('run: a report path that is a symbolic link (/dev/stdout) is exit 2; the link is left alone', async (t) => {
+  const dir = tempDir(t);
+  const { lstatSync, symlinkSync } = await import('node:fs');
+  // A link to a regular file, as /dev/stdout is when output goes to a file: a rename over the
+  // path would replace the link itself.
+  writeFileSync(join(dir, 'real.xml'), '');
+  symlinkSync(join(dir, 'real.xml'), join(dir, 'link.xml'));
+  const r = await mqscen(['run', 'scenarios/queuing.yaml', '--junit', join(dir, 'link.xml'), '--no-json']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /link\.xml is a symbolic link; the JUnit report would replace the link/);
+  assert.ok(lstatSync(join(dir, 'link.xml')).isSymbolicLink(), 'the link is still a link');
+});
+
 test('run: --junit naming a folder is exit 2 and suggests a file in it', async (t) => {
   const dir = tempDir(t);
   const r = await mqscen(['run', 'scenarios/queuing.yaml', '--junit', dir, '--no-json']);

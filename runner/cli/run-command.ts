@@ -4,7 +4,7 @@
  * exit code from the summary. Ctrl+C stops the run cleanly: clients are closed, reports are
  * written with the run marked interrupted; a second Ctrl+C kills the process at once.
  */
-import { readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import debugFactory from 'debug';
 import { runScenario } from '../engine/run-scenario.js';
@@ -354,6 +354,20 @@ async function checkReportPath(file: string, flag: string, label: string): Promi
   if (info?.isDirectory()) {
     throw new UsageError(`--${flag} ${file} is a folder; the ${label} needs a file path`, {
       hint: `for example --${flag} ${join(file, flag === 'junit' ? 'junit.xml' : 'results.json')}`,
+    });
+  }
+  if ((await lstat(path).catch(() => undefined))?.isSymbolicLink()) {
+    // The report is written beside its path and renamed over it, which replaces a link (such as
+    // /dev/stdout, a link to the process's output) instead of writing through it.
+    throw new UsageError(`--${flag} ${file} is a symbolic link; the ${label} would replace the link`, {
+      hint: `give a file path such as reports/${flag === 'junit' ? 'junit.xml' : 'results.json'} and read it from there`,
+    });
+  }
+  if (info !== undefined && !info.isFile()) {
+    // The report is written beside its path and renamed over it (never half-written), which
+    // would replace a device or pipe such as /dev/stdout rather than write into it.
+    throw new UsageError(`--${flag} ${file} is not a regular file; the ${label} is written to a file`, {
+      hint: `give a file path such as reports/${flag === 'junit' ? 'junit.xml' : 'results.json'} and read it from there`,
     });
   }
   try {
