@@ -360,14 +360,14 @@ async function checkReportPath(file: string, flag: string, label: string): Promi
     // The report is written beside its path and renamed over it, which replaces a link (such as
     // /dev/stdout, a link to the process's output) instead of writing through it.
     throw new UsageError(`--${flag} ${file} is a symbolic link; the ${label} would replace the link`, {
-      hint: `give a file path such as reports/${flag === 'junit' ? 'junit.xml' : 'results.json'} and read it from there`,
+      hint: `give a file path such as reports/${flag === 'junit' ? 'junit.xml' : 'results.json'}, or --no-${flag} to write none`,
     });
   }
   if (info !== undefined && !info.isFile()) {
     // The report is written beside its path and renamed over it (never half-written), which
     // would replace a device or pipe such as /dev/stdout rather than write into it.
     throw new UsageError(`--${flag} ${file} is not a regular file; the ${label} is written to a file`, {
-      hint: `give a file path such as reports/${flag === 'junit' ? 'junit.xml' : 'results.json'} and read it from there`,
+      hint: `give a file path such as reports/${flag === 'junit' ? 'junit.xml' : 'results.json'}, or --no-${flag} to write none`,
     });
   }
   try {
