@@ -16,12 +16,18 @@
  * broker's CPU per message (from /proc) and the driver's: when the driver is near 100% busy, msg/s
  * measures the driver and the CPU column is the better comparison of brokers.
  *
- *   npx tsx bench/broker-throughput.ts [--messages 20000] [--rounds 5] [--window 2000] [--inflight 1000|default] [--dist]
+ *   npx tsx bench/broker-throughput.ts [--messages 20000] [--rounds 5] [--window 2000] [--inflight 1000|default]
+ *     [--driver single|split] [--dist] [--only embedded:mosquitto,aedes,...] [--qos 0|1] [--shape '1 → 1']
+ *
+ * `--driver split` moves the subscribers into a second driver process (bench/broker-subscribers.ts):
+ * the single driver process is often the bottleneck at QoS 1, which hides broker differences.
  *
  * `--dist` runs the compiled broker (npm run build first); otherwise the TypeScript source is loaded
  * through tsx (same code, transpiled at load time).
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
 import { findMosquitto, startMosquittoTarget } from '../runner/targets/mosquitto.js';
@@ -39,6 +45,7 @@ const { values } = parseArgs({
     shape: { type: 'string' },
     'cpu-prof': { type: 'string' },
     inflight: { type: 'string', default: '1000' },
+    driver: { type: 'string', default: 'single' },
   },
 });
 const N = Number(values.messages);
@@ -46,6 +53,8 @@ const ROUNDS = Number(values.rounds);
 const WINDOW = Number(values.window);
 const PAYLOAD = Buffer.alloc(Number(values.payload), 0x61);
 const CASE_TIMEOUT_MS = 60_000;
+/** `--driver split`: subscribers in a second driver process (bench/broker-subscribers.ts). */
+const SPLIT = values.driver === 'split';
 const STALL_MS = 3000;
 const QUEUE_LIMIT = 1_000_000;
 
@@ -144,23 +153,112 @@ interface CaseResult {
 
 let caseNumber = 0;
 
+/** The receiving side of a case: MQTT.js subscribers here, or in their own process (`--driver split`). */
+interface Receivers {
+  /** Called with the running total of messages received and when the last one came (performance.now()). */
+  onProgress(listener: (received: number, at: number) => void): void;
+  /** Ends the subscribers; returns the CPU they used since subscribing, µs (0 when in this process). */
+  stop(): Promise<number>;
+}
+
+async function localReceivers(
+  url: string,
+  filter: string,
+  qos: 0 | 1,
+  count: number,
+  prefix: string,
+): Promise<Receivers> {
+  const subs = await Promise.all(Array.from({ length: count }, (_, i) => connect(url, `${prefix}-${i}`)));
+  for (const sub of subs) await sub.subscribeAsync(filter, { qos });
+  let received = 0;
+  return {
+    onProgress(listener) {
+      for (const sub of subs) {
+        sub.on('message', () => {
+          received++;
+          listener(received, performance.now());
+        });
+      }
+    },
+    async stop() {
+      await Promise.all(subs.map((c) => c.endAsync(true).catch(() => undefined)));
+      return 0;
+    },
+  };
+}
+
+const subscriberScript = fileURLToPath(new URL('./broker-subscribers.ts', import.meta.url));
+
+async function remoteReceivers(
+  url: string,
+  filter: string,
+  qos: 0 | 1,
+  count: number,
+  prefix: string,
+): Promise<Receivers> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', subscriberScript, url, filter, String(qos), String(count), prefix],
+    { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], cwd: fileURLToPath(new URL('..', import.meta.url)) },
+  );
+  type Report = { ready?: boolean; received?: number; at?: number; cpuUs?: number };
+  let listener: ((received: number, at: number) => void) | undefined;
+  let final: ((cpuUs: number) => void) | undefined;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('subscriber process not ready within 20 s')), 20_000);
+    child.once('exit', (code) => reject(new Error(`subscriber process exited (${code})`)));
+    child.on('message', (report: Report) => {
+      if (report.ready) {
+        clearTimeout(timer);
+        resolve();
+      }
+      if (report.received !== undefined && report.at !== undefined) {
+        // The child's clock as epoch ms; performance.timeOrigin maps it onto this process's clock.
+        listener?.(report.received, report.at - performance.timeOrigin);
+      }
+      if (report.cpuUs !== undefined) final?.(report.cpuUs);
+    });
+  });
+  return {
+    onProgress(l) {
+      listener = l;
+    },
+    stop: () =>
+      new Promise<number>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve(0);
+        }, 5000);
+        final = (cpuUs) => {
+          clearTimeout(timer);
+          resolve(cpuUs);
+        };
+        child.send({ stop: true });
+      }),
+  };
+}
+
 async function runCase(broker: RunningBroker, qos: 0 | 1, shape: Shape): Promise<CaseResult> {
   const id = ++caseNumber;
   const topic = `bench/${id}/t`;
   const publishers = shape === '10 → 1' ? 10 : 1;
   const subscribers = shape === '1 → 10sh' ? 10 : 1;
   const filter = subscribers > 1 ? `$share/bench${id}/${topic}` : topic;
-  const clients: mqtt.MqttClient[] = [];
+  const pubs: mqtt.MqttClient[] = [];
+  let receivers: Receivers | undefined;
   try {
-    const subs = await Promise.all(
-      Array.from({ length: subscribers }, (_, i) => connect(broker.url, `bench-${id}-sub-${i}`)),
+    receivers = await (SPLIT ? remoteReceivers : localReceivers)(
+      broker.url,
+      filter,
+      qos,
+      subscribers,
+      `bench-${id}-sub`,
     );
-    clients.push(...subs);
-    const pubs = await Promise.all(
-      Array.from({ length: publishers }, (_, i) => connect(broker.url, `bench-${id}-pub-${i}`)),
+    pubs.push(
+      ...(await Promise.all(
+        Array.from({ length: publishers }, (_, i) => connect(broker.url, `bench-${id}-pub-${i}`)),
+      )),
     );
-    clients.push(...pubs);
-    for (const sub of subs) await sub.subscribeAsync(filter, { qos });
 
     let sent = 0;
     let received = 0;
@@ -177,17 +275,16 @@ async function runCase(broker: RunningBroker, qos: 0 | 1, shape: Shape): Promise
         sent++;
       }
     };
-    const onMessage = (): void => {
-      received++;
-      lastReceipt = performance.now();
+    receivers.onProgress((total, at) => {
+      received = total;
+      lastReceipt = at;
       if (received >= N) finish();
       else if (!scheduled && sent < N && sent - received < WINDOW / 2) {
         // Refill in batches, once per tick: publishes of one tick leave together.
         scheduled = true;
         setImmediate(pump);
       }
-    };
-    for (const sub of subs) sub.on('message', onMessage);
+    });
 
     const cpuBefore = cpuMs(broker.pid);
     const driverBefore = process.cpuUsage();
@@ -208,6 +305,8 @@ async function runCase(broker: RunningBroker, qos: 0 | 1, shape: Shape): Promise
     finish();
     const cpuAfter = cpuMs(broker.pid);
     const driver = process.cpuUsage(driverBefore);
+    const receiverCpu = await receivers.stop();
+    receivers = undefined;
     const seconds = ((lastReceipt || performance.now()) - start) / 1000;
     return {
       delivered: received,
@@ -216,10 +315,11 @@ async function runCase(broker: RunningBroker, qos: 0 | 1, shape: Shape): Promise
         cpuBefore !== undefined && cpuAfter !== undefined && received > 0
           ? ((cpuAfter - cpuBefore) * 1000) / received
           : undefined,
-      driverUs: (driver.user + driver.system) / Math.max(received, 1),
+      driverUs: (driver.user + driver.system + receiverCpu) / Math.max(received, 1),
     };
   } finally {
-    await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+    await receivers?.stop();
+    await Promise.all(pubs.map((c) => c.endAsync(true).catch(() => undefined)));
   }
 }
 
@@ -254,7 +354,7 @@ async function main(): Promise<void> {
   }
   console.log(
     `broker throughput: ${N} messages per case, ${PAYLOAD.length}-byte payload, MQTT 3.1.1, ` +
-      `window ${WINDOW}, outbound QoS 1 window ${INFLIGHT ?? "each broker's default"}, best of ${ROUNDS}; embedded broker from ${source}; Node ${process.version}`,
+      `window ${WINDOW}, outbound QoS 1 window ${INFLIGHT ?? "each broker's default"}, best of ${ROUNDS}; driver: ${SPLIT ? 'two processes (publishers | subscribers)' : 'one process'}; embedded broker from ${source}; Node ${process.version}`,
   );
   const results = new Map<string, CaseResult>();
   // Every broker runs for the whole bench (idle ones cost nothing) and the rounds of one case
@@ -296,7 +396,7 @@ async function main(): Promise<void> {
     }
   }
   console.log(
-    '\nbroker CPU per delivered message, µs (lower is better); in parentheses: driver CPU per message, driver busy share',
+    '\nbroker CPU per delivered message, µs (lower is better); in parentheses: driver CPU per message, driver busy share of one core',
   );
   console.log(header);
   for (const qos of QOS) {
