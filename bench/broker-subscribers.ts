@@ -33,7 +33,11 @@ const clients = await Promise.all(
           keepalive: 60,
           connectTimeout: 5000,
         });
-        client.once('connect', () => resolve(client));
+        client.once('connect', () => {
+          // No Nagle delay on the driver's sockets, as in broker-throughput.ts.
+          (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+          resolve(client);
+        });
         client.once('error', reject);
       }),
   ),

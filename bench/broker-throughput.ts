@@ -137,7 +137,12 @@ function connect(url: string, clientId: string): Promise<mqtt.MqttClient> {
       keepalive: 60,
       connectTimeout: 5000,
     });
-    client.once('connect', () => resolve(client));
+    client.once('connect', () => {
+      // No Nagle delay on the driver's sockets (MQTT.js leaves it on): it throttled small
+      // PUBLISHes in bursts and measured the TCP stack rather than the broker.
+      (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      resolve(client);
+    });
     client.once('error', reject);
   });
 }
