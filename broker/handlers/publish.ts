@@ -51,7 +51,8 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
       return;
     }
     if (topic.length > 0) {
-      (connection.topicAliases ??= new Map()).set(alias, topic);
+      connection.topicAliases ??= new Map();
+      connection.topicAliases.set(alias, topic);
     } else {
       const known = connection.topicAliases?.get(alias);
       if (known === undefined) {
@@ -145,7 +146,8 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
       ack(0);
       return;
     }
-    (session.inboundQos2 ??= new Set()).add(packetId);
+    session.inboundQos2 ??= new Set();
+    session.inboundQos2.add(packetId);
   }
 
   const message: BrokerMessage = {
