@@ -628,3 +628,22 @@ test('certs: creates the CA and server certificate (folder 0700), reuses them, a
   assert.equal(broker.code, 3, broker.stderr);
   assert.match(broker.stderr, /hint: choose a writable folder with --certs/);
 });
+
+test('run --bail stops after the first scenario that does not pass, exits 1 and says how many did not run', async () => {
+  const r = await mqscen([
+    'run',
+    'test/fixtures/must-fail-qos0-offline.yaml',
+    'scenarios/will.yaml',
+    'scenarios/qos2.yaml',
+    '--bail',
+    '--no-junit',
+    '--no-json',
+  ]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /0 passed, 1 failed \(1 scenario\)/);
+  assert.doesNotMatch(r.stdout, /will message on abrupt disconnect/, 'the next scenario did not run');
+  assert.match(
+    r.stderr,
+    /--bail: 2 scenarios not run after "qos0 to an offline subscriber is lost" did not pass/,
+  );
+});

@@ -203,6 +203,12 @@ async function runWithSignal(
       : 'failed';
   const summary = summarize(startedAt, results, reason);
   await reporter.onRunEnd?.(summary, reason);
+  const notRun = selected.length - results.length;
+  if (opts.bail && notRun > 0 && !signal.aborted) {
+    process.stderr.write(
+      `mqscen: --bail: ${notRun} scenario${notRun === 1 ? '' : 's'} not run after "${results.at(-1)?.name}" did not pass\n`,
+    );
+  }
   for (const r of results) {
     if (r.status === 'errored' && r.error !== undefined && r.error.code !== 'E_INTERNAL') {
       // The console view shows it among the steps; stderr gets it too, with where to look, so a
