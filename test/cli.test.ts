@@ -647,3 +647,19 @@ test('run --bail stops after the first scenario that does not pass, exits 1 and 
     /--bail: 2 scenarios not run after "qos0 to an offline subscriber is lost" did not pass/,
   );
 });
+
+test('run --timeout: a scenario cut short by the deadline exits 1 and says which deadline and how to raise it', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'slow.yaml');
+  writeFileSync(
+    file,
+    'name: slow\nclients:\n  a: { clientId: timeout-a }\nsteps:\n  - connect: all\n  - wait: 30s\nexpect: []\n',
+  );
+  const r = await mqscen(['run', file, '--timeout', '1s', '--no-junit', '--no-json'], { timeoutMs: 20_000 });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(r.ms < 15_000, `stopped at the deadline, took ${r.ms} ms`);
+  assert.match(
+    r.stderr,
+    /scenario "slow" stopped early: scenario deadline of 1000 ms reached; raise timeout: in the scenario or --timeout/,
+  );
+});

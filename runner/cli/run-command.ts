@@ -210,6 +210,10 @@ async function runWithSignal(
     );
   }
   for (const r of results) {
+    if (r.status === 'failed' && r.error !== undefined) {
+      // A deadline that cut the steps short is why the assertions failed: say so where errors go.
+      process.stderr.write(`mqscen: scenario "${r.name}" stopped early: ${r.error.message}\n`);
+    }
     if (r.status === 'errored' && r.error !== undefined && r.error.code !== 'E_INTERNAL') {
       // The console view shows it among the steps; stderr gets it too, with where to look, so a
       // CI log that keeps only errors still says why nothing was checked.
