@@ -663,3 +663,24 @@ test('run --timeout: a scenario cut short by the deadline exits 1 and says which
     /scenario "slow" stopped early: scenario deadline of 1000 ms reached; raise timeout: in the scenario or --timeout/,
   );
 });
+
+test('validate --targets checks a targets file offline: ok lists the names (secrets unset), problems are exit 2', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'good.yaml'),
+    'staging:\n  kind: url\n  url: mqtts://broker.example:8883\n  username: ci\n  password: ${env:MQSCEN_TEST_UNSET_SECRET}\n',
+  );
+  writeFileSync(join(dir, 'bad.yaml'), 'staging:\n  kind: url\n  url: mqtt://127.0.0.1:9\n  colour: red\n');
+  const ok = await mqscen(['validate', '--targets', 'good.yaml'], { cwd: dir });
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /ok {2}good\.yaml {2}targets: staging/);
+  const bad = await mqscen(['validate', join(root, 'scenarios/will.yaml'), '--targets', 'bad.yaml'], {
+    cwd: dir,
+  });
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /bad\.yaml:4:3\s+staging\.colour\s+unknown setting "colour"/);
+  assert.match(bad.stdout, /ok {2}.*will\.yaml/, 'the scenario files are still checked');
+  const none = await mqscen(['validate'], { cwd: dir });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /nothing to validate[\s\S]*--targets FILE[\s\S]*mqscen validate --help/);
+});

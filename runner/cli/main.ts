@@ -58,9 +58,10 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('validate')
     .description('check scenario files (schema and cross-references) without connecting anywhere')
-    .argument('<files...>', 'scenario files or globs')
+    .argument('[files...]', 'scenario files or globs')
     .option('--var <key=value>', 'set a scenario variable (repeatable)', collectVar, [])
-    .action(async (files: string[], opts: { var: string[] }) => {
+    .option('--targets <file>', 'also check a targets file (its ${env:NAME} secrets need not be set)')
+    .action(async (files: string[], opts: { var: string[]; targets?: string }) => {
       const { validateCommand } = await import('./validate-command.js');
       setExit(await validateCommand(files, opts));
     });

@@ -1,9 +1,20 @@
 /** `mqscen validate`: schema and cross-reference checks of every file, nothing connects. */
-import { EXIT_CODES, formatIssue, type Issue } from '../errors.js';
+import { readFile } from 'node:fs/promises';
+import { EXIT_CODES, formatIssue, type Issue, ScenarioError, UsageError } from '../errors.js';
 import { loadScenario } from '../scenario/index.js';
 import { expandFileArguments, parseVarFlags, warnUnusedVars } from './files.js';
 
-export async function validateCommand(patterns: string[], opts: { var: string[] }): Promise<number> {
+export async function validateCommand(
+  patterns: string[],
+  opts: { var: string[]; targets?: string },
+): Promise<number> {
+  if (patterns.length === 0 && opts.targets === undefined) {
+    throw new UsageError('nothing to validate', {
+      hint: 'give scenario files or globs (mqscen validate "scenarios/*.yaml"), and/or --targets FILE',
+    });
+  }
+  let targetsBad = false;
+  if (opts.targets !== undefined) targetsBad = !(await validateTargetsFile(opts.targets));
   const files = await expandFileArguments(patterns);
   const vars = parseVarFlags(opts.var);
   await warnUnusedVars(vars, files);
@@ -28,7 +39,27 @@ export async function validateCommand(patterns: string[], opts: { var: string[] 
     );
     return EXIT_CODES.invalidInput;
   }
-  return EXIT_CODES.passed;
+  return targetsBad ? EXIT_CODES.invalidInput : EXIT_CODES.passed;
+}
+
+/**
+ * Checks a targets file the way `run` reads it (schema, literal secrets, positions), without
+ * starting anything and without needing its `${env:NAME}` secrets. Prints its problems or an ok line.
+ */
+async function validateTargetsFile(file: string): Promise<boolean> {
+  const { parseTargets, resolveTarget } = await import('../targets/index.js');
+  try {
+    // Resolving the always-present built-in name loads and checks the whole file.
+    await resolveTarget('embedded', { targetsFile: file, cwd: process.cwd(), env: process.env });
+    const names = parseTargets(file, await readFile(file, 'utf8'));
+    process.stdout.write(`ok  ${file}  targets: ${names.length === 0 ? '(none)' : names.join(', ')}\n`);
+    return true;
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    printIssues(error.issues);
+    process.stderr.write(`${error.message}\n`);
+    return false;
+  }
 }
 
 /** Prints issues sorted by file and line; returns how many were errors. */
