@@ -684,3 +684,14 @@ test('validate --targets checks a targets file offline: ok lists the names (secr
   assert.equal(none.code, 2);
   assert.match(none.stderr, /nothing to validate[\s\S]*--targets FILE[\s\S]*mqscen validate --help/);
 });
+
+test('validate: a file whose name holds glob characters is read as that file', async (t) => {
+  const dir = tempDir(t);
+  const text = 'name: odd name\nclients:\n  a: {}\nsteps:\n  - connect: all\n';
+  writeFileSync(join(dir, 'case[1].yaml'), text);
+  writeFileSync(join(dir, 'a(b).yaml'), text);
+  const r = await mqscen(['validate', 'case[1].yaml', 'a(b).yaml'], { cwd: dir });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /ok {2}case\[1\]\.yaml/);
+  assert.match(r.stdout, /ok {2}a\(b\)\.yaml/);
+});

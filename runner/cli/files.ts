@@ -12,7 +12,8 @@ import { closest } from '../scenario/suggest.js';
 export async function expandFileArguments(args: readonly string[], cwd = process.cwd()): Promise<string[]> {
   const files: string[] = [];
   for (const arg of args) {
-    if (!isDynamicPattern(arg)) {
+    // A file whose name holds glob characters (`case[1].yaml`, `a(b).yaml`) is that file.
+    if (!isDynamicPattern(arg) || (await stat(resolve(cwd, arg)).catch(() => undefined)) !== undefined) {
       files.push(arg);
       continue;
     }
