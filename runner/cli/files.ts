@@ -61,7 +61,13 @@ export async function warnUnusedVars(
 ): Promise<number> {
   const names = Object.keys(vars);
   if (names.length === 0) return 0;
-  const texts = await Promise.all(files.map((file) => readFile(file, 'utf8').catch(() => '')));
+  // Only regular files of scenario size: a pipe would block, and the loader reports the rest.
+  const readSmallFile = async (file: string): Promise<string> => {
+    const info = await stat(file).catch(() => undefined);
+    if (!info?.isFile() || info.size > 1024 * 1024) return '';
+    return readFile(file, 'utf8').catch(() => '');
+  };
+  const texts = await Promise.all(files.map(readSmallFile));
   let warned = 0;
   for (const name of names) {
     const ref = `\${${name}}`;
