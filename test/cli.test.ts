@@ -695,3 +695,17 @@ test('validate: a file whose name holds glob characters is read as that file', a
   assert.match(r.stdout, /ok {2}case\[1\]\.yaml/);
   assert.match(r.stdout, /ok {2}a\(b\)\.yaml/);
 });
+
+test('run/validate --targets naming a pipe or device is exit 2 at once, not a blocked read', async () => {
+  const r = await mqscen(['run', 'scenarios/will.yaml', '--targets', '/dev/zero', '--target', 'a'], {
+    timeoutMs: 15_000,
+  });
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(
+    r.stderr,
+    /--targets \/dev\/zero is not a regular file[\s\S]*hint: --targets takes a YAML file/,
+  );
+  const v = await mqscen(['validate', '--targets', '/dev/zero'], { timeoutMs: 15_000 });
+  assert.equal(v.code, 2, v.stderr);
+  assert.match(v.stderr, /--targets \/dev\/zero is not a regular file/);
+});

@@ -122,3 +122,16 @@ export async function createFolder(dir: string, mode?: number): Promise<void> {
     });
   }
 }
+
+/**
+ * `--targets` naming a pipe or device would block the read forever; refuse it up front. A
+ * missing file or a folder is left to the targets loader, which says so with its position rules.
+ */
+export async function refuseSpecialFile(file: string, flag: string): Promise<void> {
+  const info = await stat(file).catch(() => undefined);
+  if (info !== undefined && !info.isFile() && !info.isDirectory()) {
+    throw new UsageError(`${flag} ${file} is not a regular file`, {
+      hint: `${flag} takes a YAML file such as mqscen.targets.yaml`,
+    });
+  }
+}

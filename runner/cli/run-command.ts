@@ -17,7 +17,13 @@ import { loadScenario } from '../scenario/index.js';
 import type { ResolvedScenario } from '../scenario/types.js';
 import { parseTargets, resolveTarget } from '../targets/index.js';
 import type { StartedTarget } from '../targets/target.js';
-import { createFolder, expandFileArguments, parseVarFlags, warnUnusedVars } from './files.js';
+import {
+  createFolder,
+  expandFileArguments,
+  parseVarFlags,
+  refuseSpecialFile,
+  warnUnusedVars,
+} from './files.js';
 import { printError } from './output.js';
 import { printIssues } from './validate-command.js';
 
@@ -100,6 +106,7 @@ async function runWithSignal(
 
   // 2. Target (a bad name or targets file is exit 2, before any reporter writes anything).
   if (opts.target !== undefined) checkTargetUrl(opts.target);
+  if (opts.targets !== undefined) await refuseSpecialFile(opts.targets, '--targets');
   const targetDefinition = await resolveTarget(opts.target, {
     targetsFile: opts.targets,
     cwd: process.cwd(),

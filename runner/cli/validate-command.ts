@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { EXIT_CODES, formatIssue, type Issue, ScenarioError, UsageError } from '../errors.js';
 import { loadScenario } from '../scenario/index.js';
-import { expandFileArguments, parseVarFlags, warnUnusedVars } from './files.js';
+import { expandFileArguments, parseVarFlags, refuseSpecialFile, warnUnusedVars } from './files.js';
 
 export async function validateCommand(
   patterns: string[],
@@ -48,6 +48,7 @@ export async function validateCommand(
  */
 async function validateTargetsFile(file: string): Promise<boolean> {
   const { parseTargets, resolveTarget } = await import('../targets/index.js');
+  await refuseSpecialFile(file, '--targets');
   try {
     // Resolving the always-present built-in name loads and checks the whole file.
     await resolveTarget('embedded', { targetsFile: file, cwd: process.cwd(), env: process.env });
