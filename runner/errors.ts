@@ -7,7 +7,7 @@
 export const EXIT_CODES = {
   /** Every scenario passed. */
   passed: 0,
-  /** At least one assertion failed (or the run was interrupted). */
+  /** At least one assertion failed. (An interrupted run exits 130, see runner/cli/run-command.ts.) */
   failed: 1,
   /** Usage error, unreadable/invalid scenario or targets file. */
   invalidInput: 2,

@@ -74,4 +74,21 @@ export function evaluateAssertion(a: ResolvedAssertion, ctx: AssertionContext): 
   }
 }
 
+/**
+ * The result of an assertion of a scenario that did not run to its end: no verdict. The cause is
+ * the scenario's error, shown once with the scenario rather than under every assertion.
+ */
+export function notEvaluatedAssertion(a: ResolvedAssertion, file: string): AssertionResult {
+  return {
+    kind: a.kind,
+    label: a.label,
+    source: sourceText(file, a),
+    status: 'skipped',
+    expected: '',
+    actual: '',
+    details: [],
+    skipReason: 'not evaluated: the scenario did not run to its end',
+  };
+}
+
 export type { AssertionCheck, AssertionContext, AssertionVerdict } from './assertion.js';

@@ -353,6 +353,9 @@ test('an unreachable broker ends the scenario errored with a transport error, in
   assert.equal(r.steps[0]?.status, 'failed');
   assert.equal(r.steps[1]?.status, 'skipped');
   assert.equal(r.assertions.length, 1);
+  // No verdict from a run that never connected: not evaluated, rather than a failure that hides the cause.
+  assert.equal(r.assertions[0]?.status, 'skipped');
+  assert.match(r.assertions[0]?.skipReason ?? '', /not evaluated/);
   assert.deepEqual(reporter.events, ['scenarioStart', 'stepStart 1', 'stepEnd 1', 'scenarioEnd']);
 });
 

@@ -9,8 +9,8 @@
  */
 
 import type { AssertionContext } from '../assertions/assertion.js';
-import { evaluateAssertion } from '../assertions/index.js';
-import { ScenarioError } from '../errors.js';
+import { evaluateAssertion, notEvaluatedAssertion } from '../assertions/index.js';
+import { MqscenError, ScenarioError } from '../errors.js';
 import type { Reporter, ScenarioStartInfo } from '../reporters/reporter.js';
 import type { Counters, ScenarioResult, ScenarioStatus, StepResult } from '../results.js';
 import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
@@ -108,11 +108,16 @@ export async function runScenario(
       const result = await runTopLevelStep(ctx, step, info, reporter);
       stepResults.push(result.step);
       if (result.fatal !== undefined) {
-        const f = result.fatal as { code?: unknown; message?: unknown };
-        error = {
-          code: typeof f.code === 'string' ? f.code : 'E_INTERNAL',
-          message: typeof f.message === 'string' ? f.message : String(result.fatal),
-        };
+        // An MqscenError keeps its stable code (E_TRANSPORT → exit 3, ...); anything else is a bug
+        // in mqscen: E_INTERNAL with its stack, so the CLI can print it for a bug report.
+        const f = result.fatal;
+        error =
+          f instanceof MqscenError
+            ? { code: f.code, message: f.message }
+            : {
+                code: 'E_INTERNAL',
+                message: f instanceof Error ? (f.stack ?? f.message) : String(f),
+              };
         status = 'errored';
         break;
       }
@@ -144,7 +149,14 @@ export async function runScenario(
     behaviour: target.behaviour,
     clientIndex: ctx.clientIndex,
   };
-  const assertions = scenario.expect.map((a) => evaluateAssertion(a, actx));
+  // A scenario that broke off (refused connect, deadline) has no verdict: its assertions are
+  // reported as not evaluated, so the cause is not buried under failures computed from a partial
+  // record. An interrupted one (Ctrl+C) still shows what the record says so far: the user chose to
+  // stop, and the run exits 130 whatever the assertions say. The record goes to the JSON report.
+  const assertions =
+    error === undefined || status === 'interrupted'
+      ? scenario.expect.map((a) => evaluateAssertion(a, actx))
+      : scenario.expect.map((a) => notEvaluatedAssertion(a, scenario.file));
   if (status === 'passed' && assertions.some((a) => a.status === 'failed')) status = 'failed';
 
   const result: ScenarioResult = {
