@@ -33,7 +33,9 @@ const sampler = setInterval(() => {
 
 const wanted = values.target ?? (hasMosquitto() ? 'mosquitto' : 'embedded');
 const target =
-  wanted === 'mosquitto' ? await startMosquittoTarget() : await startEmbeddedTarget({ profile: 'mosquitto' });
+  wanted === 'mosquitto'
+    ? await startMosquittoTarget()
+    : await startEmbeddedTarget({ profile: 'mosquitto', settings: { maxQueuedMessages: 1e9 } });
 const before = process.memoryUsage.rss();
 console.log(`broker: ${target.kind} ${target.url}; ${N} messages, QoS 1, 1 publisher → 3 shared subscribers`);
 try {

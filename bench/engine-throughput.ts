@@ -27,7 +27,9 @@ const WINDOW = Number(values.window);
 
 async function startTarget(): Promise<StartedTarget & { urls: { mqtt: string } }> {
   const wanted = values.target ?? (hasMosquitto() ? 'mosquitto' : 'embedded');
-  return wanted === 'mosquitto' ? startMosquittoTarget() : startEmbeddedTarget({ profile: 'mosquitto' });
+  return wanted === 'mosquitto'
+    ? startMosquittoTarget()
+    : startEmbeddedTarget({ profile: 'mosquitto', settings: { maxQueuedMessages: 1e9 } });
 }
 
 function hasMosquitto(): boolean {
@@ -94,7 +96,15 @@ async function bare(url: string, round: number): Promise<Measure> {
       w?.();
     });
   }
+  // Bounded: a broker that drops messages must end the bench with a message, not hang it.
+  const limit = setTimeout(() => {
+    console.error(
+      `bare MQTT.js: only ${received} of ${N} messages arrived within 120 s; the broker dropped some`,
+    );
+    process.exit(1);
+  }, 120_000);
   await all;
+  clearTimeout(limit);
   const secs = (performance.now() - t0) / 1000;
   const cpuUs = cpuSince(cpu0) / N;
   await Promise.all([...subs, pub].map((c) => c.endAsync()));

@@ -3,6 +3,7 @@
  * behaviour profile (aws-iot by default, or mosquitto). It stops with the run.
  */
 import createDebug from 'debug';
+import type { BrokerSettings } from '../../broker/index.js';
 import { BrokerError, MqscenError } from '../errors.js';
 import type { ResolvedClient } from '../scenario/types.js';
 import type { StartedTarget, TargetConnection } from './target.js';
@@ -16,6 +17,8 @@ export interface EmbeddedTargetOptions {
   name?: string;
   /** Behaviour profile of the broker. @default "aws-iot" */
   profile?: EmbeddedProfile;
+  /** Broker settings that override the profile's defaults (benchmarks lift queue limits). */
+  settings?: Partial<BrokerSettings>;
 }
 
 /** A started embedded broker: a StartedTarget plus the URL of each listener. */
@@ -31,7 +34,11 @@ export async function startEmbeddedTarget(options: EmbeddedTargetOptions = {}): 
   const { startBroker } = await import('../../broker/index.js');
   let broker: Awaited<ReturnType<typeof startBroker>>;
   try {
-    broker = await startBroker({ profile, listeners: { mqtt: {}, ws: {} } });
+    broker = await startBroker({
+      profile,
+      listeners: { mqtt: {}, ws: {} },
+      settings: options.settings ?? {},
+    });
   } catch (err) {
     if (err instanceof MqscenError) throw err;
     throw new BrokerError(
