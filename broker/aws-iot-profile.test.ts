@@ -1,5 +1,5 @@
 /**
- * Profile aws-iot: the AWS IoT Core rules that differ from a spec broker (aws-iot-semantics.md
+ * Profile aws-iot: the AWS IoT Core rules that differ from a spec broker (docs/aws-iot-semantics.md
  * section 11), each test named after the rule id it checks.
  */
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * Profile `aws-iot`: the AWS IoT Core rules of ../shared/reference/aws-iot-semantics.md that change
+ * Profile `aws-iot`: the AWS IoT Core rules of docs/aws-iot-semantics.md that change
  * delivery. Rules that would slow a test run (C-4, QUO-5, MQ-7, PS-7) only apply with `realistic`.
  */
 import { BASE_SETTINGS, type BrokerSettings } from '../settings.js';
