@@ -130,7 +130,12 @@ export type ResolvedStep = StepBase &
 
 export type StepKind = ResolvedStep['kind'];
 
-/** A window over the run in step references: after step `after` ended, before step `before` started. */
+/**
+ * A window over the run in step references: from step `after` on, before step `before` started.
+ * When `after` is a connect, reconnect or subscribe step, what arrives during that step counts
+ * (a resumed session's queue and retained messages arrive right after CONNACK/SUBACK); for other
+ * steps the window opens when the step ended.
+ */
 export interface StepWindow {
   after?: number;
   before?: number;

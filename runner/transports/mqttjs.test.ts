@@ -379,3 +379,32 @@ test('a graceful disconnect with unacknowledged publishes is bounded and fails t
   ]);
   assert.match(String(result), /^rejected: .*connection/);
 });
+
+test('a server that answers in HTTP, not MQTT, is a TransportError saying so', async (t) => {
+  const { createServer } = await import('node:http');
+  const server = createServer((_req, res) => res.end('hello'));
+  // Answer whatever arrives with an HTTP response, as a web server on the wrong port would.
+  server.on('connection', (socket) => socket.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  await assert.rejects(
+    mqttjsTransport.connect({
+      url: `mqtt://127.0.0.1:${port}`,
+      clientId: 'http-peer',
+      protocol: '5',
+      clean: true,
+      keepalive: 10,
+      connectTimeoutMs: 3000,
+    }),
+    (err: Error & { hint?: string }) => {
+      assert.match(err.message, /answered client "http-peer", but not in MQTT/);
+      assert.match(err.hint ?? '', /port and scheme/);
+      return true;
+    },
+  );
+});

@@ -532,6 +532,18 @@ function translateConnectError(
       hint: tls?.hint ?? TLS_HINT,
     });
   }
+  if (
+    code === '' &&
+    /header flag bits|Invalid (?:packet|protocol)|Packet too short|Malformed/i.test(err.message)
+  ) {
+    // mqtt-packet could not parse the first bytes: whatever answered is not an MQTT broker
+    // (an HTTP server, a TLS port reached with mqtt://, ...). Its parser text helps nobody.
+    return new TransportError(`${shownUrl} answered ${who}, but not in MQTT (${err.message})`, {
+      transport: NAME,
+      cause: err,
+      hint: 'check the port and scheme of the target: mqtt:// (1883), mqtts:// (8883), ws:// or wss:// with the /mqtt path',
+    });
+  }
   const hint = NETWORK_HINTS[code];
   return new TransportError(`cannot connect ${who} to ${shownUrl}: ${err.message}`, {
     transport: NAME,
