@@ -5,7 +5,9 @@ export interface BrokerCommandOptions {
   profile: 'aws-iot' | 'mosquitto';
   host: string;
   port: string;
+  ws?: boolean;
   wsPort?: string;
+  tls?: boolean;
   tlsPort?: string;
   wssPort?: string;
   mtls?: boolean;
@@ -29,14 +31,13 @@ function parsePort(flag: string, value: string | undefined): number | undefined 
 export async function brokerCommand(raw: Record<string, unknown>): Promise<number> {
   const opts = raw as unknown as BrokerCommandOptions;
   const port = parsePort('--port', opts.port) ?? 1883;
-  const wsPort = parsePort('--ws-port', opts.wsPort);
-  const tlsPort = parsePort('--tls-port', opts.tlsPort);
+  // --ws / --tls open the listener on its conventional port unless a port is given; --mtls
+  // without any TLS listener means "TLS with client certificates" on 8883.
   const wssPort = parsePort('--wss-port', opts.wssPort);
-  if (opts.mtls && tlsPort === undefined && wssPort === undefined) {
-    throw new UsageError('--mtls needs a TLS listener', {
-      hint: 'add --tls-port 8883 (and/or --wss-port 8443)',
-    });
-  }
+  const wsPort = parsePort('--ws-port', opts.wsPort) ?? (opts.ws ? 8080 : undefined);
+  const tlsPort =
+    parsePort('--tls-port', opts.tlsPort) ??
+    (opts.tls || (opts.mtls && wssPort === undefined) ? 8883 : undefined);
   const { startBroker, loadAclFile, createAclAuthorizer } = await import('../../broker/index.js');
   // Read before any listener opens: a broken file is a usage error (exit 2) that names the rule.
   const authorize = opts.acl === undefined ? undefined : createAclAuthorizer(await loadAclFile(opts.acl));

@@ -89,13 +89,18 @@ function buildProgram(setExit: (code: number) => void): Command {
       '127.0.0.1',
     )
     .option('--port <port>', 'MQTT (TCP) port; 0 = any free port', '1883')
+    .option('--ws', 'also listen for MQTT over WebSocket (ws://…/mqtt), on --ws-port or 8080')
     .option('--ws-port <port>', 'also listen for MQTT over WebSocket (ws://…/mqtt) on this port')
+    .option('--tls', 'also listen for MQTT over TLS, on --tls-port or 8883')
     .option(
       '--tls-port <port>',
       'also listen for MQTT over TLS on this port (certificates from `mqscen certs`)',
     )
     .option('--wss-port <port>', 'also listen for MQTT over secure WebSocket on this port')
-    .option('--mtls', 'require client certificates signed by the local CA on the TLS listeners')
+    .option(
+      '--mtls',
+      'require client certificates signed by the local CA on the TLS listeners (implies --tls)',
+    )
     .option('--certs <dir>', 'certificate folder', '.mqscen/certs')
     .option('--realistic', 'turn on AWS IoT rate limits and pacing (slower, closer to the real service)')
     .option(
