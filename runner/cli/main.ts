@@ -6,8 +6,8 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
+import { version } from '../version.js';
 import { printError, setUsageCommand } from './output.js';
-import { version } from './version.js';
 
 function collectVar(value: string, previous: string[]): string[] {
   return [...previous, value];

@@ -2,9 +2,9 @@
  * Formatting shared by the reporters, so the live view, the plain lines and the JUnit file say the
  * same thing in the same words ("expected … / got …", style rule 7). Internal to runner/reporters.
  */
-import { readFileSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import type { AssertionResult, Counters, RunSummary, ScenarioResult, StepResult } from '../results.js';
+import { version } from '../version.js';
 
 /** `250ms`, `4.2s`, `1m 04s`: short enough for a step line, precise enough to compare runs. */
 export function formatDuration(ms: number): string {
@@ -138,18 +138,7 @@ export function classnameFor(file: string, cwd: string = process.cwd()): string 
   return rel.replace(/\.[^./]+$/, '') || file;
 }
 
-/** mqscen's version from package.json (two folders up from runner/reporters, three from dist/). */
+/** mqscen's version (runner/version.ts). */
 export function readMqscenVersion(): string {
-  for (const rel of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
-        name?: string;
-        version?: string;
-      };
-      if (pkg.name === 'mqscen' && typeof pkg.version === 'string') return pkg.version;
-    } catch {
-      // try the next candidate
-    }
-  }
-  return '0.0.0';
+  return version;
 }

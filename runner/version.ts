@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 
-/** mqscen's version, read from package.json (two folders up from both runner/cli and dist/runner/cli). */
+/** mqscen's version, read once from package.json (one folder up from runner/, two from dist/runner/). */
 function readVersion(): string {
-  for (const rel of ['../../package.json', '../../../package.json']) {
+  for (const rel of ['../package.json', '../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as {
         name?: string;
         version?: string;
       };
-      if (pkg.name === 'mqscen' && pkg.version) return pkg.version;
+      if (pkg.name === 'mqscen' && typeof pkg.version === 'string') return pkg.version;
     } catch {
       // try the next candidate
     }
