@@ -51,6 +51,57 @@ function mqscen(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv
   });
 }
 
+/**
+ * A long-running CLI process (run waiting in a step, broker) driven from a test: its combined
+ * output so far, a bounded wait for a line, and a bounded wait for its exit. Killed at teardown.
+ */
+function startMqscen(args: string[], t: { after: (fn: () => void) => void }) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    cwd: root,
+    env: { ...process.env, CI: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => child.kill('SIGKILL'));
+  let out = '';
+  const collect = (d: Buffer) => {
+    out += d.toString();
+  };
+  child.stdout.on('data', collect);
+  child.stderr.on('data', collect);
+  const closed = new Promise<number | null>((res) => child.on('close', res));
+  return {
+    child,
+    output: () => out,
+    /** Resolves with the first match of `pattern` in the output; rejects after `ms`. */
+    waitFor(pattern: RegExp, what: string, ms = 20_000): Promise<RegExpExecArray> {
+      return new Promise((res, rej) => {
+        const deadline = setTimeout(() => {
+          clearInterval(poll);
+          rej(new Error(`${what}:\n${out}`));
+        }, ms);
+        const poll = setInterval(() => {
+          const m = pattern.exec(out);
+          if (m) {
+            clearInterval(poll);
+            clearTimeout(deadline);
+            res(m);
+          }
+        }, 50);
+      });
+    },
+    /** The exit code; rejects when the process is still running after `ms`. */
+    exit(what: string, ms = 20_000): Promise<number | null> {
+      return new Promise((res, rej) => {
+        const timer = setTimeout(() => rej(new Error(`${what}:\n${out}`)), ms);
+        void closed.then((c) => {
+          clearTimeout(timer);
+          res(c);
+        });
+      });
+    },
+  };
+}
+
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'mqscen-cli-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -212,31 +263,12 @@ test('run: Ctrl+C mid-run exits 130 promptly and still writes the JUnit file mar
   );
   const junit = join(dir, 'junit.xml');
   const started = Date.now();
-  const child = spawn(process.execPath, [bin, 'run', file, '--junit', junit, '--no-json'], {
-    cwd: root,
-    env: { ...process.env, CI: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
+  const run = startMqscen(['run', file, '--junit', junit, '--no-json'], t);
   // Wait until the run is in its wait step, then interrupt.
-  await new Promise<void>((res, rej) => {
-    const deadline = setTimeout(() => rej(new Error(`run never reached the wait step:\n${out}`)), 20_000);
-    const poll = setInterval(() => {
-      if (/wait/.test(out)) {
-        clearInterval(poll);
-        clearTimeout(deadline);
-        res();
-      }
-    }, 50);
-  });
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((res) => child.on('close', res));
+  await run.waitFor(/wait/, 'run never reached the wait step');
+  run.child.kill('SIGINT');
+  const code = await run.exit('the run did not stop after Ctrl+C');
+  const out = run.output();
   assert.equal(code, 130, out);
   assert.ok(Date.now() - started < 20_000, 'stopped promptly');
   const xml = readFileSync(junit, 'utf8');
@@ -424,35 +456,11 @@ test('run: Ctrl+C during the first of two scenarios reports the second as interr
     'name: long wait\nclients:\n  a: { clientId: sigint-two-a }\nsteps:\n  - connect: all\n  - wait: 60s\nexpect: []\n',
   );
   const junit = join(dir, 'junit.xml');
-  const child = spawn(
-    process.execPath,
-    [bin, 'run', long, 'scenarios/will.yaml', '--junit', junit, '--no-json'],
-    {
-      cwd: root,
-      env: { ...process.env, CI: 'true' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  t.after(() => child.kill('SIGKILL'));
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  await new Promise<void>((res, rej) => {
-    const deadline = setTimeout(() => rej(new Error(`the run never reached its wait step:\n${out}`)), 20_000);
-    const poll = setInterval(() => {
-      if (/connect all/.test(out)) {
-        clearInterval(poll);
-        clearTimeout(deadline);
-        res();
-      }
-    }, 50);
-  });
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((res) => child.on('close', res));
+  const run = startMqscen(['run', long, 'scenarios/will.yaml', '--junit', junit, '--no-json'], t);
+  await run.waitFor(/connect all/, 'the run never reached its wait step');
+  run.child.kill('SIGINT');
+  const code = await run.exit('the run did not stop after Ctrl+C');
+  const out = run.output();
   assert.equal(code, 130, out);
   assert.match(out, /mqscen: interrupted; closing clients and writing reports/);
   const xml = readFileSync(junit, 'utf8');
@@ -529,43 +537,17 @@ test('run: a malformed --target URL is exit 2 before anything starts, with the U
 });
 
 test('broker --host 0.0.0.0 serves clients until Ctrl+C, then exits 0', async (t) => {
-  const child = spawn(process.execPath, [bin, 'broker', '--host', '0.0.0.0', '--port', '0'], {
-    cwd: root,
-    env: { ...process.env, CI: 'true' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  t.after(() => child.kill('SIGKILL'));
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  child.stderr.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const port = await new Promise<number>((res, rej) => {
-    const deadline = setTimeout(() => rej(new Error(`the broker never printed its URL:\n${out}`)), 20_000);
-    const poll = setInterval(() => {
-      const m = /mqtt\s+mqtt:\/\/0\.0\.0\.0:(\d+)/.exec(out);
-      if (m) {
-        clearInterval(poll);
-        clearTimeout(deadline);
-        res(Number(m[1]));
-      }
-    }, 50);
-  });
+  const broker = startMqscen(['broker', '--host', '0.0.0.0', '--port', '0'], t);
+  const m = await broker.waitFor(/mqtt\s+mqtt:\/\/0\.0\.0\.0:(\d+)/, 'the broker never printed its URL');
+  const port = Number(m[1]);
   const { connectAsync } = await import('mqtt');
   const client = await connectAsync(`mqtt://127.0.0.1:${port}`, { connectTimeout: 5000, reconnectPeriod: 0 });
   t.after(() => client.end(true));
   assert.ok(client.connected, 'a client reaches the broker through the 0.0.0.0 listener');
   await client.endAsync();
-  child.kill('SIGINT');
-  const code = await new Promise<number | null>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`the broker did not stop within 10 s:\n${out}`)), 10_000);
-    child.on('close', (c) => {
-      clearTimeout(timer);
-      res(c);
-    });
-  });
+  broker.child.kill('SIGINT');
+  const code = await broker.exit('the broker did not stop within 10 s', 10_000);
+  const out = broker.output();
   assert.equal(code, 0, out);
   assert.match(out, /stopping/);
 });
