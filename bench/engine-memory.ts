@@ -6,10 +6,10 @@
  *   npx tsx bench/engine-memory.ts [--messages 1000000] [--target mosquitto|embedded]
  */
 import { parseArgs } from 'node:util';
-import { client, scenario } from '../runner/engine/_fixtures.js';
 import { runScenario } from '../runner/engine/run-scenario.js';
 import { startEmbeddedTarget } from '../runner/targets/embedded.js';
 import { findMosquitto, startMosquittoTarget } from '../runner/targets/mosquitto.js';
+import { client, scenario } from '../runner/verdict/_fixtures.js';
 
 const { values } = parseArgs({
   options: { messages: { type: 'string', default: '1000000' }, target: { type: 'string' } },

@@ -7,11 +7,11 @@
  */
 import { parseArgs } from 'node:util';
 import mqtt from 'mqtt';
-import { client, scenario } from '../runner/engine/_fixtures.js';
 import { runScenario } from '../runner/engine/run-scenario.js';
 import { startEmbeddedTarget } from '../runner/targets/embedded.js';
 import { findMosquitto, startMosquittoTarget } from '../runner/targets/mosquitto.js';
 import type { StartedTarget } from '../runner/targets/target.js';
+import { client, scenario } from '../runner/verdict/_fixtures.js';
 
 const { values } = parseArgs({
   options: {

@@ -7,8 +7,8 @@ import debugFactory from 'debug';
 import type { ResolvedClient, ResolvedScenario } from '../scenario/types.js';
 import type { StartedTarget } from '../targets/target.js';
 import type { Transport, TransportSession } from '../transports/transport.js';
-import type { RunRecord } from './record.js';
-import type { SessionModel } from './session-model.js';
+import type { RunRecord } from '../verdict/record.js';
+import type { SessionModel } from '../verdict/session-model.js';
 
 export const debug = debugFactory('mqscen:engine');
 /** One line per received message: only for debugging small scenarios. */

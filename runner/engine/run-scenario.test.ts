@@ -9,7 +9,7 @@ import type { ScenarioResult } from '../results.js';
 import { startEmbeddedTarget } from '../targets/embedded.js';
 import { findMosquitto, startMosquittoTarget } from '../targets/mosquitto.js';
 import type { StartedTarget } from '../targets/target.js';
-import { type AssertionInput, client, type StepInput, scenario } from './_fixtures.js';
+import { type AssertionInput, client, type StepInput, scenario } from '../verdict/_fixtures.js';
 import { runScenario } from './run-scenario.js';
 
 const mosquittoSkip = (() => {

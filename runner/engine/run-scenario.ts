@@ -8,14 +8,18 @@
  * ScenarioError (before any network activity) only when the scenario cannot be compiled.
  */
 
-import type { AssertionContext } from '../assertions/assertion.js';
-import { evaluateAssertion, notEvaluatedAssertion } from '../assertions/index.js';
 import { MqscenError, ScenarioError } from '../errors.js';
 import type { Reporter, ScenarioStartInfo } from '../reporters/reporter.js';
 import type { Counters, ScenarioResult, ScenarioStatus, StepResult } from '../results.js';
 import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
 import type { StartedTarget } from '../targets/target.js';
 import type { ConnectOptions, DisconnectOptions, Transport } from '../transports/transport.js';
+import type { AssertionContext } from '../verdict/assertions/assertion.js';
+import { evaluateAssertion, notEvaluatedAssertion } from '../verdict/assertions/index.js';
+import { createRunId } from '../verdict/identity.js';
+import { deliverableNow, evaluateDeliveries, type OracleReport } from '../verdict/oracle.js';
+import { RunRecord } from '../verdict/record.js';
+import { type ClientSnapshot, SessionModel } from '../verdict/session-model.js';
 import {
   DEFAULT_TIMINGS,
   debug,
@@ -25,10 +29,6 @@ import {
   sleep,
   withBound,
 } from './context.js';
-import { createRunId } from './identity.js';
-import { deliverableNow, evaluateDeliveries, type OracleReport } from './oracle.js';
-import { RunRecord } from './record.js';
-import { type ClientSnapshot, SessionModel } from './session-model.js';
 import { STEPS } from './steps/index.js';
 import type { CompiledStep, CompilePlan } from './steps/step.js';
 

@@ -5,8 +5,8 @@
  */
 import { MqscenError, TransportError } from '../../errors.js';
 import type { ConnectOptions, TransportSession, WillMessage } from '../../transports/transport.js';
+import { formatWillHeader } from '../../verdict/identity.js';
 import { debug, debugReceipts, type EngineClient, type EngineContext } from '../context.js';
-import { formatWillHeader } from '../identity.js';
 import { buildUserPayload } from './publish.js';
 import { type CompiledStep, resolveClients, type StepCompiler } from './step.js';
 import { subscribeClient } from './subscribe.js';

@@ -8,9 +8,9 @@
  */
 import type { PayloadSpec } from '../../scenario/types.js';
 import type { PublishRequest, QoS } from '../../transports/transport.js';
+import { formatMessageHeader, IDENTITY_PROPERTY } from '../../verdict/identity.js';
+import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../../verdict/record.js';
 import { type EngineClient, type EngineContext, sleep, withBound } from '../context.js';
-import { formatMessageHeader, IDENTITY_PROPERTY } from '../identity.js';
-import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../record.js';
 import { type CompiledStep, resolveClients, type StepCompiler, type StepOf } from './step.js';
 
 /** Longest identity header: 8-char run id, 4-digit publisher, 9-digit sequence, 13-digit time. */

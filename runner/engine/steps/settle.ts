@@ -4,8 +4,9 @@
  * timeout — then the note says how many are pending; assertions decide whether that matters.
  * `quietMs` keeps listening afterwards so late duplicates are seen.
  */
+
+import { deliverableNow } from '../../verdict/oracle.js';
 import { sleep } from '../context.js';
-import { deliverableNow } from '../oracle.js';
 import type { CompiledStep, StepCompiler } from './step.js';
 
 /** Re-check at least this often even without receipts (acks and state changes count too). */

@@ -6,7 +6,7 @@
  * in this run (and the given payload); `present: false` accepts none at all, from any run.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { PayloadSpec } from '../scenario/types.js';
+import type { PayloadSpec } from '../../scenario/types.js';
 import { receiversOf } from './_select.js';
 import type { AssertionCheck } from './assertion.js';
 

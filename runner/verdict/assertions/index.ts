@@ -3,8 +3,8 @@
  * (kind, label, source), skips assertions limited to other broker behaviours (`on:`), and turns
  * an unexpected exception into a failed result naming the bug instead of losing the report.
  */
-import type { AssertionResult } from '../results.js';
-import type { AssertionKind, ResolvedAssertion } from '../scenario/types.js';
+import type { AssertionResult } from '../../results.js';
+import type { AssertionKind, ResolvedAssertion } from '../../scenario/types.js';
 import { boundDetails } from './_format.js';
 import type { AssertionCheck, AssertionContext, AssertionOf } from './assertion.js';
 import { checkDuplicates } from './duplicates.js';

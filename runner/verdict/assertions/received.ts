@@ -5,7 +5,7 @@
  * "messages per client"): `clients: member, count: 0` means no member got anything. This is the per-client
  * view that legitimately differs between brokers (AWS MQ-3/MQ-6 vs Mosquitto round-robin).
  */
-import { matchTopic } from '../engine/topic-filter.js';
+import { matchTopic } from '../topic-filter.js';
 import { compare, comparisonText, plural } from './_format.js';
 import { receiversOf } from './_select.js';
 import type { AssertionCheck, AssertionContext } from './assertion.js';

@@ -4,7 +4,7 @@
  * member receives some (SS-5 (b)); optionally the shares stay within a tolerance of the mean.
  * Messages whose fate depends on the broker (see the oracle) are not held against the group.
  */
-import type { EntryOutcome } from '../engine/oracle.js';
+import type { EntryOutcome } from '../oracle.js';
 import { boundDetails, formatMessages, plural } from './_format.js';
 import type { AssertionCheck } from './assertion.js';
 

@@ -6,7 +6,7 @@
  * promises: also QoS 0 messages and messages published while a subscriber was away — so it names
  * what a subscriber missed while offline (the manual procedure's "18-20 of 20" made visible).
  */
-import type { EntryOutcome } from '../engine/oracle.js';
+import type { EntryOutcome } from '../oracle.js';
 import { boundDetails, formatMessages, plural } from './_format.js';
 import type { AssertionCheck } from './assertion.js';
 

@@ -1,6 +1,7 @@
 /** Formatting shared by the assertions: message names, ranges, comparisons, bounded details. */
-import type { SeqRange } from '../engine/oracle.js';
-import type { Comparison } from '../scenario/types.js';
+
+import type { Comparison } from '../../scenario/types.js';
+import type { SeqRange } from '../oracle.js';
 
 /** At most this many detail lines, then "… N more". */
 export const MAX_DETAILS = 50;

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { type AssertionInput, client, cmp, scenario } from '../engine/_fixtures.js';
-import { formatMessageHeader, formatWillHeader } from '../engine/identity.js';
-import { evaluateDeliveries } from '../engine/oracle.js';
-import { RunRecord } from '../engine/record.js';
-import { SessionModel } from '../engine/session-model.js';
-import type { ResolvedAssertion } from '../scenario/types.js';
+import type { ResolvedAssertion } from '../../scenario/types.js';
+import { type AssertionInput, client, cmp, scenario } from '../_fixtures.js';
+import { formatMessageHeader, formatWillHeader } from '../identity.js';
+import { evaluateDeliveries } from '../oracle.js';
+import { RunRecord } from '../record.js';
+import { SessionModel } from '../session-model.js';
 import { formatMessages } from './_format.js';
 import type { AssertionContext } from './assertion.js';
 import { evaluateAssertion } from './index.js';

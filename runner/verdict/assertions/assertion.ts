@@ -4,11 +4,12 @@
  * (index.ts) turns its verdict into an AssertionResult, handles `on:` (skipped) and turns a bug
  * into a failed result that says so.
  */
-import type { OracleReport } from '../engine/oracle.js';
-import type { RunRecord } from '../engine/record.js';
-import type { ClientSnapshot } from '../engine/session-model.js';
-import type { AssertionKind, ResolvedAssertion, ResolvedScenario } from '../scenario/types.js';
-import type { Behaviour } from '../targets/target.js';
+
+import type { AssertionKind, ResolvedAssertion, ResolvedScenario } from '../../scenario/types.js';
+import type { Behaviour } from '../../targets/target.js';
+import type { OracleReport } from '../oracle.js';
+import type { RunRecord } from '../record.js';
+import type { ClientSnapshot } from '../session-model.js';
 
 /** Everything an assertion may read. Nothing in it changes while assertions run. */
 export interface AssertionContext {

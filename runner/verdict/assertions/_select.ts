@@ -1,6 +1,6 @@
 /** Selecting clients and reading per-receiver facts, shared by the assertions. */
-import type { SeqRange } from '../engine/oracle.js';
-import type { ReceiptLog } from '../engine/record.js';
+import type { SeqRange } from '../oracle.js';
+import type { ReceiptLog } from '../record.js';
 import { toRanges } from './_format.js';
 import type { AssertionContext } from './assertion.js';
 
