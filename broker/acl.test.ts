@@ -33,14 +33,17 @@ test('first matching rule decides; default applies otherwise; clientId placehold
   assert.equal(acl.publish?.(who('sensor-1'), 'sensors/sensor-1/t', { qos: 0, retain: false }), true);
   assert.equal(acl.publish?.(who('sensor-1'), 'sensors/sensor-2/t', { qos: 0, retain: false }), false);
   // A requested filter is covered when the rule filter matches it level by level.
-  assert.equal(acl.subscribe?.(who('sensor-1'), 'sensors/sensor-1/+', { qos: 0 }), true);
-  assert.deepEqual(acl.subscribe?.(who('x'), 'secret/a', { qos: 0 }), {
+  assert.equal(
+    acl.subscribe?.(who('sensor-1'), 'sensors/sensor-1/+', { qos: 0, topicFilter: 'sensors/sensor-1/+' }),
+    true,
+  );
+  assert.deepEqual(acl.subscribe?.(who('x'), 'secret/a', { qos: 0, topicFilter: 'secret/a' }), {
     allow: false,
     reasonCode: 0x87,
     disconnect: true,
   });
-  assert.equal(acl.receive?.(who('x', 'ops'), 'any', { filter: 'any' }), true);
-  assert.equal(acl.receive?.(who('x', 'dev'), 'any', { filter: 'any' }), false);
+  assert.equal(acl.receive?.(who('x', 'ops'), 'any', { filter: 'any', qos: 0, retain: false }), true);
+  assert.equal(acl.receive?.(who('x', 'dev'), 'any', { filter: 'any', qos: 0, retain: false }), false);
 });
 
 test('loadAclFile reads YAML and reports every problem with its rule index', async (t) => {

@@ -10,8 +10,10 @@
  *
  * `topic` is an MQTT filter; `${clientId}` and `${username}` are replaced by the client's values.
  * For `subscribe` the requested filter is matched as if it were a topic name (its `+`/`#` are plain
- * levels), so `sensors/#` covers a request for `sensors/+/temp`. `clientId` and `username` are
- * globs (`*` any run, `?` one character).
+ * levels), so `sensors/#` covers a request for `sensors/+/temp`. A shared request
+ * `$share/{group}/{filter}` is matched by its `{filter}`, so a deny on `secret/#` also refuses
+ * `$share/g/secret/#`; a rule whose topic starts with `$share/` matches the request as sent (to
+ * name a group). `clientId` and `username` are globs (`*` any run, `?` one character).
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
@@ -50,9 +52,14 @@ const ACTIONS: readonly AclAction[] = ['connect', 'publish', 'subscribe', 'recei
 export function createAclAuthorizer(document: AclDocument): Authorizer {
   const rules = document.rules;
   const fallback = (document.default ?? 'allow') === 'allow';
-  const decide = (action: AclAction, client: ClientIdentity, topic?: string): AuthDecision => {
+  const decide = (
+    action: AclAction,
+    client: ClientIdentity,
+    topic?: string,
+    innerFilter?: string,
+  ): AuthDecision => {
     for (const rule of rules) {
-      if (!ruleApplies(rule, action, client, topic)) continue;
+      if (!ruleApplies(rule, action, client, topic, innerFilter)) continue;
       if (rule.allow) return true;
       const decision: { allow: false; reasonCode?: number; disconnect?: boolean } = { allow: false };
       if (rule.reasonCode !== undefined) decision.reasonCode = rule.reasonCode;
@@ -64,7 +71,7 @@ export function createAclAuthorizer(document: AclDocument): Authorizer {
   return {
     connect: (client) => decide('connect', client),
     publish: (client, topic) => decide('publish', client, topic),
-    subscribe: (client, filter) => decide('subscribe', client, filter),
+    subscribe: (client, filter, info) => decide('subscribe', client, filter, info.topicFilter),
     receive: (client, topic) => {
       const decision = decide('receive', client, topic);
       return typeof decision === 'boolean' ? decision : decision.allow;
@@ -122,7 +129,13 @@ export function checkAclDocument(value: unknown, where = 'ACL'): AclDocument {
 
 // --- internal ---
 
-function ruleApplies(rule: AclRule, action: AclAction, client: ClientIdentity, topic?: string): boolean {
+function ruleApplies(
+  rule: AclRule,
+  action: AclAction,
+  client: ClientIdentity,
+  topic?: string,
+  innerFilter?: string,
+): boolean {
   const actions = Array.isArray(rule.action) ? rule.action : [rule.action];
   if (!actions.includes(action)) return false;
   if (rule.clientId !== undefined && !globMatches(rule.clientId, client.clientId)) return false;
@@ -131,7 +144,9 @@ function ruleApplies(rule: AclRule, action: AclAction, client: ClientIdentity, t
     const filter = rule.topic
       .replaceAll(CLIENT_ID_PLACEHOLDER, client.clientId)
       .replaceAll(USERNAME_PLACEHOLDER, client.username ?? '');
-    if (!topicMatches(filter, topic)) return false;
+    // A shared request is judged by the filter inside `$share/{group}/` unless the rule names `$share/...`.
+    const subject = innerFilter !== undefined && !filter.startsWith('$share/') ? innerFilter : topic;
+    if (!topicMatches(filter, subject)) return false;
   }
   return true;
 }

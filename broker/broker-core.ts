@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import createDebug from 'debug';
 import type { IPublishPacket, QoS } from 'mqtt-packet';
 import mqttPacket from 'mqtt-packet';
-import type { Authorizer } from './authorizer.js';
+import type { Authorizer, DeliveryRequest } from './authorizer.js';
 import { Connection, type ConnectionInfo, type PendingWill } from './connection.js';
 import { encodePublish } from './encode.js';
 import type { BrokerMessage, Outgoing, Session, Subscription } from './session-store.js';
@@ -363,19 +363,12 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   /**
    * Hands a message to a session: sent now when online and the window allows, else queued
    * (QoS > 0, or QoS 0 with queueQos0Offline), else dropped. Returns false when the receive
-   * authorizer refused it, or when a shared delivery is over the member's publish rate (MQ-15).
+   * authorizer refused it (sent now only: a queued message is judged when it leaves), or when a
+   * shared delivery is over the member's publish rate (MQ-15).
    */
   deliver(session: Session, message: BrokerMessage, options: DeliveryOptions): boolean {
     const counters = this.clientCounters_(session.clientId);
     const connection = session.connection;
-    if (connection && this.authorizer?.receive) {
-      const info: { filter: string; shareName?: string } = { filter: options.filter };
-      if (options.shareName !== undefined) info.shareName = options.shareName;
-      if (!this.authorizer.receive(connection.identity, message.topic, info)) {
-        countDrop(counters, 'not-authorized');
-        return false;
-      }
-    }
     if (message.expiresAt !== undefined && message.expiresAt <= Date.now()) {
       countDrop(counters, 'expired');
       return true;
@@ -393,9 +386,11 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       qos: options.qos,
       retain: options.retain,
       subscriptionIds: options.subscriptionIds,
+      filter: options.filter,
       state: 'queued',
     };
     if (options.group !== undefined) out.group = options.group;
+    if (options.shareName !== undefined) out.shareName = options.shareName;
     if (connection && out.qos === 0 && connection.stream.writableLength > this.settings.slowConsumerBytes) {
       // A client that does not read cannot make the broker buffer without bound.
       countDrop(counters, 'slow-consumer');
@@ -408,8 +403,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       session.inflight.size < connection.outWindow &&
       session.resumeTimer === undefined;
     if (connection && (out.qos === 0 || windowOpen)) {
-      this.writeOutgoing(connection, session, out, false);
-      return true;
+      return this.writeOutgoing(connection, session, out, false);
     }
     if (out.qos === 0 && !(this.settings.queueQos0Offline && !connection)) {
       countDrop(counters, 'offline');
@@ -447,18 +441,37 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     }
   }
 
-  /** Writes one PUBLISH (or the PUBREL of a QoS 2 exchange on resend). */
-  writeOutgoing(connection: Connection, session: Session, out: Outgoing, resend: boolean): void {
+  /**
+   * POL-2 / POL-10 Receive: the authorizer judges every first transmission at the moment it is
+   * written (live, queued on resume, retained on subscribe, dealt by a shared group), with the
+   * identity of the connection it leaves on. A refusal skips this delivery silently and counts it.
+   */
+  private mayReceive(connection: Connection, session: Session, out: Outgoing): boolean {
+    const receive = this.authorizer?.receive;
+    if (!receive) return true;
+    const info: DeliveryRequest = { filter: out.filter, qos: out.qos, retain: out.retain };
+    if (out.shareName !== undefined) info.shareName = out.shareName;
+    if (receive.call(this.authorizer, connection.identity, out.message.topic, info)) return true;
+    countDrop(this.clientCounters_(session.clientId), 'not-authorized');
+    return false;
+  }
+
+  /**
+   * Writes one PUBLISH (or the PUBREL of a QoS 2 exchange on resend). A first transmission passes the
+   * receive authorizer first; false when it refused.
+   */
+  writeOutgoing(connection: Connection, session: Session, out: Outgoing, resend: boolean): boolean {
     const counters = this.clientCounters_(session.clientId);
     if (resend && out.state === 'pubrel' && out.packetId !== undefined) {
       connection.writePacket({ cmd: 'pubrel', messageId: out.packetId });
-      return;
+      return true;
     }
+    if (!resend && !this.mayReceive(connection, session, out)) return false;
     if (out.qos > 0 && out.packetId === undefined) {
       const packetId = session.nextPacketId();
       if (packetId === undefined) {
         session.queue.unshift(out);
-        return;
+        return true;
       }
       out.packetId = packetId;
     }
@@ -493,19 +506,20 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       debug('cannot encode PUBLISH to %s', session.clientId);
       if (out.packetId !== undefined) session.inflight.delete(out.packetId);
       countDrop(counters, 'too-large');
-      return;
+      return true;
     }
     if (buffer.length > connection.clientMaxPacketSize) {
       // [MQTT-3.1.2-24, MQTT-3.1.2-25] too large for the client: discarded as if delivered.
       if (out.packetId !== undefined) session.inflight.delete(out.packetId);
       countDrop(counters, 'too-large');
-      return;
+      return true;
     }
     connection.writeBuffer(buffer);
     if (!resend) {
       counters.delivered++;
       this.totals.delivered++;
     }
+    return true;
   }
 
   /** A v5 PUBLISH with properties (forwarded ones, remaining expiry, subscription ids), through mqtt-packet. */

@@ -85,7 +85,11 @@ export class Connection {
     stream.on('end', () => this.destroy());
   }
 
+  private cachedIdentity: ClientIdentity | undefined;
+
+  /** Who this client is, for the authorizer; fixed once connected (asked on every delivery). */
   get identity(): ClientIdentity {
+    if (this.cachedIdentity) return this.cachedIdentity;
     const identity: ClientIdentity = {
       clientId: this.clientId,
       protocolVersion: this.protocolVersion,
@@ -96,6 +100,7 @@ export class Connection {
     if (this.info.certificateCN !== undefined) identity.certificateCN = this.info.certificateCN;
     if (this.info.principal !== undefined) identity.principal = this.info.principal;
     if (this.info.remoteAddress !== undefined) identity.remoteAddress = this.info.remoteAddress;
+    if (this.state === 'connected') this.cachedIdentity = Object.freeze(identity);
     return identity;
   }
 

@@ -22,7 +22,15 @@ import type { BrokerSettings, ProfileName, ResolvedBrokerSettings } from './sett
 import type { BrokerStats } from './stats.js';
 
 export { type AclAction, type AclDocument, type AclRule, createAclAuthorizer, loadAclFile } from './acl.js';
-export type { AuthDecision, Authorizer, ClientIdentity, ConnectRequest } from './authorizer.js';
+export type {
+  AuthDecision,
+  Authorizer,
+  ClientIdentity,
+  ConnectRequest,
+  DeliveryRequest,
+  PublishRequest,
+  SubscribeRequest,
+} from './authorizer.js';
 export type { BrokerEvents } from './broker-core.js';
 export type { Connection, ConnectionInfo } from './connection.js';
 export { type DisconnectReason, disconnectReasonOf } from './lifecycle.js';

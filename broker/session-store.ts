@@ -47,8 +47,12 @@ export interface Outgoing {
   qos: QoS;
   retain: boolean;
   subscriptionIds: number[];
+  /** Subscription filter as sent that made this delivery (for the receive authorizer). */
+  filter: string;
   /** Shared group key when it was routed through a group (MQ-12 needs to give it back). */
   group?: string;
+  /** ShareName of that group (POL-5 receive check). */
+  shareName?: string;
   packetId?: number;
   /** `publish` = sent, waiting for PUBACK/PUBREC; `pubrel` = PUBREL sent, waiting for PUBCOMP. */
   state: 'queued' | 'publish' | 'pubrel';

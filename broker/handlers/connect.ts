@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import createDebug from 'debug';
 import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
-import { type ConnectRequest, decisionAllows } from '../authorizer.js';
+import { type ConnectRequest, decisionAllows, refusalCode, refusalDisconnects } from '../authorizer.js';
 import type { BrokerCore } from '../broker-core.js';
 import type { Connection, PendingWill } from '../connection.js';
 import type { Session } from '../session-store.js';
@@ -175,8 +175,8 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
   }
   const decision = broker.authorizer?.connect?.(connection.identity, request);
   if (!decisionAllows(decision)) {
-    const code = typeof decision === 'object' ? (decision.reasonCode ?? 0x87) : 0x87;
-    const close = typeof decision === 'object' && decision.disconnect === true && version !== 5;
+    const code = refusalCode(decision);
+    const close = refusalDisconnects(decision) && version !== 5;
     refuse(connection, code, 'not authorized', close);
     broker.emit('connect-failed', connection, code);
     return;

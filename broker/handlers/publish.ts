@@ -3,7 +3,7 @@
  * and the QoS 1 / QoS 2 receiver side (PUBACK, PUBREC) [MQTT-4.3.2], [MQTT-4.3.3].
  */
 import type { IPublishPacket } from 'mqtt-packet';
-import { decisionAllows } from '../authorizer.js';
+import { decisionAllows, refusalCode, refusalDisconnects } from '../authorizer.js';
 import type { BrokerCore } from '../broker-core.js';
 import type { Connection } from '../connection.js';
 import type { BrokerMessage, ForwardedProperties } from '../session-store.js';
@@ -113,8 +113,8 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
 
   const decision = broker.authorizer?.publish?.(connection.identity, topic, { qos, retain: packet.retain });
   if (!decisionAllows(decision)) {
-    const code = typeof decision === 'object' ? (decision.reasonCode ?? 0x87) : 0x87;
-    if (typeof decision === 'object' && decision.disconnect) {
+    const code = refusalCode(decision);
+    if (refusalDisconnects(decision)) {
       connection.protocolViolation(code, `not authorized to publish to "${topic}"`);
       return;
     }

@@ -4,7 +4,7 @@
  * Retain Handling [MQTT-3.3.1-9..11] (R-3 exact match on aws-iot, SS-8 none for shared filters).
  */
 import type { ISubscribePacket, QoS } from 'mqtt-packet';
-import { decisionAllows } from '../authorizer.js';
+import { decisionAllows, refusalCode, refusalDisconnects, type SubscribeRequest } from '../authorizer.js';
 import type { BrokerCore } from '../broker-core.js';
 import type { Connection } from '../connection.js';
 import type { Subscription } from '../session-store.js';
@@ -56,8 +56,8 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
   const failure = (v5code: number): void => {
     granted.push(v5 ? v5code : 0x80);
   };
-  for (const request of packet.subscriptions) {
-    const filter = request.topic;
+  for (const wanted of packet.subscriptions) {
+    const filter = wanted.topic;
     const shared = parseSharedFilter(filter);
     if (
       shared === 'invalid' ||
@@ -92,7 +92,7 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
         continue;
       }
     }
-    if (v5 && shared && request.nl && settings.rejectSharedNoLocal) {
+    if (v5 && shared && wanted.nl && settings.rejectSharedNoLocal) {
       // [MQTT-3.8.3-4] No Local on a shared subscription is a protocol error.
       connection.protocolViolation(0x82, 'No Local on a shared subscription');
       return;
@@ -107,13 +107,17 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
       failure(0x8f);
       continue;
     }
-    const decision = broker.authorizer?.subscribe?.(connection.identity, filter, {
-      qos: request.qos,
-      ...(shared ? { shareName: shared.shareName } : {}),
-    });
+    // The authorization seam: the filter as sent (POL-4) plus the filter inside `$share/{ShareName}/`,
+    // so a rule on `secret/#` also governs `$share/g/secret/#`.
+    const authRequest: SubscribeRequest = {
+      qos: wanted.qos,
+      topicFilter: shared ? shared.topicFilter : filter,
+    };
+    if (shared) authRequest.shareName = shared.shareName;
+    const decision = broker.authorizer?.subscribe?.(connection.identity, filter, authRequest);
     if (!decisionAllows(decision)) {
-      const code = typeof decision === 'object' ? (decision.reasonCode ?? 0x87) : 0x87;
-      if (typeof decision === 'object' && decision.disconnect) {
+      const code = refusalCode(decision);
+      if (refusalDisconnects(decision)) {
         connection.protocolViolation(code, `not authorized to subscribe to "${filter}"`);
         return;
       }
@@ -143,14 +147,14 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
       }
     }
     // [MQTT-3.2.2-10]/[MQTT-3.8.4-8]: granted QoS is capped at the Maximum QoS.
-    const qos = Math.min(request.qos, settings.maximumQos) as QoS;
+    const qos = Math.min(wanted.qos, settings.maximumQos) as QoS;
     const sub: Subscription = {
       filter,
       topicFilter: shared ? shared.topicFilter : filter,
       qos,
-      noLocal: v5 ? request.nl === true : false,
-      retainAsPublished: v5 ? request.rap === true : false,
-      retainHandling: (v5 ? (request.rh ?? 0) : 0) as 0 | 1 | 2,
+      noLocal: v5 ? wanted.nl === true : false,
+      retainAsPublished: v5 ? wanted.rap === true : false,
+      retainHandling: (v5 ? (wanted.rh ?? 0) : 0) as 0 | 1 | 2,
     };
     if (shared) sub.shareName = shared.shareName;
     if (subscriptionId !== undefined) sub.subscriptionId = subscriptionId;
