@@ -41,6 +41,7 @@ export const SCENARIO_DEFAULTS = {
   settleQuietMs: 0,
   noLossMinQos: 1,
   duplicatesMax: 0,
+  duplicatesAllow: ['redelivery', 'extra-copy'] as const,
 } as const;
 
 /** MQTT 5 "never expires" Session Expiry Interval [MQTT-3.1.2-23]. */
@@ -341,6 +342,7 @@ function resolveAssertion(
       label: named(`duplicates ≤ ${max}`),
       kind: 'duplicates',
       max,
+      allow: [...(a.duplicates?.allow ?? SCENARIO_DEFAULTS.duplicatesAllow)],
       ...optionalClients(a.duplicates?.clients),
     };
   }

@@ -399,13 +399,17 @@ export interface Assertion {
     qos?: 0 | 1 | 2;
   } | null;
   /**
-   * At most `max` duplicate deliveries of any message to any client.
+   * At most `max` duplicate deliveries of any message: copies no subscription explains (unexplained), repeated deliveries to one subscription or a second delivery inside a `$share` group. Each duplicate has a class: `redelivery` (a QoS 1 copy again after the recipient's connection broke [MQTT-4.3.2-2], [MQTT-4.4.0-1], MQTT 5 §4.8.2), `extra-copy` (one more copy for another matching subscription of the same client [MQTT-3.3.4-2]) or `unexplained`; the classes in `allow` do not count.
    */
   duplicates?: {
     /**
      * Allowed duplicates (default 0).
      */
     max?: number;
+    /**
+     * Duplicate classes that do not count against `max` (default `[redelivery, extra-copy]`, both allowed by MQTT; `[]` counts every repeated copy).
+     */
+    allow?: ('redelivery' | 'extra-copy')[];
     clients?: ClientRefs;
   } | null;
   /**

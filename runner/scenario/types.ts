@@ -161,7 +161,13 @@ export type ResolvedAssertion = AssertionBase &
         /** Messages of at least this effective QoS must reach their audience (default 1). */
         minQos: QoS;
       }
-    | { kind: 'duplicates'; max: number; clients?: string[] }
+    | {
+        kind: 'duplicates';
+        max: number;
+        /** Duplicate classes that do not count (default redelivery and extra-copy). */
+        allow: ReadonlyArray<'redelivery' | 'extra-copy'>;
+        clients?: string[];
+      }
     | { kind: 'ordered'; per: 'publisher'; clients?: string[] }
     | {
         kind: 'shared-group';
