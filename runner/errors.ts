@@ -113,6 +113,35 @@ export class InternalError extends MqscenError {
   }
 }
 
+/**
+ * How a step of a running scenario failed, and so whose side the problem is on:
+ * - `no-answer`: the broker never answered (no CONNACK, SUBACK, UNSUBACK or PUBACK within its bound
+ *   or before the scenario deadline). Exit 3.
+ * - `connection-lost`: a connection the scenario did not close ended (broker killed, network, or a
+ *   DISCONNECT the scenario did not declare as expected). Exit 3.
+ * - `refused`: the broker answered, but refused a SUBSCRIBE or PUBLISH the scenario did not declare
+ *   as expected (a `reason-code` assertion naming that code). Exit 1.
+ * - `not-connected`: a step acted for a client that was not connected. Exit 1.
+ */
+export type StepFailureKind = 'no-answer' | 'connection-lost' | 'refused' | 'not-connected';
+
+const STEP_FAILURES: Readonly<Record<StepFailureKind, { code: string; exitCode: ExitCode }>> = {
+  'no-answer': { code: 'E_NO_ANSWER', exitCode: EXIT_CODES.environment },
+  'connection-lost': { code: 'E_CONNECTION_LOST', exitCode: EXIT_CODES.environment },
+  refused: { code: 'E_REFUSED', exitCode: EXIT_CODES.failed },
+  'not-connected': { code: 'E_NOT_CONNECTED', exitCode: EXIT_CODES.failed },
+};
+
+/** A step that failed: the scenario ends as an error naming the step and the cause. */
+export class StepError extends MqscenError {
+  readonly kind: StepFailureKind;
+  constructor(kind: StepFailureKind, message: string, options?: MqscenErrorOptions) {
+    const row = STEP_FAILURES[kind];
+    super(row.code, row.exitCode, message, options);
+    this.kind = kind;
+  }
+}
+
 /** Formats one issue the way every command prints it. */
 export function formatIssue(issue: Issue): string {
   const where = issue.line === undefined ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`;

@@ -38,7 +38,11 @@ export interface StepResult {
   ref: number;
   kind: string;
   label: string;
-  status: 'passed' | 'failed' | 'skipped' | 'interrupted';
+  /**
+   * `warning`: the step ended but not as hoped, without failing the scenario (a settle that timed
+   * out with messages still pending: the count is in `notes`; assertions decide whether it matters).
+   */
+  status: 'passed' | 'warning' | 'failed' | 'skipped' | 'interrupted';
   /** ms since scenario start. */
   startedAtMs: number;
   durationMs: number;
@@ -64,13 +68,27 @@ export interface ScenarioResult {
   status: ScenarioStatus;
   steps: StepResult[];
   assertions: AssertionResult[];
-  /** Set when the scenario could not run to the end (status errored/interrupted). */
-  error?: { code: string; message: string };
+  /** Set when the scenario could not run to the end (status errored/interrupted, or a deadline). */
+  error?: ScenarioErrorInfo;
   counters: Counters;
   /** Everything else the oracle knows (per client, per publisher, per group), for the JSON report. */
   oracle?: Record<string, unknown>;
   /** Broker-side counters when the target is the embedded broker. */
   brokerStats?: Record<string, unknown>;
+}
+
+/** Why a scenario did not run to its end. */
+export interface ScenarioErrorInfo {
+  /** Stable code: `E_NO_ANSWER`, `E_CONNECTION_LOST`, `E_REFUSED`, `E_TRANSPORT`, `E_TIMEOUT`, `E_INTERRUPTED`, ... */
+  code: string;
+  message: string;
+  /**
+   * The exit code this error stands for (README "Exit codes"): 3 the broker went away or never
+   * answered, 1 it answered wrongly, 4 a bug in mqscen. Absent for interruptions.
+   */
+  exitCode?: number;
+  /** The top-level step that failed, when one did. */
+  step?: { ref: number; label: string };
 }
 
 export type RunEndReason = 'passed' | 'failed' | 'interrupted';

@@ -691,3 +691,43 @@ test('run/validate --targets naming a pipe or device is exit 2 at once, not a bl
   assert.equal(v.code, 2, v.stderr);
   assert.match(v.stderr, /--targets \/dev\/zero is not a regular file/);
 });
+
+test('run a.yaml b.yaml with a problem in b (size below the identity header) is exit 2 before anything connects', async (t) => {
+  const { createServer } = await import('node:net');
+  const dir = tempDir(t);
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  });
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  t.after(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  const a = join(dir, 'a.yaml');
+  const b = join(dir, 'b.yaml');
+  writeFileSync(
+    a,
+    'name: a\nclients:\n  p: { clientId: two-files-a }\nsteps:\n  - connect: all\nexpect: []\n',
+  );
+  writeFileSync(
+    b,
+    'name: b\nclients:\n  p: { clientId: two-files-b }\nsteps:\n  - connect: all\n' +
+      '  - publish: { from: p, topic: t/b, count: 1, qos: 1, payload: { size: 4 } }\nexpect: []\n',
+  );
+  const junit = join(dir, 'junit.xml');
+  const r = await mqscen([
+    'run',
+    a,
+    b,
+    '--target',
+    `mqtt://127.0.0.1:${port}`,
+    '--junit',
+    junit,
+    '--no-json',
+  ]);
+  assert.equal(r.code, 2, r.stdout + r.stderr);
+  assert.match(r.stderr, /b\.yaml.*identity header/);
+  assert.match(r.stderr, /nothing was run/);
+  assert.equal(connections, 0, 'nothing connected');
+  assert.ok(!existsSync(junit), 'no report for a run that did not start');
+});

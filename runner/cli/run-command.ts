@@ -1,22 +1,19 @@
 /**
- * `mqscen run`: validate every file first (nothing connects while any file has a problem), start
- * the target, run the scenarios one after another, let the reporters observe, and compute the
- * exit code from the summary. Ctrl+C stops the run cleanly: clients are closed, reports are
- * written with the run marked interrupted; a second Ctrl+C kills the process at once.
+ * `mqscen run`: flag parsing and the exit code. The engine's suite runner loads and checks every
+ * file first (nothing connects while any file has a problem), runs the scenarios and hands the
+ * reporters the final summary; this file checks the flags, the target and the report paths before
+ * that, and maps the summary to an exit code after. Ctrl+C is caught from the first moment
+ * (runner/cli/interrupt.ts, armed by bin/mqscen.js before anything else loads).
  */
 import { lstat, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import debugFactory from 'debug';
-import { runScenario } from '../engine/run-scenario.js';
-import { EnvironmentError, EXIT_CODES, MqscenError, type ScenarioError, UsageError } from '../errors.js';
+import { loadSuite, runSuite } from '../engine/run-suite.js';
+import { EnvironmentError, EXIT_CODES, type ScenarioError, UsageError } from '../errors.js';
 import { chooseConsoleReporter, createReporter, createReporterFanOut } from '../reporters/index.js';
 import type { Reporter } from '../reporters/reporter.js';
-import type { RunEndReason, RunSummary, ScenarioResult } from '../results.js';
+import type { RunSummary } from '../results.js';
 import { parseDuration } from '../scenario/duration.js';
-import { loadScenario } from '../scenario/index.js';
-import type { ResolvedScenario } from '../scenario/types.js';
 import { parseTargets, resolveTarget } from '../targets/index.js';
-import type { StartedTarget } from '../targets/target.js';
 import {
   createFolder,
   expandFileArguments,
@@ -24,10 +21,9 @@ import {
   refuseSpecialFile,
   warnUnusedVars,
 } from './files.js';
+import { armInterruptHandler, disarmInterruptHandler, interruptSignal } from './interrupt.js';
 import { printError } from './output.js';
 import { printIssues } from './validate-command.js';
-
-const debug = debugFactory('mqscen:cli');
 
 /** Exit code of a run interrupted with Ctrl+C (128 + SIGINT, what shells and CI expect). */
 export const EXIT_INTERRUPTED = 130;
@@ -44,24 +40,15 @@ export interface RunCommandOptions {
   reporter: 'auto' | 'live' | 'plain';
 }
 
+const REPORT_LABELS: Readonly<Record<string, string>> = { junit: 'JUnit report', json: 'JSON results' };
+
 export async function runCommand(patterns: string[], rawOpts: Record<string, unknown>): Promise<number> {
-  // Ctrl+C is handled from the first moment, not only once scenarios run: a press while files load
-  // or the target starts still ends with 130 and reports. The first press aborts cleanly; the
-  // handler is not re-armed, so a second press gets Node's default (immediate exit).
-  const controller = new AbortController();
-  const onSigint = () => {
-    process.stderr.write(
-      '\nmqscen: interrupted; closing clients and writing reports (Ctrl+C again to force)\n',
-    );
-    controller.abort(new Error('interrupted by Ctrl+C'));
-  };
-  process.once('SIGINT', onSigint);
-  process.once('SIGTERM', onSigint);
+  // Normally armed by bin/mqscen.js already; arming again is a no-op.
+  armInterruptHandler();
   try {
-    return await runWithSignal(patterns, rawOpts as unknown as RunCommandOptions, controller.signal);
+    return await runWithSignal(patterns, rawOpts as unknown as RunCommandOptions, interruptSignal);
   } finally {
-    process.removeListener('SIGINT', onSigint);
-    process.removeListener('SIGTERM', onSigint);
+    disarmInterruptHandler();
   }
 }
 
@@ -70,33 +57,23 @@ async function runWithSignal(
   opts: RunCommandOptions,
   signal: AbortSignal,
 ): Promise<number> {
-  const startedAt = new Date();
   const files = await expandFileArguments(patterns);
   const vars = parseVarFlags(opts.var);
   await warnUnusedVars(vars, files);
   const timeoutMs = opts.timeout === undefined ? undefined : parseTimeoutFlag(opts.timeout);
   const grep = opts.grep === undefined ? undefined : compileGrep(opts.grep);
 
-  // 1. Every file is loaded and checked before anything connects.
-  const scenarios: ResolvedScenario[] = [];
-  let problems = 0;
-  let badFiles = 0;
-  for (const file of files) {
-    const loaded = await loadScenario(file, { vars, env: process.env });
-    if (loaded.ok) {
-      printIssues(loaded.warnings);
-      scenarios.push(loaded.scenario);
-    } else {
-      badFiles++;
-      problems += printIssues(loaded.issues);
-    }
-  }
-  if (badFiles > 0) {
+  // 1. Every file is loaded, resolved and compiled before anything connects.
+  const loaded = await loadSuite(files, { vars, env: process.env });
+  printIssues(loaded.warnings);
+  if (!loaded.ok) {
+    const problems = printIssues(loaded.issues);
     process.stderr.write(
-      `${problems} problem${problems === 1 ? '' : 's'} in ${badFiles} file${badFiles === 1 ? '' : 's'}; nothing was run\n`,
+      `${problems} problem${problems === 1 ? '' : 's'} in ${loaded.badFiles} file${loaded.badFiles === 1 ? '' : 's'}; nothing was run\n`,
     );
     return EXIT_CODES.invalidInput;
   }
+  const scenarios = loaded.scenarios;
   const selected = grep ? scenarios.filter((s) => grep.test(s.name) || grep.test(s.file)) : scenarios;
   if (selected.length === 0) {
     throw new UsageError(`--grep "${opts.grep}" matches none of the ${scenarios.length} scenario(s)`, {
@@ -130,15 +107,8 @@ async function runWithSignal(
       },
     );
   }
-  const reportFiles: Array<{ label: string; path: string }> = [];
-  if (opts.junit !== false) {
-    await checkReportPath(opts.junit, 'junit', 'JUnit report');
-    reportFiles.push({ label: 'JUnit report', path: opts.junit });
-  }
-  if (opts.json !== false) {
-    await checkReportPath(opts.json, 'json', 'JSON results');
-    reportFiles.push({ label: 'JSON results', path: opts.json });
-  }
+  if (opts.junit !== false) await checkReportPath(opts.junit, 'junit', 'JUnit report');
+  if (opts.json !== false) await checkReportPath(opts.json, 'json', 'JSON results');
 
   // 4. Reporters.
   const consoleName =
@@ -150,157 +120,85 @@ async function runWithSignal(
   if (opts.json !== false) reporters.push(await createReporter('json', { outputFile: opts.json }));
   const reporter = createReporterFanOut(reporters);
 
-  const results: ScenarioResult[] = [];
-  let target: StartedTarget | undefined;
-  try {
-    if (!signal.aborted) {
-      try {
-        target = await targetDefinition.start();
-      } catch (error) {
-        if (!signal.aborted) {
-          // Nothing could run, but the reports still say so, scenario by scenario.
-          const err = toMqscenError(error);
-          for (const s of selected) results.push(notRunResult(s, targetDefinition, 'errored', err));
-          const summary = summarize(startedAt, results, 'failed');
-          await reporter.onRunEnd?.(summary, 'failed');
-          printError(err);
-          return withReportCheck(err.exitCode, reportFiles, startedAt);
-        }
-      }
-    }
-    if (target !== undefined && !signal.aborted) {
-      const targetInfo = {
-        name: target.name,
-        kind: target.kind,
-        behaviour: target.behaviour,
-        transport: target.transport,
-        url: target.url,
-      };
-      await reporter.onRunStart?.({ files, target: targetInfo });
-      for (const scenario of selected) {
-        if (signal.aborted) break;
-        debug('running %s', scenario.file);
-        const result = await runScenario(scenario, { target, reporter, signal, timeoutMs });
-        results.push(result);
-        if (opts.bail && result.status !== 'passed') break;
-      }
-    }
-  } finally {
-    await target?.close().catch((error: unknown) => debug('target close failed: %O', error));
-  }
+  // 5. The suite.
+  const outcome = await runSuite(selected, {
+    target: targetDefinition,
+    reporter,
+    signal,
+    files,
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    ...(opts.bail ? { bail: true } : {}),
+  });
 
-  if (signal.aborted) {
-    // Scenarios the interrupt kept from running are in the reports as interrupted, so a CI report
-    // shows the whole selection rather than silently fewer tests.
-    const ran = new Set(results.map((r) => r.file));
-    const interrupted = new MqscenError(
-      'E_INTERRUPTED',
-      EXIT_CODES.failed,
-      'interrupted by Ctrl+C before it ran',
-    );
-    for (const s of selected) {
-      if (!ran.has(s.file))
-        results.push(notRunResult(s, target ?? targetDefinition, 'interrupted', interrupted));
-    }
+  let code: number;
+  if (outcome.targetError !== undefined && !signal.aborted) {
+    code = printError(outcome.targetError);
+  } else {
+    printScenarioErrors(outcome.summary);
+    code = exitCodeFor(outcome.summary);
   }
-  const reason: RunEndReason = signal.aborted
-    ? 'interrupted'
-    : results.every((r) => r.status === 'passed')
-      ? 'passed'
-      : 'failed';
-  const summary = summarize(startedAt, results, reason);
-  await reporter.onRunEnd?.(summary, reason);
-  const notRun = selected.length - results.length;
-  if (opts.bail && notRun > 0 && !signal.aborted) {
+  if (outcome.notRunAfterBail > 0) {
+    const n = outcome.notRunAfterBail;
     process.stderr.write(
-      `mqscen: --bail: ${notRun} scenario${notRun === 1 ? '' : 's'} not run after "${results.at(-1)?.name}" did not pass\n`,
+      `mqscen: --bail: ${n} scenario${n === 1 ? '' : 's'} not run after "${outcome.summary.scenarios.at(-1)?.name}" did not pass\n`,
     );
   }
-  for (const r of results) {
-    if (r.status === 'failed' && r.error !== undefined) {
-      // A deadline that cut the steps short is why the assertions failed: say so where errors go.
-      process.stderr.write(`mqscen: scenario "${r.name}" stopped early: ${r.error.message}\n`);
-    }
-    if (r.status === 'errored' && r.error !== undefined && r.error.code !== 'E_INTERNAL') {
-      // The console view shows it among the steps; stderr gets it too, with where to look, so a
-      // CI log that keeps only errors still says why nothing was checked.
-      process.stderr.write(`mqscen: scenario "${r.name}" could not run: ${r.error.message}\n`);
+  // A report that was asked for but not written (disk full, folder removed during the run) turns a
+  // pass or a failure into exit 3: CI must not read "passed" when its JUnit file is missing.
+  let missing = false;
+  for (const failure of outcome.reportFailures) {
+    if (failure.outputFile === undefined) continue;
+    missing = true;
+    const label = REPORT_LABELS[failure.reporter] ?? `${failure.reporter} report`;
+    process.stderr.write(
+      `mqscen: the ${label} was not written to ${failure.outputFile}: ${failure.message}\n`,
+    );
+  }
+  if (missing && (code === EXIT_CODES.passed || code === EXIT_CODES.failed)) return EXIT_CODES.environment;
+  return code;
+}
+
+/**
+ * The exit code table of the README, first that applies: interrupted 130, internal 4, the broker
+ * went away or never answered 3, an assertion failed or the broker answered wrongly 1, else 0.
+ */
+export function exitCodeFor(summary: RunSummary): number {
+  if (summary.reason === 'interrupted') return EXIT_INTERRUPTED;
+  const errored = summary.scenarios.filter((s) => s.status === 'errored');
+  const codes = errored.map((s) => s.error?.exitCode ?? EXIT_CODES.environment);
+  if (codes.includes(EXIT_CODES.internal)) return EXIT_CODES.internal;
+  if (codes.includes(EXIT_CODES.environment)) return EXIT_CODES.environment;
+  if (summary.scenarios.some((s) => s.status !== 'passed')) return EXIT_CODES.failed;
+  return EXIT_CODES.passed;
+}
+
+/** Says on stderr why a scenario stopped, so a CI log that keeps only errors still says why. */
+function printScenarioErrors(summary: RunSummary): void {
+  for (const r of summary.scenarios) {
+    const error = r.error;
+    if (error === undefined || r.status === 'interrupted') continue;
+    const inStep = error.step === undefined ? '' : `\n  in step [${error.step.ref}] ${error.step.label}`;
+    if (error.code === 'E_INTERNAL') {
+      // Exit 4 must never look like an ordinary failure: say it is a bug and how to get details.
+      process.stderr.write(
+        `mqscen: internal error in scenario "${r.name}" (${r.file}): ${error.message}${inStep}\n` +
+          '  this is a bug in mqscen; please report it with the output of the same run under DEBUG=mqscen:*\n',
+      );
+    } else if (r.status === 'failed') {
+      // A deadline that cut the steps short: say so where errors go.
+      process.stderr.write(`mqscen: scenario "${r.name}" stopped early: ${error.message}${inStep}\n`);
+    } else if (r.status === 'errored') {
+      process.stderr.write(`mqscen: scenario "${r.name}" could not run: ${error.message}${inStep}\n`);
       if (
-        /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|no CONNACK/.test(r.error.message)
+        error.exitCode !== EXIT_CODES.failed &&
+        /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|no CONNACK/.test(error.message)
       ) {
         process.stderr.write(
           `  hint: check that the broker of target "${r.target.name}" (${r.target.url}) is running and reachable from here\n`,
         );
       }
     }
-    // Exit 4 must never look like an ordinary failure: say it is a bug and how to get details.
-    if (r.error?.code === 'E_INTERNAL') {
-      process.stderr.write(
-        `mqscen: internal error in scenario "${r.name}" (${r.file}): ${r.error.message}\n` +
-          '  this is a bug in mqscen; please report it with the output of the same run under DEBUG=mqscen:*\n',
-      );
-    }
   }
-  return withReportCheck(exitCodeFor(summary), reportFiles, startedAt);
-}
-
-/** The exit code table of the README: interrupted 130, environment 3, internal 4, failed 1, else 0. */
-export function exitCodeFor(summary: RunSummary): number {
-  if (summary.reason === 'interrupted') return EXIT_INTERRUPTED;
-  const errored = summary.scenarios.filter((s) => s.status === 'errored');
-  if (errored.some((s) => s.error?.code === 'E_INTERNAL')) return EXIT_CODES.internal;
-  if (errored.length > 0) return EXIT_CODES.environment;
-  if (summary.scenarios.some((s) => s.status !== 'passed')) return EXIT_CODES.failed;
-  return EXIT_CODES.passed;
-}
-
-function summarize(startedAt: Date, scenarios: ScenarioResult[], reason: RunEndReason): RunSummary {
-  return {
-    startedAt: startedAt.toISOString(),
-    durationMs: Date.now() - startedAt.getTime(),
-    scenarios,
-    passed: scenarios.filter((s) => s.status === 'passed').length,
-    failed: scenarios.filter((s) => s.status === 'failed').length,
-    errored: scenarios.filter((s) => s.status === 'errored' || s.status === 'interrupted').length,
-    reason,
-  };
-}
-
-function notRunResult(
-  scenario: ResolvedScenario,
-  target: { name: string; kind: string; behaviour?: string; transport?: string; url?: string },
-  status: 'errored' | 'interrupted',
-  error: MqscenError,
-): ScenarioResult {
-  return {
-    file: scenario.file,
-    name: scenario.name,
-    target: {
-      name: target.name,
-      kind: target.kind,
-      behaviour: target.behaviour ?? 'unknown',
-      transport: target.transport ?? 'unknown',
-      url: target.url ?? '',
-    },
-    protocols: [...new Set(scenario.clients.map((c) => c.protocol))],
-    startedAt: new Date().toISOString(),
-    durationMs: 0,
-    status,
-    steps: [],
-    assertions: [],
-    error: { code: error.code, message: error.message },
-    counters: { published: 0, acked: 0, received: 0, duplicates: 0, pending: 0 },
-  };
-}
-
-function toMqscenError(error: unknown): MqscenError {
-  if (error instanceof MqscenError) return error;
-  return new EnvironmentError(
-    `the target could not be started: ${(error as Error)?.message ?? String(error)}`,
-    {
-      cause: error,
-    },
-  );
 }
 
 function parseTimeoutFlag(text: string): number {
@@ -399,30 +297,6 @@ async function checkReportPath(file: string, flag: string, label: string): Promi
       { cause: error, hint: fix },
     );
   }
-}
-
-/**
- * A report that was asked for but not written (disk full, folder removed during the run) turns a
- * pass or a failure into exit 3: CI must not read "passed" when its JUnit file is missing.
- */
-async function withReportCheck(
-  code: number,
-  reports: ReadonlyArray<{ label: string; path: string }>,
-  startedAt: Date,
-): Promise<number> {
-  let missing = false;
-  for (const report of reports) {
-    const info = await stat(report.path).catch(() => undefined);
-    // Whole-second file systems round mtime down: allow one second of slack.
-    if (info === undefined || info.mtimeMs < startedAt.getTime() - 1000) {
-      process.stderr.write(
-        `mqscen: the ${report.label} was not written to ${report.path} (see the error above)\n`,
-      );
-      missing = true;
-    }
-  }
-  if (missing && (code === EXIT_CODES.passed || code === EXIT_CODES.failed)) return EXIT_CODES.environment;
-  return code;
 }
 
 export type { ScenarioError };

@@ -8,9 +8,9 @@
  * ScenarioError (before any network activity) only when the scenario cannot be compiled.
  */
 
-import { MqscenError, ScenarioError } from '../errors.js';
+import { ScenarioError } from '../errors.js';
 import type { Reporter, ScenarioStartInfo } from '../reporters/reporter.js';
-import type { Counters, ScenarioResult, ScenarioStatus, StepResult } from '../results.js';
+import type { Counters, ScenarioErrorInfo, ScenarioResult, ScenarioStatus, StepResult } from '../results.js';
 import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
 import type { StartedTarget } from '../targets/target.js';
 import type { ConnectOptions, DisconnectOptions, Transport } from '../transports/transport.js';
@@ -29,13 +29,14 @@ import {
   sleep,
   withBound,
 } from './context.js';
+import { errorInfo, protocolsOf, skippedStep, targetInfo } from './scenario-results.js';
 import { STEPS } from './steps/index.js';
 import type { CompiledStep, CompilePlan } from './steps/step.js';
 
 export interface RunScenarioOptions {
   target: StartedTarget;
-  /** A fan-out; its hooks are called in order and awaited. */
-  reporter: Reporter;
+  /** A fan-out; its hooks are called in order and awaited (the run end is the suite's). */
+  reporter: Omit<Reporter, 'onRunEnd'>;
   /** Ctrl+C: stop steps, close every client (bounded), evaluate what can be, status `interrupted`. */
   signal: AbortSignal;
   /** Overrides scenario.timeoutMs (CLI --timeout), ms. */
@@ -99,7 +100,7 @@ export async function runScenario(
   await call(() => reporter.onScenarioStart?.(info));
 
   const stepResults: StepResult[] = [];
-  let error: { code: string; message: string } | undefined;
+  let error: ScenarioErrorInfo | undefined;
   let status: ScenarioStatus = 'passed';
   let end: ClientSnapshot[] | undefined;
   try {
@@ -108,16 +109,7 @@ export async function runScenario(
       const result = await runTopLevelStep(ctx, step, info, reporter);
       stepResults.push(result.step);
       if (result.fatal !== undefined) {
-        // An MqscenError keeps its stable code (E_TRANSPORT → exit 3, ...); anything else is a bug
-        // in mqscen: E_INTERNAL with its stack, so the CLI can print it for a bug report.
-        const f = result.fatal;
-        error =
-          f instanceof MqscenError
-            ? { code: f.code, message: f.message }
-            : {
-                code: 'E_INTERNAL',
-                message: f instanceof Error ? (f.stack ?? f.message) : String(f),
-              };
+        error = errorInfo(result.fatal, step);
         status = 'errored';
         break;
       }
@@ -162,14 +154,8 @@ export async function runScenario(
   const result: ScenarioResult = {
     file: scenario.file,
     name: scenario.name,
-    target: {
-      name: target.name,
-      kind: target.kind,
-      behaviour: target.behaviour,
-      transport: target.transport,
-      url: target.url,
-    },
-    protocols: [...new Set(scenario.clients.map((c) => c.protocol))].sort(),
+    target: targetInfo(target),
+    protocols: protocolsOf(scenario),
     startedAt: startedAtIso,
     durationMs: Math.round(now() - ctx.startedAt),
     status,
@@ -230,7 +216,7 @@ async function runTopLevelStep(
   ctx: EngineContext,
   step: CompiledStep,
   info: ScenarioStartInfo,
-  reporter: Reporter,
+  reporter: Omit<Reporter, 'onRunEnd'>,
 ): Promise<{ step: StepResult; fatal?: unknown }> {
   const desc = { ref: step.ref, kind: step.kind, label: step.label };
   await call(() => reporter.onStepStart?.(info, desc));
@@ -288,19 +274,6 @@ function strayNotes(ctx: EngineContext, staleBefore: number, foreignBefore: numb
   if (stale > 0) notes.push(`ignored ${stale} message(s) left by an earlier run (stale)`);
   if (foreign > 0) notes.push(`ignored ${foreign} message(s) without an mqscen identity`);
   return notes;
-}
-
-function skippedStep(step: CompiledStep): StepResult {
-  return {
-    ref: step.ref,
-    kind: step.kind,
-    label: step.label,
-    status: 'skipped',
-    startedAtMs: 0,
-    durationMs: 0,
-    notes: [],
-    counters: { published: 0, acked: 0, received: 0, duplicates: 0, pending: 0 },
-  };
 }
 
 /** Closes every client still connected: graceful within the bound, else the socket is destroyed. */

@@ -104,11 +104,34 @@ test('fan-out: calls every reporter in order, awaits async hooks, and isolates f
   });
   fan.onStepProgress?.(scenario, { ref: 1 }, counters);
   await fan.onScenarioStart?.(scenario); // no reporter has it: nothing happens
-  await fan.onRunEnd?.(summary, 'passed');
+  const failures = await fan.onRunEnd(summary, 'passed');
   assert.ok(Date.now() - started < 5000, 'a hanging reporter is bounded');
 
   assert.deepEqual(calls, ['a:runStart', 'b:runStart', 'a:progress', 'b:progress', 'a:runEnd', 'b:runEnd']);
-  assert.equal(errors.length, 2, errors.join(''));
+  assert.equal(errors.length, 1, errors.join(''));
   assert.match(errors[0] ?? '', /reporter "thrower" failed in onRunStart: boom \(results are not affected/);
-  assert.match(errors[1] ?? '', /reporter #3 failed in onRunEnd: onRunEnd did not finish within 100 ms/);
+  // Failures at the run end (where reports are written) are returned, not swallowed.
+  assert.deepEqual(failures, [
+    { reporter: 'thrower', message: 'boom at the end' },
+    { reporter: '#3', message: 'onRunEnd did not finish within 100 ms' },
+  ]);
+});
+
+test('fan-out: a report that cannot be written is returned with its file', async (t) => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'mqscen-fanout-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // A file where the report's folder should be: the write fails.
+  writeFileSync(join(dir, 'blocker'), '');
+  const outputFile = join(dir, 'blocker', 'junit.xml');
+  const fan = createReporterFanOut([await createReporter('junit', { outputFile })], {
+    errorStream: { write: () => true },
+  });
+  const failures = await fan.onRunEnd(summary, 'passed');
+  assert.equal(failures.length, 1);
+  assert.equal(failures[0]?.reporter, 'junit');
+  assert.equal(failures[0]?.outputFile, outputFile);
+  assert.match(failures[0]?.message ?? '', /EEXIST|ENOTDIR/);
 });

@@ -5,6 +5,7 @@
  */
 import createDebug from 'debug';
 import { UsageError } from '../errors.js';
+import type { RunEndReason, RunSummary } from '../results.js';
 import type { JsonReporterOptions } from './json.js';
 import type { JUnitReporterOptions } from './junit.js';
 import type { LiveReporterOptions } from './live.js';
@@ -27,8 +28,11 @@ export interface ReporterOptionsMap {
 
 export type ReporterName = keyof ReporterOptionsMap;
 
-/** A reporter that says its registry name, so a failure in the fan-out can name it. */
-export type NamedReporter = Reporter & { readonly name: ReporterName };
+/**
+ * A reporter that says its registry name, so a failure in the fan-out can name it, and the file it
+ * writes at run end, if any, so a write failure can name that.
+ */
+export type NamedReporter = Reporter & { readonly name: ReporterName; readonly outputFile?: string };
 
 type ReporterFactory<N extends ReporterName> = (options?: ReporterOptionsMap[N]) => Promise<NamedReporter>;
 
@@ -96,23 +100,46 @@ const FAN_OUT_DEFAULTS = { hookTimeoutMs: 10_000 } as const;
 
 type AsyncHook = Exclude<keyof Reporter, 'onStepProgress'>;
 
+/** A reporter whose `onRunEnd` failed: for the file reporters, a report that was not written. */
+export interface ReporterFailure {
+  /** Registry name, or `#N` (1-based position) for an unnamed reporter. */
+  reporter: string;
+  /** The file it was writing, when it writes one. */
+  outputFile?: string;
+  message: string;
+}
+
+/** The fan-out: a Reporter whose `onRunEnd` resolves to the reporters that failed in it. */
+export interface ReporterFanOut extends Omit<Reporter, 'onRunEnd'> {
+  onRunEnd(summary: RunSummary, reason: RunEndReason): Promise<ReporterFailure[]>;
+}
+
 /**
  * One Reporter that calls every given reporter's hooks in turn, awaiting async ones. A reporter
- * that throws, rejects or hangs past the bound is reported once on stderr and otherwise ignored:
- * reporters observe, they never decide (style rule 8). The fan-out itself never throws.
+ * that throws, rejects or hangs past the bound during the run is reported once on stderr and
+ * otherwise ignored: reporters observe, they never decide (style rule 8). A failure in `onRunEnd`
+ * (where files are written) is returned to the caller, which decides what a missing report means.
+ * The fan-out itself never throws.
  */
-export function createReporterFanOut(reporters: readonly Reporter[], options: FanOutOptions = {}): Reporter {
+export function createReporterFanOut(
+  reporters: readonly Reporter[],
+  options: FanOutOptions = {},
+): ReporterFanOut {
   const list = [...reporters];
   const errorStream = options.errorStream ?? process.stderr;
   const hookTimeoutMs = options.hookTimeoutMs ?? FAN_OUT_DEFAULTS.hookTimeoutMs;
   const reported = new Set<number>();
 
+  const nameOf = (index: number): string => {
+    const name = (list[index] as { name?: unknown } | undefined)?.name;
+    return typeof name === 'string' ? name : `#${index + 1}`;
+  };
   const report = (index: number, hook: string, err: unknown): void => {
     debug('reporter %d failed in %s: %O', index, hook, err);
     if (reported.has(index)) return;
     reported.add(index);
-    const name = (list[index] as { name?: unknown } | undefined)?.name;
-    const which = typeof name === 'string' ? `"${name}"` : `#${index + 1}`;
+    const name = nameOf(index);
+    const which = name.startsWith('#') ? name : `"${name}"`;
     const message = err instanceof Error ? err.message : String(err);
     try {
       errorStream.write(
@@ -123,7 +150,11 @@ export function createReporterFanOut(reporters: readonly Reporter[], options: Fa
     }
   };
 
-  const callAll = async (hook: AsyncHook, args: unknown[]): Promise<void> => {
+  const callAll = async (
+    hook: AsyncHook,
+    args: unknown[],
+    onError: (index: number, err: unknown) => void = (index, err) => report(index, hook, err),
+  ): Promise<void> => {
     for (const [index, reporter] of list.entries()) {
       const fn = reporter[hook] as ((...a: unknown[]) => unknown) | undefined;
       if (typeof fn !== 'function') continue;
@@ -137,7 +168,7 @@ export function createReporterFanOut(reporters: readonly Reporter[], options: Fa
           await withTimeout(value as Promise<unknown>, hookTimeoutMs, hook);
         }
       } catch (err) {
-        report(index, hook, err);
+        onError(index, err);
       }
     }
   };
@@ -160,7 +191,20 @@ export function createReporterFanOut(reporters: readonly Reporter[], options: Fa
     },
     onStepEnd: (scenario, result) => callAll('onStepEnd', [scenario, result]),
     onScenarioEnd: (result) => callAll('onScenarioEnd', [result]),
-    onRunEnd: (summary, reason) => callAll('onRunEnd', [summary, reason]),
+    async onRunEnd(summary, reason) {
+      const failures: ReporterFailure[] = [];
+      await callAll('onRunEnd', [summary, reason], (index, err) => {
+        debug('reporter %d failed in onRunEnd: %O', index, err);
+        const failure: ReporterFailure = {
+          reporter: nameOf(index),
+          message: err instanceof Error ? err.message : String(err),
+        };
+        const file = (list[index] as { outputFile?: unknown } | undefined)?.outputFile;
+        if (typeof file === 'string') failure.outputFile = file;
+        failures.push(failure);
+      });
+      return failures;
+    },
   };
 }
 

@@ -6,7 +6,6 @@ import createDebug from 'debug';
 import type { RunEndReason, RunSummary } from '../results.js';
 import { publicTarget, readMqscenVersion } from './_format.js';
 import { writeReportFile } from './_report-file.js';
-import { createScenarioTracker } from './_tracker.js';
 import type { NamedReporter } from './index.js';
 
 const debug = createDebug('mqscen:reporters:json');
@@ -45,16 +44,11 @@ export interface ResultsDocument extends RunSummary {
 
 export function createJsonReporter(input?: JsonReporterOptions): NamedReporter {
   const options = resolveJsonReporterOptions(input);
-  const tracker = createScenarioTracker();
   return {
     name: 'json',
-    onRunStart: (info) => tracker.onRunStart(info),
-    onScenarioStart: (info) => tracker.onScenarioStart(info),
-    onStepStart: (scenario, step) => tracker.onStepStart(scenario, step),
-    onStepEnd: (scenario, step) => tracker.onStepEnd(scenario, step),
-    onScenarioEnd: (result) => tracker.onScenarioEnd(result),
+    outputFile: options.outputFile,
     async onRunEnd(summary: RunSummary, reason: RunEndReason) {
-      const text = formatResultsJson(tracker.completeSummary(summary, reason), reason, options);
+      const text = formatResultsJson(summary, reason, options);
       await writeReportFile(options.outputFile, text);
       debug('wrote %s (reason %s)', options.outputFile, reason);
     },

@@ -36,7 +36,6 @@ import {
   readMqscenVersion,
 } from './_format.js';
 import { writeReportFile } from './_report-file.js';
-import { createScenarioTracker } from './_tracker.js';
 import type { NamedReporter } from './index.js';
 
 const debug = createDebug('mqscen:reporters:junit');
@@ -82,20 +81,14 @@ export function resolveJUnitReporterOptions(
 
 export function createJUnitReporter(input?: JUnitReporterOptions): NamedReporter {
   const options = resolveJUnitReporterOptions(input);
-  const tracker = createScenarioTracker();
   return {
     name: 'junit',
-    onRunStart: (info) => tracker.onRunStart(info),
-    onScenarioStart: (info) => tracker.onScenarioStart(info),
-    onStepStart: (scenario, step) => tracker.onStepStart(scenario, step),
-    onStepEnd: (scenario, step) => tracker.onStepEnd(scenario, step),
-    onScenarioEnd: (result) => tracker.onScenarioEnd(result),
+    outputFile: options.outputFile,
     async onRunEnd(summary: RunSummary, reason: RunEndReason) {
-      // On Ctrl+C a scenario may have started without ending: it is reported as interrupted.
-      const complete = tracker.completeSummary(summary, reason);
-      const xml = buildJUnitReport(complete, options);
+      // The summary is final (the engine builds interrupted and not-run results itself).
+      const xml = buildJUnitReport(summary, options);
       await writeReportFile(options.outputFile, xml);
-      debug('wrote %s (%d suites, reason %s)', options.outputFile, complete.scenarios.length, reason);
+      debug('wrote %s (%d suites, reason %s)', options.outputFile, summary.scenarios.length, reason);
     },
   };
 }

@@ -353,6 +353,10 @@ function showStepOutcome(task: AnyWrapper, s: StepView, outcome: StepOutcome): v
   switch (outcome.status) {
     case 'passed':
       return;
+    case 'warning':
+      // Not a failure of the scenario, but never shown as a plain ✔ either.
+      task.output = `warning: ${facts}`;
+      return;
     case 'failed':
       throw new Error(outcome.error ?? 'step failed');
     case 'interrupted':

@@ -168,6 +168,7 @@ function createPainter(enabled: boolean): Painter {
 
 const STEP_ICONS: Record<StepResult['status'], string> = {
   passed: '✔',
+  warning: '⚠',
   failed: '✖',
   skipped: '↓',
   interrupted: '■',

@@ -234,37 +234,6 @@ test('JUnit: a scenario failing only in a step gets a `scenario` testcase with a
   );
 });
 
-test('JUnit and JSON: a scenario interrupted before its end is still reported, as interrupted', async (t) => {
-  const dir = tempDir(t);
-  const junitFile = join(dir, 'junit.xml');
-  const jsonFile = join(dir, 'results.json');
-  const reporters = [
-    createJUnitReporter({ outputFile: junitFile }),
-    await createReporter('json', { outputFile: jsonFile }),
-  ];
-  // Ctrl+C in step 2 of the third scenario: no stepEnd, no scenarioEnd, and the summary lacks it.
-  const cut = recordedRun.findIndex((e) => e.type === 'stepEnd' && e.result.status === 'interrupted');
-  const end = recordedRun.at(-1);
-  assert.ok(end?.type === 'runEnd');
-  const summary = { ...end.summary, scenarios: end.summary.scenarios.slice(0, 2) };
-  const events: RunEvent[] = [
-    ...recordedRun.slice(0, cut),
-    { type: 'runEnd', summary, reason: 'interrupted' },
-  ];
-  for (const r of reporters) await replay(r, events);
-  const xml = readFileSync(junitFile, 'utf8');
-  assert.match(xml, /<testsuite name="will on abrupt disconnect"[^>]*errors="1"/);
-  assert.match(xml, /the run was interrupted before this scenario ended/);
-  assert.match(xml, /\[2\] wait 60s {2}interrupted in/);
-  const json = JSON.parse(readFileSync(jsonFile, 'utf8')) as {
-    scenarios: Array<{ status: string; name: string }>;
-  };
-  assert.deepEqual(
-    json.scenarios.map((s) => s.status),
-    ['passed', 'failed', 'interrupted'],
-  );
-});
-
 test('plain: matches the committed snapshot and has no ANSI codes without colour', async () => {
   const out = captureStream();
   await replay(createPlainReporter({ stream: out.stream, color: false }), recordedRun);
