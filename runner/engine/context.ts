@@ -21,11 +21,16 @@ export interface EngineClient {
   session: TransportSession | undefined;
 }
 
-/** Bounds of the waits a scenario does not set itself. */
+/**
+ * Bounds of the waits. The connect, subscribe and ack bounds come from the scenario's `timeouts`
+ * (ResolvedScenario.timeouts); RunScenarioOptions.timings overrides them (tests).
+ */
 export interface EngineTimings {
   /** CONNACK wait, ms. */
   connectTimeoutMs: number;
-  /** PUBACK/PUBCOMP, SUBACK, UNSUBACK wait, ms: after it the packet is recorded unacknowledged. */
+  /** SUBACK, UNSUBACK wait, ms. */
+  subscribeTimeoutMs: number;
+  /** PUBACK/PUBCOMP wait, ms: after it the packet is recorded unacknowledged. */
   ackTimeoutMs: number;
   /** Graceful close of each client at the end, ms; then the socket is destroyed. */
   teardownMs: number;
@@ -35,6 +40,7 @@ export interface EngineTimings {
 
 export const DEFAULT_TIMINGS: Readonly<EngineTimings> = Object.freeze({
   connectTimeoutMs: 10_000,
+  subscribeTimeoutMs: 10_000,
   ackTimeoutMs: 10_000,
   teardownMs: 3_000,
   publishWindow: 100,

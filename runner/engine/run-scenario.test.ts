@@ -241,6 +241,7 @@ test('a will on abrupt disconnect is seen; a graceful one is not', async (t) => 
   const will = (topic: string) => ({
     topic,
     payload: { kind: 'text' as const, text: 'offline' },
+    identity: 'header' as const,
     qos: 1 as const,
     retain: false,
   });
@@ -357,39 +358,6 @@ test('an unreachable broker ends the scenario errored with a transport error, in
   assert.equal(r.assertions[0]?.status, 'skipped');
   assert.match(r.assertions[0]?.skipReason ?? '', /not evaluated/);
   assert.deepEqual(reporter.events, ['scenarioStart', 'stepStart 1', 'stepEnd 1', 'scenarioEnd']);
-});
-
-test('a payload size below the identity header is refused before anything connects', async () => {
-  const target: StartedTarget = {
-    name: 'nowhere',
-    kind: 'url',
-    behaviour: 'generic',
-    transport: 'mqttjs',
-    url: 'mqtt://127.0.0.1:1',
-    connectionFor: () => {
-      throw new Error('must not connect');
-    },
-    close: async () => {},
-  };
-  const s = scenario({
-    clients: [client('a')],
-    steps: [
-      {
-        kind: 'publish',
-        from: ['a'],
-        topic: 'x',
-        count: 1,
-        qos: 0,
-        retain: false,
-        payload: { kind: 'size', bytes: 10 },
-      },
-    ],
-  });
-  await assert.rejects(run(s, target), (e: Error & { code?: string }) => {
-    assert.equal(e.code, 'E_SCENARIO');
-    assert.match(e.message, /size 10 bytes is smaller than mqscen's identity header/);
-    return true;
-  });
 });
 
 test('a refused connect the scenario expects (reason-code connack) is not an environment error', {

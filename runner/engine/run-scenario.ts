@@ -62,7 +62,13 @@ export async function runScenario(
   scenario: ResolvedScenario,
   options: RunScenarioOptions,
 ): Promise<ScenarioResult> {
-  const timings: EngineTimings = Object.freeze({ ...DEFAULT_TIMINGS, ...options.timings });
+  const timings: EngineTimings = Object.freeze({
+    ...DEFAULT_TIMINGS,
+    connectTimeoutMs: scenario.timeouts.connectMs,
+    subscribeTimeoutMs: scenario.timeouts.subscribeMs,
+    ackTimeoutMs: scenario.timeouts.ackMs,
+    ...options.timings,
+  });
   const { steps, publishCounts } = compileSteps(scenario);
   const getTransport =
     options.getTransport ??

@@ -22,10 +22,10 @@ test('a bare number or a word is refused with a hint', () => {
   });
   assert.deepEqual(parseDuration('5'), { error: '"5" has no unit; write "5s" or "5ms"' });
   assert.deepEqual(parseDuration('one hour'), {
-    error: 'must be a duration such as "250ms", "5s", "2m" or "1h" (got "one hour")',
+    error: 'must be a duration such as "250ms", "5s", "1m30s" or "1h" (got "one hour")',
   });
   assert.deepEqual(parseDuration('5 sec'), {
-    error: 'must be a duration such as "250ms", "5s", "2m" or "1h" (got "5 sec")',
+    error: 'must be a duration such as "250ms", "5s", "1m30s" or "1h" (got "5 sec")',
   });
 });
 
@@ -57,6 +57,6 @@ test('duration comparisons convert to ms and need a unit', () => {
   assert.deepEqual(parseComparison('<= 1.5s', 'duration'), { op: '<=', value: 1500, text: '<= 1.5s' });
   assert.deepEqual(parseComparison('< 250', 'duration'), { error: '"< 250" has no unit; write "< 250ms"' });
   assert.deepEqual(parseComparison(250, 'duration'), {
-    error: 'a bare number is ambiguous for a time bound; write "< 250ms"',
+    error: 'a bare number is ambiguous for a time bound; write "<= 250ms" for an upper bound',
   });
 });

@@ -124,6 +124,7 @@ test('clients: count expansion, id templates, defaults, will, credentials from t
   assert.deepEqual(sensor?.will, {
     topic: 'sensors/sensor/status',
     payload: { kind: 'json', value: { online: false } },
+    identity: 'header',
     qos: 1,
     retain: true,
   });

@@ -14,8 +14,9 @@ import { type ClientCatalog, resolveClientRefs } from './client-refs.js';
 import { isComparisonError, parseComparison } from './comparison.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { type DocPath, formatPath } from './load.js';
+import { payloadIdentity, payloadSpec } from './payload.js';
 import { expandClientId, parseRate, shorthandClients } from './rules.js';
-import type { Assertion, Client, Payload, RawScenario, Step, Subscription } from './schema-types.js';
+import type { Assertion, Client, RawScenario, Step, Subscription } from './schema-types.js';
 import { findStep, type StepNode, type StepTree } from './step-tree.js';
 import type {
   Comparison,
@@ -39,6 +40,9 @@ export const SCENARIO_DEFAULTS = {
   publishCount: 1,
   settleTimeoutMs: 10_000,
   settleQuietMs: 0,
+  connectTimeoutMs: 10_000,
+  subscribeTimeoutMs: 10_000,
+  ackTimeoutMs: 10_000,
   noLossMinQos: 1,
   duplicatesMax: 0,
   duplicatesAllow: ['redelivery', 'extra-copy'] as const,
@@ -97,6 +101,11 @@ export function normalizeScenario(doc: RawScenario, ctx: NormalizeContext): Reso
     file: ctx.file,
     name: doc.name,
     timeoutMs: doc.timeout === undefined ? SCENARIO_DEFAULTS.timeoutMs : ms(doc.timeout),
+    timeouts: {
+      connectMs: msOr(doc.timeouts?.connect, SCENARIO_DEFAULTS.connectTimeoutMs),
+      subscribeMs: msOr(doc.timeouts?.subscribe, SCENARIO_DEFAULTS.subscribeTimeoutMs),
+      ackMs: msOr(doc.timeouts?.ack, SCENARIO_DEFAULTS.ackTimeoutMs),
+    },
     clients,
     clientGroups,
     steps,
@@ -143,6 +152,7 @@ function resolveClient(
     const will: ResolvedWill = {
       topic: expand(c.will.topic),
       payload: payloadSpec(c.will.payload, expand),
+      identity: payloadIdentity(c.will.payload, c.will.identity),
       qos: (c.will.qos ?? 0) as QoS,
       retain: c.will.retain ?? false,
     };
@@ -259,6 +269,7 @@ function resolveStep(
         qos,
         retain: p.retain ?? false,
         payload: payloadSpec(p.payload, (t) => t),
+        identity: payloadIdentity(p.payload, p.identity),
       };
       if (p.rate !== undefined) {
         const rate = parseRate(p.rate);
@@ -499,14 +510,6 @@ function subscriptionRequest(
   return req;
 }
 
-function payloadSpec(p: Payload | undefined, expand: (text: string) => string): PayloadSpec {
-  if (p === undefined) return { kind: 'text', text: '' };
-  if (typeof p === 'string') return { kind: 'text', text: expand(p) };
-  if (p.text !== undefined) return { kind: 'text', text: expand(p.text) };
-  if (p.size !== undefined) return { kind: 'size', bytes: p.size };
-  return { kind: 'json', value: p.json };
-}
-
 function publishProperties(p: NonNullable<NonNullable<Step['publish']>['properties']>): PublishProperties {
   const out: PublishProperties = {};
   if (p.messageExpiry !== undefined) out.messageExpiryInterval = seconds(p.messageExpiry);
@@ -540,6 +543,10 @@ function ms(text: string): number {
   const v = parseDuration(text);
   if (typeof v !== 'number') throw new InternalError(`unchecked duration: ${v.error}`);
   return v;
+}
+
+function msOr(text: string | undefined, fallback: number): number {
+  return text === undefined ? fallback : ms(text);
 }
 
 /** MQTT intervals are whole seconds; a fraction rounds up so "1.5s" never becomes shorter. */

@@ -194,7 +194,7 @@ steps:
   - wait: "\${pause}"
 `;
   assert.deepEqual(issuesOf(text), [
-    'r.yaml:7:11  steps[1].wait  must be a duration such as "250ms", "5s", "2m" or "1h" (got "five")',
+    'r.yaml:7:11  steps[1].wait  must be a duration such as "250ms", "5s", "1m30s" or "1h" (got "five")',
   ]);
 });
 

@@ -11,6 +11,7 @@ import { type ClientCatalog, describeDeclared, resolveClientRefs } from './clien
 import { isComparisonError, parseComparison } from './comparison.js';
 import { parseDuration } from './duration.js';
 import type { DocPath } from './load.js';
+import { payloadProblems } from './payload.js';
 import type { Problem } from './problem.js';
 import type { Assertion, Client, RawScenario, Step, Subscription } from './schema-types.js';
 import { buildStepTree, findStep, type StepNode, type StepTree } from './step-tree.js';
@@ -59,6 +60,9 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
     }
     return ms;
   };
+  const positive = (ms: number | undefined, path: DocPath, what: string): void => {
+    if (ms === 0) err(path, `${what} of 0 ends every wait before it starts; give a duration such as "10s"`);
+  };
   const seconds = (value: string | undefined, path: DocPath, what: string): void => {
     if (value === undefined || value === 'never') return;
     const ms = duration(value, path);
@@ -66,7 +70,13 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
       err(path, `${what} is at most 4294967295 s (about 136 years)`);
   };
 
-  if (doc.timeout !== undefined) duration(doc.timeout, ['timeout']);
+  // A value of the wrong type was already refused by the schema.
+  const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+  positive(duration(text(doc.timeout), ['timeout']), ['timeout'], 'a scenario timeout');
+  for (const key of ['connect', 'subscribe', 'ack'] as const) {
+    const path: DocPath = ['timeouts', key];
+    positive(duration(text(doc.timeouts?.[key]), path), path, `the ${key} timeout`);
+  }
 
   // --- clients ---
   const sharedGroups = new Map<string, Set<string>>();
@@ -119,6 +129,7 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
       const wp: DocPath = [...base, 'will'];
       const bad = checkTopicName(client.will.topic);
       if (bad !== undefined) err([...wp, 'topic'], bad);
+      problems.push(...payloadProblems(client.will.payload, client.will.identity, wp));
       for (const key of ['delay', 'expiry'] as const) {
         if (client.will[key] === undefined) continue;
         seconds(client.will[key], [...wp, key], `will ${key}`);
@@ -261,6 +272,7 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
         requireConnected(from, [...pp, 'from'], 'publish');
         const bad = checkTopicName(pub.topic);
         if (bad !== undefined) err([...pp, 'topic'], bad);
+        problems.push(...payloadProblems(pub.payload, pub.identity, pp));
         if (typeof pub.rate === 'string') {
           const r = parseRate(pub.rate);
           if (typeof r === 'string') err([...pp, 'rate'], r);
@@ -340,8 +352,14 @@ export function checkRules(doc: RawScenario, ctx: RuleContext): Problem[] {
         const w = s.settle;
         if (typeof w === 'string') duration(w, [...p, 'settle']);
         else if (w !== undefined && w !== null) {
-          duration(w.timeout, [...p, 'settle', 'timeout']);
-          duration(w.quiet, [...p, 'settle', 'quiet']);
+          const timeoutMs = duration(w.timeout, [...p, 'settle', 'timeout']) ?? 10_000;
+          const quietMs = duration(w.quiet, [...p, 'settle', 'quiet']);
+          if (quietMs !== undefined && quietMs > timeoutMs) {
+            err(
+              [...p, 'settle', 'quiet'],
+              `quiet ${w.quiet} is longer than the settle timeout ${w.timeout ?? '10s (the default)'}; the quiet time listens for late duplicates after everything arrived and is at most the timeout: shorten quiet or raise timeout`,
+            );
+          }
         }
         break;
       }

@@ -4,11 +4,11 @@
  */
 
 /**
- * A time with a unit: `250ms`, `5s`, `1.5s`, `2m`, `1h`, `1d`.
+ * A time with a unit: `250ms`, `5s`, `1.5s`, `2m`, `1h`, `1d`, or a sum of these written largest unit first: `1m30s`, `1h30m`, `2s500ms`. A bare number is refused (seconds or milliseconds?).
  */
 export type Duration = string;
 /**
- * A string (sent as text), or exactly one of `{ text }`, `{ json }`, `{ size }`. mqscen adds its identity header to every message it publishes.
+ * A string (sent as text), or exactly one of `{ text }`, `{ json }`, `{ size }`. mqscen puts its identity header in front of every payload it publishes unless the step says `identity: none`. `payload: ""` is an empty payload on the wire (no identity header): publishing it retained deletes the retained message of the topic [MQTT-3.3.1-6] [MQTT-3.3.1-7].
  */
 export type Payload =
   | string
@@ -22,7 +22,7 @@ export type Payload =
        */
       json?: unknown;
       /**
-       * Exactly this many bytes on the wire, identity header included (padded with `.`).
+       * Exactly this many bytes on the wire (padded with `.`); with the identity header it is counted in the size, so the size must be at least the header length (46 bytes).
        */
       size?: number;
     };
@@ -64,7 +64,7 @@ export type ClientRefs = string | [string, ...string[]];
  */
 export type ReasonCode = number | string;
 /**
- * A number (meaning `==`) or a comparison such as `">= 3"`, `"< 10"`, `"== 0"`.
+ * A whole number (meaning `==`) or a comparison such as `">= 3"`, `"< 10"`, `"== 0"`. A bound no count can meet (`"< 0"`, `">= -1"`) is refused.
  */
 export type CountComparison = number | string;
 
@@ -81,6 +81,14 @@ export interface RawScenario {
    */
   description?: string;
   timeout?: Duration;
+  /**
+   * Bounds of the waits for the broker's answers, for every client of this scenario. Each wait also ends at the scenario deadline (`timeout`), whichever comes first.
+   */
+  timeouts?: {
+    connect?: Duration;
+    subscribe?: Duration;
+    ack?: Duration;
+  };
   /**
    * Values substituted for `${name}` in any string below. Values may use `${env:NAME}` to read the environment (such values are never written into reports). `--var name=value` overrides them.
    */
@@ -150,6 +158,10 @@ export interface Client {
      */
     topic: string;
     payload?: Payload;
+    /**
+     * `header` (default): the payload starts with mqscen's identity header, so every receipt is attributed to its publish (and the `size` counts the header). `none`: the payload bytes are sent exactly as written, with no header and no identity property; such messages are not attributed to a publish. An empty payload (`payload: ""`) implies `none`.
+     */
+    identity?: 'header' | 'none';
     /**
      * Will QoS (default 0).
      */
@@ -284,6 +296,10 @@ export interface Step {
      */
     rate?: number | string;
     payload?: Payload;
+    /**
+     * `header` (default): the payload starts with mqscen's identity header, so every receipt is attributed to its publish (and the `size` counts the header). `none`: the payload bytes are sent exactly as written, with no header and no identity property; such messages are not attributed to a publish. An empty payload (`payload: ""`) implies `none`.
+     */
+    identity?: 'header' | 'none';
     /**
      * MQTT 5 PUBLISH properties.
      */
@@ -536,7 +552,7 @@ export interface Assertion {
     codes?: [ReasonCode, ...ReasonCode[]];
   };
   /**
-   * End-to-end latency percentiles from publish to receipt.
+   * End-to-end latency percentiles from publish to receipt. Each bound needs a comparison operator: `"< 250ms"` or `"<= 1s"` for an upper bound, `">"`/`">="` for a lower one; a bare value (`p95: 250ms`) and `==`/`!=` are refused.
    */
   latency?: {
     /**
@@ -548,11 +564,11 @@ export interface Assertion {
      */
     p95?: string;
     /**
-     * 99th percentile bound.
+     * 99th percentile bound, e.g. `"<= 1s"`.
      */
     p99?: string;
     /**
-     * Bound on the slowest delivery.
+     * Bound on the slowest delivery, e.g. `"< 2s"`.
      */
     max?: string;
     clients?: ClientRefs;

@@ -37,9 +37,17 @@ export interface SourceRef {
   column?: number;
 }
 
+/**
+ * `header`: the payload starts with mqscen's identity header (a `size` counts it). `none`: the
+ * payload bytes exactly as written, nothing added (an empty payload, e.g. a retained delete
+ * [MQTT-3.3.1-6], is always `none`); the record cannot attribute such a message to its publish.
+ */
+export type PayloadIdentity = 'header' | 'none';
+
 export interface ResolvedWill {
   topic: string;
   payload: PayloadSpec;
+  identity: PayloadIdentity;
   qos: QoS;
   retain: boolean;
   properties?: PublishProperties & { willDelayInterval?: number };
@@ -100,6 +108,7 @@ export type ResolvedStep = StepBase &
         /** Messages per second per publisher; undefined = as fast as flow control allows. */
         ratePerSecond?: number;
         payload: PayloadSpec;
+        identity: PayloadIdentity;
         properties?: PublishProperties;
       }
     | {
@@ -229,6 +238,15 @@ export type ResolvedAssertion = AssertionBase &
 
 export type AssertionKind = ResolvedAssertion['kind'];
 
+export interface ResolvedTimeouts {
+  /** CONNACK wait of a connect or reconnect. */
+  connectMs: number;
+  /** SUBACK / UNSUBACK wait. */
+  subscribeMs: number;
+  /** PUBACK / PUBCOMP wait of a QoS 1 / 2 publish. */
+  ackMs: number;
+}
+
 export interface ResolvedScenario {
   /** File path as the user gave it. */
   file: string;
@@ -236,6 +254,11 @@ export interface ResolvedScenario {
   description?: string;
   /** Overall deadline for the whole scenario, ms (default 120000). */
   timeoutMs: number;
+  /**
+   * Bounds of the waits for the broker's answers, ms (default 10000 each); the engine bounds each
+   * wait by the smaller of this and the time left to the deadline.
+   */
+  timeouts: ResolvedTimeouts;
   /** Instances in declaration order. */
   clients: ResolvedClient[];
   /** Declared client name → its instance names (`subscriber` → `subscriber[1]`..). */

@@ -12,12 +12,15 @@ import type {
   ResolvedClient,
   ResolvedScenario,
   ResolvedStep,
+  ResolvedTimeouts,
 } from '../scenario/types.js';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
-export type StepInput = DistributiveOmit<ResolvedStep, 'ref' | 'label' | 'source' | 'steps'> & {
+/** Publish steps default to `identity: 'header'` (what the pipeline resolves when none is written). */
+export type StepInput = DistributiveOmit<ResolvedStep, 'ref' | 'label' | 'source' | 'steps' | 'identity'> & {
   id?: string;
   steps?: StepInput[];
+  identity?: 'header' | 'none';
 };
 export type AssertionInput = DistributiveOmit<ResolvedAssertion, 'index' | 'label' | 'source'> & {
   label?: string;
@@ -53,6 +56,7 @@ export function scenario(parts: {
   steps: StepInput[];
   expect?: AssertionInput[];
   timeoutMs?: number;
+  timeouts?: Partial<ResolvedTimeouts>;
 }): ResolvedScenario {
   let ref = 0;
   const build = (s: StepInput, path: string): ResolvedStep => {
@@ -63,7 +67,8 @@ export function scenario(parts: {
       const children = (s.steps ?? []).map((c, i) => build(c, `${path}.parallel[${i}]`));
       return { ...(s as object), ...base, kind: 'parallel', steps: children } as ResolvedStep;
     }
-    return { ...(s as object), ...base } as ResolvedStep;
+    const defaults = s.kind === 'publish' ? { identity: 'header' } : {};
+    return { ...defaults, ...(s as object), ...base } as ResolvedStep;
   };
   const steps = parts.steps.map((s, i) => build(s, `steps[${i}]`));
   const groups: Record<string, string[]> = {};
@@ -76,6 +81,7 @@ export function scenario(parts: {
     file: 'test.yaml',
     name: parts.name ?? 'test scenario',
     timeoutMs: parts.timeoutMs ?? 60_000,
+    timeouts: { connectMs: 10_000, subscribeMs: 10_000, ackMs: 10_000, ...parts.timeouts },
     clients: parts.clients,
     clientGroups: groups,
     steps,

@@ -59,8 +59,10 @@ export async function connectClient(
   if (def.protocol === '5' && def.sessionExpiry !== undefined) options.sessionExpiry = def.sessionExpiry;
   const connectNo = ctx.record.connects.filter((r) => r.client === c.idx).length + 1;
   if (def.will !== undefined) {
-    // The will carries an identity too, so its receipt is attributed to this client and run.
-    const header = formatWillHeader(ctx.record.runId, c.idx, connectNo, at);
+    // The will carries an identity too, so its receipt is attributed to this client and run,
+    // unless it says `identity: none` (exact bytes, e.g. an empty retained will).
+    const header =
+      def.will.identity === 'none' ? '' : formatWillHeader(ctx.record.runId, c.idx, connectNo, at);
     const will: WillMessage = {
       topic: def.will.topic,
       payload: withHeader(header, def.will.payload),

@@ -1,7 +1,8 @@
 /**
  * `publish`: a burst of `count` messages from each listed publisher (concurrently), at `rate` or
  * as fast as flow control allows (a window of unacknowledged QoS 1/2 publishes, never above the
- * broker's Receive Maximum [MQTT-4.9.0-1]). Every message gets an identity header (identity.ts);
+ * broker's Receive Maximum [MQTT-4.9.0-1]). Every message gets an identity header (identity.ts)
+ * unless the step says `identity: none` (then the payload bytes go out exactly as written);
  * its audience is taken from the session model per segment. A QoS 1/2 publish that is never
  * acknowledged (AWS IoT ignores QoS 2, Q-2) is recorded as such after the ack bound, not awaited
  * forever.
@@ -12,9 +13,6 @@ import { formatMessageHeader, IDENTITY_PROPERTY } from '../../verdict/identity.j
 import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../../verdict/record.js';
 import { type EngineClient, type EngineContext, sleep, withBound } from '../context.js';
 import { type CompiledStep, resolveClients, type StepCompiler, type StepOf } from './step.js';
-
-/** Longest identity header: 8-char run id, 4-digit publisher, 9-digit sequence, 13-digit time. */
-export const MAX_HEADER_BYTES = formatMessageHeader('00000000', 9999, 999_999_998, 9_999_999_999_999).length;
 
 /** The user part of a payload. For `size`, the padding that makes header + padding = bytes. */
 export function buildUserPayload(spec: PayloadSpec, headerLength: number): Uint8Array {
@@ -30,15 +28,6 @@ export function buildUserPayload(spec: PayloadSpec, headerLength: number): Uint8
 
 export const compilePublish: StepCompiler<'publish'> = (step, plan) => {
   const idx = resolveClients(step.from, step, plan);
-  if (step.payload.kind === 'size' && step.payload.bytes < MAX_HEADER_BYTES) {
-    throw new Error(
-      `${step.source.path}.payload: size ${step.payload.bytes} bytes is smaller than mqscen's identity header ` +
-        `(up to ${MAX_HEADER_BYTES} bytes, counted in the size); use size >= ${MAX_HEADER_BYTES}`,
-    );
-  }
-  if (!Number.isInteger(step.count) || step.count < 0) {
-    throw new Error(`${step.source.path}.count: must be a whole number >= 0 (got ${step.count})`);
-  }
   for (const i of idx) plan.publishCounts.set(i, (plan.publishCounts.get(i) ?? 0) + step.count);
   return {
     ref: step.ref,
@@ -104,7 +93,11 @@ async function publishBurst(
   }
   const v5 = c.def.protocol === '5';
   const qos: QoS = step.qos;
-  const user = step.payload.kind === 'size' ? undefined : buildUserPayload(step.payload, 0);
+  // `identity: none`: the bytes exactly as written, the same buffer for every message (an empty
+  // one deletes the retained message [MQTT-3.3.1-6]); the record is still told of each publish.
+  const exact = step.identity === 'none' ? buildUserPayload(step.payload, 0) : undefined;
+  const user =
+    exact !== undefined || step.payload.kind === 'size' ? undefined : buildUserPayload(step.payload, 0);
   const receiveMax = c.session.connack.receiveMaximum ?? Number.POSITIVE_INFINITY;
   const window = Math.max(1, Math.min(ctx.timings.publishWindow, receiveMax));
   const interval = step.ratePerSecond !== undefined && step.ratePerSecond > 0 ? 1000 / step.ratePerSecond : 0;
@@ -170,19 +163,23 @@ async function publishBurst(
       seg.end = seq + 1;
       const at = ctx.now();
       log.sendTime[seq] = at;
-      const header = formatMessageHeader(record.runId, c.idx, seq, at);
-      let payload: Buffer;
-      if (user === undefined) {
+      let payload: Uint8Array;
+      const header = exact === undefined ? formatMessageHeader(record.runId, c.idx, seq, at) : '';
+      if (exact !== undefined) {
+        payload = exact;
+      } else if (user === undefined) {
         const bytes = step.payload.kind === 'size' ? step.payload.bytes : 0;
-        payload = Buffer.alloc(Math.max(bytes, header.length), 0x2e);
-        payload.write(header, 0, 'latin1');
+        const buf = Buffer.alloc(Math.max(bytes, header.length), 0x2e);
+        buf.write(header, 0, 'latin1');
+        payload = buf;
       } else {
-        payload = Buffer.allocUnsafe(header.length + user.length);
-        payload.write(header, 0, 'latin1');
-        payload.set(user, header.length);
+        const buf = Buffer.allocUnsafe(header.length + user.length);
+        buf.write(header, 0, 'latin1');
+        buf.set(user, header.length);
+        payload = buf;
       }
       const request: PublishRequest = { topic: step.topic, payload, qos, retain: step.retain };
-      if (v5 && ctx.identityProperty) {
+      if (v5 && ctx.identityProperty && exact === undefined) {
         const id: readonly [string, string] = [IDENTITY_PROPERTY, `${record.runId} ${c.idx} ${seq + 1}`];
         request.properties =
           step.properties === undefined

@@ -46,9 +46,9 @@ export async function subscribeClient(
   }
   ctx.model.subscribeStarted(c.idx, filters);
   try {
-    const r = await withBound(session.subscribe(requests), ctx.timings.ackTimeoutMs);
+    const r = await withBound(session.subscribe(requests), ctx.timings.subscribeTimeoutMs);
     if (r.timedOut) {
-      rec.error = `no SUBACK within ${ctx.timings.ackTimeoutMs} ms`;
+      rec.error = `no SUBACK within ${ctx.timings.subscribeTimeoutMs} ms`;
       return [`${c.def.name}: ${rec.error}`];
     }
     rec.codes = r.value.reasonCodes;

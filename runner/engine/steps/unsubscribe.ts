@@ -31,9 +31,9 @@ export const compileUnsubscribe: StepCompiler<'unsubscribe'> = (step, plan) => {
           }
           ctx.model.unsubscribeStarted(i, step.filters);
           try {
-            const r = await withBound(c.session.unsubscribe(step.filters), ctx.timings.ackTimeoutMs);
+            const r = await withBound(c.session.unsubscribe(step.filters), ctx.timings.subscribeTimeoutMs);
             if (r.timedOut) {
-              rec.error = `no UNSUBACK within ${ctx.timings.ackTimeoutMs} ms`;
+              rec.error = `no UNSUBACK within ${ctx.timings.subscribeTimeoutMs} ms`;
               return [`${c.def.name}: ${rec.error}`];
             }
             rec.codes = r.value;
