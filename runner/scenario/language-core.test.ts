@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatMessageHeader } from '../engine/identity.js';
 import { formatIssue } from '../errors.js';
+import { formatMessageHeader } from '../verdict/identity.js';
 import { loadScenarioText } from './index.js';
 import { IDENTITY_HEADER_MAX_BYTES } from './payload.js';
 import type { ResolvedScenario } from './types.js';

@@ -11,7 +11,7 @@ import type { PayloadIdentity, PayloadSpec } from './types.js';
  * Longest identity header mqscen puts in front of a payload, bytes:
  * `mqscen1 <8-char run id> <publisher up to 4 digits> <sequence up to 9 digits> <13-digit ms>\n`.
  * A `size` payload with the header counts it, so it must be at least this large. Pinned against
- * the engine's header format by payload.test.ts.
+ * the header format of runner/verdict/identity.ts by payload.test.ts.
  */
 export const IDENTITY_HEADER_MAX_BYTES = 46;
 

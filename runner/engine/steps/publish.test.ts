@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
 import { startEmbeddedTarget } from '../../targets/embedded.js';
-import { client, scenario } from '../_fixtures.js';
+import { client, scenario } from '../../verdict/_fixtures.js';
 import { runScenario } from '../run-scenario.js';
 
 const quietReporter = {};
