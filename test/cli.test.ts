@@ -241,8 +241,8 @@ test('run: a scenario that must fail exits 1 and the JUnit failure names the los
   const r = await mqscen(['run', 'test/fixtures/must-fail-qos0-offline.yaml', '--junit', junit, '--no-json']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
   const xml = readFileSync(junit, 'utf8');
-  assert.match(xml, /<failure[^>]*message="[^"]*expected[^"]*got[^"]*"/);
-  assert.match(xml, /publisher#4\.\.#6/);
+  assert.match(xml, /<failure[^>]*message="got [^"]*publisher#4\.\.#6[^"]*"/);
+  assert.match(xml, /expected: [^\n]+\ngot: [^\n]+publisher#4\.\.#6/);
 });
 
 test('run: Ctrl+C mid-run exits 130 promptly and still writes the JUnit file marked interrupted', async (t) => {

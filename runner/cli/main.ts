@@ -41,7 +41,15 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option('--junit <path>', 'JUnit XML report path', 'reports/junit.xml')
     .option('--no-junit', 'do not write a JUnit report')
-    .option('--json <path>', 'JSON results path', 'reports/results.json')
+    .option(
+      '--junit-strict',
+      'leave out the testcase file/line attributes (for consumers that validate against the Jenkins xUnit or Ant schema)',
+    )
+    .option(
+      '--json <path>',
+      'JSON results path; - writes them to stdout (console output then goes to stderr)',
+      'reports/results.json',
+    )
     .option('--no-json', 'do not write JSON results')
     .option('--var <key=value>', 'set a scenario variable (repeatable)', collectVar, [])
     .option('--timeout <duration>', 'overall deadline per scenario, e.g. 30s (overrides the file)')

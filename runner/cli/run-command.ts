@@ -32,6 +32,8 @@ export interface RunCommandOptions {
   target?: string;
   targets?: string;
   junit: string | false;
+  junitStrict?: boolean;
+  /** A path, `-` for stdout, or false. */
   json: string | false;
   var: string[];
   timeout?: string;
@@ -108,16 +110,25 @@ async function runWithSignal(
     );
   }
   if (opts.junit !== false) await checkReportPath(opts.junit, 'junit', 'JUnit report');
-  if (opts.json !== false) await checkReportPath(opts.json, 'json', 'JSON results');
+  // `--json -`: the results are the run's stdout, so nothing else may be written there.
+  const jsonToStdout = opts.json === '-';
+  if (opts.json !== false && !jsonToStdout) await checkReportPath(opts.json, 'json', 'JSON results');
 
   // 4. Reporters.
+  const consoleStream = jsonToStdout ? process.stderr : process.stdout;
   const consoleName =
     opts.reporter === 'auto'
-      ? chooseConsoleReporter({ isTTY: Boolean(process.stdout.isTTY), env: process.env })
+      ? chooseConsoleReporter({ isTTY: Boolean(consoleStream.isTTY), env: process.env })
       : opts.reporter;
-  const reporters: Reporter[] = [await createReporter(consoleName, {})];
-  if (opts.junit !== false) reporters.push(await createReporter('junit', { outputFile: opts.junit }));
-  if (opts.json !== false) reporters.push(await createReporter('json', { outputFile: opts.json }));
+  const reporters: Reporter[] = [await createReporter(consoleName, { stream: consoleStream })];
+  if (opts.junit !== false)
+    reporters.push(
+      await createReporter('junit', { outputFile: opts.junit, strict: opts.junitStrict === true }),
+    );
+  if (opts.json !== false)
+    reporters.push(
+      await createReporter('json', jsonToStdout ? { stream: process.stdout } : { outputFile: opts.json }),
+    );
   const reporter = createReporterFanOut(reporters);
 
   // 5. The suite.

@@ -12,6 +12,7 @@ import { ScenarioError } from '../errors.js';
 import type { Reporter, ScenarioStartInfo } from '../reporters/reporter.js';
 import type { Counters, ScenarioErrorInfo, ScenarioResult, ScenarioStatus, StepResult } from '../results.js';
 import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
+import { brokerStatsSince } from '../targets/stats-delta.js';
 import type { StartedTarget } from '../targets/target.js';
 import type { ConnectOptions, DisconnectOptions, Transport } from '../transports/transport.js';
 import type { AssertionContext } from '../verdict/assertions/assertion.js';
@@ -96,6 +97,8 @@ export async function runScenario(
   });
   const reporter = options.reporter;
   const startedAtIso = new Date().toISOString();
+  // One broker serves every scenario of a run: its counters are reported for this scenario only.
+  const statsAtStart = safe(() => target.stats?.());
   debug('scenario %s: run %s, %d steps, target %s', scenario.name, runId, steps.length, target.url);
 
   const info: ScenarioStartInfo = {
@@ -172,7 +175,7 @@ export async function runScenario(
   };
   if (error !== undefined) result.error = error;
   const stats = safe(() => target.stats?.());
-  if (stats !== undefined) result.brokerStats = stats;
+  if (stats !== undefined) result.brokerStats = brokerStatsSince(statsAtStart, stats);
   debug('scenario %s: %s', scenario.name, status);
   await call(() => reporter.onScenarioEnd?.(result));
   return result;

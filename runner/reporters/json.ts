@@ -13,15 +13,23 @@ const debug = createDebug('mqscen:reporters:json');
 /** Bumped when a field of the file changes meaning or disappears (adding fields does not bump it). */
 export const RESULTS_SCHEMA_VERSION = 1;
 
+/** A writable such as process.stdout: calls back once the text is taken. */
+export interface JsonSink {
+  write(text: string, callback: (err?: Error | null) => void): unknown;
+}
+
 export interface JsonReporterOptions {
   /** File to write; its folder is created when missing. @default 'reports/results.json' */
   outputFile?: string;
+  /** Write the JSON to this stream instead of a file (`--json -`: stdout). */
+  stream?: JsonSink;
   /** Version written in `mqscen.version`. @default the package version */
   mqscenVersion?: string;
 }
 
 export interface ResolvedJsonReporterOptions {
   outputFile: string;
+  stream: JsonSink | undefined;
   mqscenVersion: string;
 }
 
@@ -32,6 +40,7 @@ export function resolveJsonReporterOptions(
 ): Readonly<ResolvedJsonReporterOptions> {
   return Object.freeze({
     outputFile: input.outputFile ?? DEFAULTS.outputFile,
+    stream: 'stream' in input ? input.stream : undefined,
     mqscenVersion: input.mqscenVersion ?? readMqscenVersion(),
   });
 }
@@ -46,9 +55,15 @@ export function createJsonReporter(input?: JsonReporterOptions): NamedReporter {
   const options = resolveJsonReporterOptions(input);
   return {
     name: 'json',
-    outputFile: options.outputFile,
+    // Written to a stream (`--json -`: stdout), the results have no file to name in a failure.
+    outputFile: options.stream === undefined ? options.outputFile : 'standard output',
     async onRunEnd(summary: RunSummary, reason: RunEndReason) {
       const text = formatResultsJson(summary, reason, options);
+      if (options.stream !== undefined) {
+        await writeToStream(options.stream, text);
+        debug('wrote the results to a stream (reason %s)', reason);
+        return;
+      }
       await writeReportFile(options.outputFile, text);
       debug('wrote %s (reason %s)', options.outputFile, reason);
     },
@@ -74,6 +89,13 @@ export function formatResultsJson(
 }
 
 // --- internal ---
+
+/** Resolves once the stream has taken the text (a pipe may take it in several writes). */
+function writeToStream(stream: JsonSink, text: string): Promise<void> {
+  return new Promise((resolvePromise, reject) => {
+    stream.write(text, (err) => (err ? reject(err) : resolvePromise()));
+  });
+}
 
 /** Oracle data is meant to be plain, but a Map, a byte array or a bigint must not break the file. */
 function jsonReplacer(_key: string, value: unknown): unknown {

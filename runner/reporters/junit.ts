@@ -6,9 +6,12 @@
  *   `timestamp` (UTC, no zone: the Ant pattern), `hostname`, `time` in seconds; `<properties>`
  *   with file, target, behaviour, transport, url (redacted), protocols, status and mqscen version.
  * - One `<testcase>` per assertion: `name` = assertion label, `classname` = the scenario file
- *   relative to `scenarios/` without extension. A failed assertion has
- *   `<failure message="expected … / got …" type="<kind>">` with the offending message ids in the
- *   body; a skipped one `<skipped message="…"/>`.
+ *   relative to `scenarios/` without extension, `time` = the scenario's run time (every verdict
+ *   rests on the whole run), `file` and `line` = where the assertion is written in the scenario
+ *   (what GitHub annotators read; left out with `strict`, as neither schema declares them). A
+ *   failed assertion has `<failure message="got …" type="<kind>">` (short: one line, at most
+ *   MESSAGE_MAX characters) with "expected …", "got …", the offending message ids, rules and
+ *   location in the body; a skipped one `<skipped message="…"/>`.
  * - A scenario that errored or was interrupted gets a testcase `scenario` with `<error>`; one that
  *   failed in a step while every assertion passed gets a testcase `scenario` with `<failure>`, so a
  *   CI never shows such a run as green.
@@ -24,10 +27,9 @@ import { hostname as osHostname } from 'node:os';
 import createDebug from 'debug';
 import junitReportBuilder, { type Builder } from 'junit-report-builder';
 import xmlbuilder from 'xmlbuilder';
-import type { RunEndReason, RunSummary, ScenarioResult, StepResult } from '../results.js';
+import type { AssertionResult, RunEndReason, RunSummary, ScenarioResult, StepResult } from '../results.js';
 import {
   classnameFor,
-  formatExpectation,
   formatSeconds,
   formatSkipReason,
   formatStepOutcome,
@@ -57,6 +59,11 @@ export interface JUnitReporterOptions {
   hostname?: string;
   /** Folder classnames are relative to when a file is not under `scenarios/`. @default process.cwd() */
   cwd?: string;
+  /**
+   * Leave out the testcase `file` and `line` attributes, so the file validates against the Jenkins
+   * xUnit and strict Ant schemas (which declare neither). @default false
+   */
+  strict?: boolean;
 }
 
 export interface ResolvedJUnitReporterOptions {
@@ -64,9 +71,13 @@ export interface ResolvedJUnitReporterOptions {
   mqscenVersion: string;
   hostname: string;
   cwd: string;
+  strict: boolean;
 }
 
-const DEFAULTS = { outputFile: 'reports/junit.xml' } as const;
+const DEFAULTS = { outputFile: 'reports/junit.xml', strict: false } as const;
+
+/** Longest failure `message` attribute; the whole story is in the body. */
+export const MESSAGE_MAX = 120;
 
 export function resolveJUnitReporterOptions(
   input: JUnitReporterOptions = {},
@@ -76,6 +87,7 @@ export function resolveJUnitReporterOptions(
     mqscenVersion: input.mqscenVersion ?? readMqscenVersion(),
     hostname: input.hostname ?? (osHostname() || 'localhost'),
     cwd: input.cwd ?? process.cwd(),
+    strict: input.strict ?? DEFAULTS.strict,
   });
 }
 
@@ -138,16 +150,21 @@ function addSuite(
     .property('protocols', result.protocols.join(','))
     .property('mqscen.version', options.mqscenVersion);
 
-  /** Skip reason per testcase, in testcase order (undefined when not skipped). */
-  const skipMessages: Array<string | undefined> = [];
+  /** Skip reason and source location per testcase, in testcase order. */
+  const extras: Array<{ skip?: string; at?: SourceLocation }> = [];
+  const seconds = Number(formatSeconds(result.durationMs));
   for (const a of result.assertions) {
-    const tc = suite.testCase().className(classname).name(nonEmpty(a.label, a.kind)).time(0);
+    const tc = suite.testCase().className(classname).name(nonEmpty(a.label, a.kind)).time(seconds);
     if (a.status === 'failed') {
-      tc.failure(formatExpectation(a), a.kind).stacktrace(cdataSafe(failureBody(a)));
+      tc.failure(shortFailureMessage(a), a.kind).stacktrace(cdataSafe(failureBody(a)));
     } else if (a.status === 'skipped') {
       tc.skipped();
     }
-    skipMessages.push(a.status === 'skipped' ? formatSkipReason(a) : undefined);
+    const extra: { skip?: string; at?: SourceLocation } = {};
+    if (a.status === 'skipped') extra.skip = formatSkipReason(a);
+    const at = parseSource(a.source);
+    if (at !== undefined) extra.at = at;
+    extras.push(extra);
   }
   const scenarioCase = scenarioTestcase(result);
   if (scenarioCase !== undefined) {
@@ -165,15 +182,20 @@ function addSuite(
   element.att('hostname', options.hostname);
   element.att('id', String(index));
   element.att('package', classname);
-  // junit-report-builder writes a bare <skipped/>; the reason belongs in its message attribute.
   const testcases = element.children.filter(
     (c): c is xmlbuilder.XMLElement => isElement(c) && c.name === 'testcase',
   );
   testcases.forEach((testcase, i) => {
-    const message = skipMessages[i];
-    if (message === undefined) return;
+    const extra = extras[i];
+    if (extra === undefined) return;
+    if (extra.at !== undefined && !options.strict) {
+      testcase.att('file', extra.at.file);
+      testcase.att('line', String(extra.at.line));
+    }
+    // junit-report-builder writes a bare <skipped/>; the reason belongs in its message attribute.
+    if (extra.skip === undefined) return;
     for (const child of testcase.children) {
-      if (isElement(child) && child.name === 'skipped') child.att('message', message);
+      if (isElement(child) && child.name === 'skipped') child.att('message', extra.skip);
     }
   });
   element.ele('system-out').text(formatTimeline(result));
@@ -218,11 +240,32 @@ function stepLine(s: StepResult): string {
   return `[${s.ref}] ${s.label}  ${formatStepOutcome(s)}`;
 }
 
-function failureBody(a: ScenarioResult['assertions'][number]): string {
-  const lines = [...a.details];
+/** The failure `message`: what was observed, one line, short (annotations show it as the title line). */
+export function shortFailureMessage(a: Pick<AssertionResult, 'actual' | 'expected'>): string {
+  const firstLine = (a.actual.split('\n')[0] ?? '').trim();
+  const text = firstLine === '' ? `expected ${a.expected}` : `got ${firstLine}`;
+  return text.length <= MESSAGE_MAX ? text : `${text.slice(0, MESSAGE_MAX - 1)}…`;
+}
+
+function failureBody(a: AssertionResult): string {
+  const lines = [`expected: ${a.expected}`, `got: ${a.actual}`];
+  if (a.details.length > 0) lines.push('', ...a.details);
   if (a.rules !== undefined && a.rules.length > 0) lines.push(`rules: ${a.rules.join(', ')}`);
   if (a.source !== undefined) lines.push(`at ${a.source}`);
   return lines.join('\n');
+}
+
+interface SourceLocation {
+  file: string;
+  line: number;
+}
+
+/** `scenarios/queuing.yaml:40:5` → file and line (a Windows drive letter stays in the file). */
+function parseSource(source: string | undefined): SourceLocation | undefined {
+  if (source === undefined) return undefined;
+  const m = /^(.*?):(\d+)(?::\d+)?$/.exec(source);
+  if (m === null || m[1] === undefined || m[1] === '') return undefined;
+  return { file: m[1].split('\\').join('/'), line: Number(m[2]) };
 }
 
 /** `2026-01-05T10:03:07`: the Ant schema's ISO8601 pattern (UTC, without zone or fraction). */

@@ -21,7 +21,7 @@ import {
 } from '../../test/fixtures/reporters/run-events.js';
 import type { RunSummary } from '../results.js';
 import { createReporter, type ReporterName, reporterNames } from './index.js';
-import { buildJUnitReport, createJUnitReporter } from './junit.js';
+import { buildJUnitReport, createJUnitReporter, MESSAGE_MAX, shortFailureMessage } from './junit.js';
 import { createPlainReporter } from './plain.js';
 import type { Reporter } from './reporter.js';
 
@@ -178,20 +178,77 @@ test('JUnit: matches the committed snapshot (timestamp, hostname and time masked
   assert.equal(xml, readFileSync(snapshot, 'utf8'));
 });
 
+/**
+ * `xsd` with the testcase `file` and `line` attributes declared: the only deviation the default
+ * report makes from either schema (the attributes GitHub annotators read; `strict` drops them).
+ */
+function withLocationAttributes(xsd: string, dir: string): string {
+  const text = readFileSync(join(root, 'test/xsd', xsd), 'utf8');
+  const junit10 =
+    '<xs:attribute name="group" type="xs:string"/>\n        </xs:complexType>\n    </xs:element>\n\n    <xs:element name="testsuite">';
+  let patched: string;
+  if (xsd === 'junit-10.xsd') {
+    assert.ok(text.includes(junit10), 'junit-10.xsd testcase declaration found');
+    patched = text.replace(
+      junit10,
+      junit10.replace(
+        '<xs:attribute name="group" type="xs:string"/>',
+        '<xs:attribute name="group" type="xs:string"/><xs:attribute name="file" type="xs:string"/><xs:attribute name="line" type="xs:int"/>',
+      ),
+    );
+  } else {
+    const anchor = /(<xs:attribute name="time" type="xs:decimal" use="required">[\s\S]*?<\/xs:attribute>)/;
+    assert.match(text, anchor);
+    patched = text.replace(
+      anchor,
+      '$1<xs:attribute name="file" type="xs:string"/><xs:attribute name="line" type="xs:int"/>',
+    );
+  }
+  const file = join(dir, `located-${xsd}`);
+  writeFileSync(file, patched);
+  return file;
+}
+
 for (const xsd of ['junit-10.xsd', 'JUnit.xsd']) {
   const xmllint = spawnSync('xmllint', ['--version']);
   const skip =
     xmllint.error === undefined
       ? false
       : 'xmllint not installed (apt-get install libxml2-utils); CI installs it';
-  test(`JUnit: the report of the recorded run is valid against ${xsd}`, { skip }, async (t) => {
+  test(`JUnit: the strict report of the recorded run is valid against ${xsd} as published`, {
+    skip,
+  }, async (t) => {
     const dir = tempDir(t);
     const file = join(dir, 'junit.xml');
-    await replay(createJUnitReporter({ outputFile: file }), recordedRun);
+    await replay(createJUnitReporter({ outputFile: file, strict: true }), recordedRun);
+    const text = readFileSync(file, 'utf8');
+    assert.doesNotMatch(text, / line="/);
     const r = spawnSync('xmllint', ['--noout', '--schema', join(root, 'test/xsd', xsd), file], {
       encoding: 'utf8',
     });
-    assert.equal(r.status, 0, `${xsd}: ${r.stderr}\n${readFileSync(file, 'utf8')}`);
+    assert.equal(r.status, 0, `${xsd}: ${r.stderr}\n${text}`);
+  });
+  test(`JUnit: the default report is valid against ${xsd} plus testcase file and line`, {
+    skip,
+  }, async (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'junit.xml');
+    await replay(createJUnitReporter({ outputFile: file }), recordedRun);
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /<testcase [^>]*file="scenarios\/qos\/offline-qos0.yaml" line="21"/);
+    const schema = withLocationAttributes(xsd, dir);
+    const r = spawnSync('xmllint', ['--noout', '--schema', schema, file], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${xsd}: ${r.stderr}\n${text}`);
+    // And the published schema rejects nothing else: only the two attributes differ.
+    const strict = spawnSync('xmllint', ['--noout', '--schema', join(root, 'test/xsd', xsd), file], {
+      encoding: 'utf8',
+    });
+    const complaints = strict.stderr.split('\n').filter((l) => /Schemas validity error/.test(l));
+    assert.ok(complaints.length > 0, 'the published schema does not declare file/line');
+    assert.deepEqual(
+      complaints.filter((l) => !/attribute '(file|line)' is not allowed/.test(l)),
+      [],
+    );
   });
 }
 
@@ -203,8 +260,10 @@ test('JUnit: mapping of testsuites, testcases, failures, skips and errors', () =
   assert.equal(xml.match(/<testsuite /g)?.length, 3);
   assert.match(
     xml,
-    /<testcase classname="qos\/offline-qos0" name="no-loss" time="0">\s*<failure message="expected every message published while subscriber was offline reaches it after reconnect \/ got 3 lost: publisher#1..#3 \(expected by subscriber\)" type="no-loss"><!\[CDATA\[publisher#1/,
+    /<testcase classname="qos\/offline-qos0" name="no-loss" time="2.06" file="scenarios\/qos\/offline-qos0.yaml" line="21">\s*<failure message="got 3 lost: publisher#1..#3 \(expected by subscriber\)" type="no-loss"><!\[CDATA\[expected: every message published while subscriber was offline reaches it after reconnect\ngot: 3 lost: publisher#1..#3 \(expected by subscriber\)\n\npublisher#1/,
   );
+  // Every testcase carries the scenario's time, never a constant 0.
+  assert.doesNotMatch(xml, /<testcase [^>]*time="0"/);
   assert.match(xml, /<skipped message="only evaluated on behaviour aws-iot; this target is mosquitto"\/>/);
   assert.match(
     xml,
@@ -341,4 +400,14 @@ test('plain: a long step prints its counters now and then, never more often than
     lines[0] ?? '',
     /^ {2}… \[1\] settle ≤ 5s {2}\d+ms {2}published 20 · acked 20 · received 7 · pending 13$/,
   );
+});
+
+test('JUnit: a long observation gives a short one-line failure message; the body has it all', () => {
+  const actual = `120 lost: ${Array.from({ length: 40 }, (_, i) => `publisher#${i + 1}`).join(', ')}\nsecond line`;
+  const message = shortFailureMessage({ expected: 'no loss', actual });
+  assert.ok(message.length <= MESSAGE_MAX, message);
+  assert.ok(message.startsWith('got 120 lost: publisher#1, publisher#2'));
+  assert.ok(message.endsWith('…'));
+  assert.doesNotMatch(message, /\n/);
+  assert.equal(shortFailureMessage({ expected: 'x', actual: 'y' }), 'got y');
 });

@@ -1,0 +1,133 @@
+/**
+ * End-to-end checks of the report files a real run writes (built CLI, embedded broker): JSON on
+ * stdout, broker counters per scenario, JUnit testcase times and assertion locations.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+
+const root = resolve(import.meta.dirname, '..');
+const bin = join(root, 'bin', 'mqscen.js');
+
+function mqscen(args: string[], cwd: string, timeoutMs = 60_000) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((res, rej) => {
+    const child = spawn(process.execPath, [bin, ...args], {
+      cwd,
+      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      rej(new Error(`mqscen ${args.join(' ')} did not finish\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      res({ code, stdout, stderr });
+    });
+  });
+}
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mqscen-reports-e2e-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const BUSY = `name: busy
+clients:
+  sub:
+    subscriptions:
+      - { filter: "busy/#", qos: 1 }
+  pub: {}
+steps:
+  - connect: all
+  - publish: { from: pub, topic: busy/1, count: 20, qos: 1 }
+  - settle: { timeout: 5s }
+expect:
+  - no-loss: {}
+  - received: { clients: sub, count: 20 }
+`;
+
+const QUIET = `name: quiet
+clients:
+  lonely: {}
+steps:
+  - connect: all
+  - wait: 50ms
+expect:
+  - duplicates: { max: 0 }
+`;
+
+interface Results {
+  scenarios: Array<{
+    name: string;
+    brokerStats?: { clients: Record<string, unknown>; totals: { delivered: number; received: number } };
+  }>;
+}
+
+test('--json - writes only the results to stdout; broker counters are per scenario', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'a-busy.yaml'), BUSY);
+  writeFileSync(join(dir, 'b-quiet.yaml'), QUIET);
+  const r = await mqscen(['run', 'a-busy.yaml', 'b-quiet.yaml', '--json', '-', '--reporter', 'plain'], dir);
+  assert.equal(r.code, 0, r.stderr);
+  // The whole of stdout is one JSON document; the console lines went to stderr.
+  const doc = JSON.parse(r.stdout) as Results;
+  assert.match(r.stderr, /2 passed, 0 failed/);
+  const [busy, quiet] = doc.scenarios;
+  assert.equal(busy?.name, 'busy');
+  assert.equal(busy?.brokerStats?.totals.delivered, 20);
+  // Received counts every PUBLISH the broker took in (the runner's own housekeeping included).
+  assert.ok((busy?.brokerStats?.totals.received ?? 0) >= 20);
+  // The second scenario received nothing: it must not report the first one's deliveries.
+  assert.equal(quiet?.name, 'quiet');
+  assert.equal(quiet?.brokerStats?.totals.delivered, 0);
+  assert.ok((quiet?.brokerStats?.totals.received ?? 99) < 20, JSON.stringify(quiet?.brokerStats));
+  assert.deepEqual(Object.keys(quiet?.brokerStats?.clients ?? {}), []);
+});
+
+test('JUnit from a real run: testcase time from the run, file and line of each assertion, short message', async (t) => {
+  const dir = tempDir(t);
+  const failing = BUSY.replace('count: 20 }\n', 'count: 20 }\n').replace(
+    '  - received: { clients: sub, count: 20 }',
+    '  - received: { clients: sub, count: 21 }',
+  );
+  writeFileSync(join(dir, 'busy.yaml'), failing);
+  const r = await mqscen(
+    ['run', 'busy.yaml', '--junit', 'out/junit.xml', '--no-json', '--reporter', 'plain'],
+    dir,
+  );
+  assert.equal(r.code, 1, r.stderr);
+  const xml = readFileSync(join(dir, 'out', 'junit.xml'), 'utf8');
+  const cases = [...xml.matchAll(/<testcase ([^>]*)>/g)].map((m) => m[1] ?? '');
+  assert.equal(cases.length, 2);
+  for (const attrs of cases) {
+    const time = Number(/ time="([^"]+)"/.exec(attrs)?.[1]);
+    assert.ok(time > 0, `testcase time is the run's time, not 0: ${attrs}`);
+  }
+  assert.match(cases[0] ?? '', /file="busy.yaml" line="12"/);
+  assert.match(cases[1] ?? '', /file="busy.yaml" line="13"/);
+  const message = /<failure message="([^"]*)"/.exec(xml)?.[1] ?? '';
+  assert.ok(message.length > 0 && message.length <= 120, message);
+  assert.match(xml, /expected: /);
+  assert.match(xml, /at busy.yaml:13:/);
+
+  // --junit-strict leaves the location attributes out.
+  const s = await mqscen(
+    ['run', 'busy.yaml', '--junit', 'strict.xml', '--junit-strict', '--no-json', '--reporter', 'plain'],
+    dir,
+  );
+  assert.equal(s.code, 1, s.stderr);
+  assert.doesNotMatch(readFileSync(join(dir, 'strict.xml'), 'utf8'), / line="/);
+});
