@@ -69,6 +69,8 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   private readonly groupCounterMap = new Map<string, Counters>();
   private readonly totals = createCounters();
   private received = 0;
+  /** The connection whose PUBLISH is being routed, so backpressure knows whom to hold back. */
+  private intake: Connection | undefined;
   closing = false;
 
   constructor(settings: ResolvedBrokerSettings, authorizer?: Authorizer) {
@@ -80,6 +82,16 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       settings,
       session: (clientId) => this.sessions.get(clientId),
       deliver: (session, message, sub, groupKey) => this.deliverToSession(session, message, sub, groupKey),
+      hasRoom: (session) => {
+        const connection = session.connection;
+        return (
+          connection !== null &&
+          !connection.closed &&
+          session.queue.length === 0 &&
+          session.inflight.size < connection.outWindow &&
+          session.resumeTimer === undefined
+        );
+      },
       groupCounters: (key) => this.groupCounters(key),
     });
   }
@@ -107,6 +119,8 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   detach(connection: Connection): void {
     if (connection.detached) return;
     connection.detached = true;
+    // An offline session holds nobody back: its queue limit applies instead.
+    this.releaseIntake(connection);
     const session = connection.session;
     if (!session || session.connection !== connection) return;
     session.connection = null;
@@ -295,6 +309,16 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
 
   // ---- routing -----------------------------------------------------------------------------
 
+  /** Routes a client's PUBLISH; sessions it overfills hold that client's intake back (backpressure). */
+  publishFrom(connection: Connection, message: BrokerMessage): number {
+    this.intake = connection;
+    try {
+      return this.publish(message);
+    } finally {
+      this.intake = undefined;
+    }
+  }
+
   /**
    * Routes one message to every matching subscription and shared group; returns how many
    * sessions/groups it went to. One copy per client with the highest QoS and every subscription
@@ -403,19 +427,94 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       session.inflight.size < connection.outWindow &&
       session.resumeTimer === undefined;
     if (connection && (out.qos === 0 || windowOpen)) {
-      return this.writeOutgoing(connection, session, out, false);
+      const written = this.writeOutgoing(connection, session, out, false);
+      if (this.intake !== undefined) this.holdIntake(connection, session);
+      return written;
     }
     if (out.qos === 0 && !(this.settings.queueQos0Offline && !connection)) {
       countDrop(counters, 'offline');
       return true;
     }
     if (session.queue.length >= this.settings.maxQueuedMessages) {
-      countDrop(counters, 'queue-full');
+      // Offline (Mosquitto max_queued_messages, PS-6 "storage obeys limits"), or online and marked slow.
+      countDrop(counters, connection?.slow ? 'slow-consumer' : 'queue-full');
       return true;
     }
     session.queue.push(out);
     counters.queued++;
+    if (connection && this.intake !== undefined) this.holdIntake(connection, session);
     return true;
+  }
+
+  // ---- backpressure ------------------------------------------------------------------------
+
+  private highWater(): number {
+    return Math.max(
+      1,
+      Math.min(this.settings.backpressureHighWater, Math.floor(this.settings.maxQueuedMessages / 2)),
+    );
+  }
+
+  /**
+   * The subscriber `connection` just got a message from the publisher being routed: when it is over
+   * its high-water mark (queue or socket buffer), that publisher's intake pauses until it drains.
+   * A subscriber holding publishers back longer than slowSubscriberTimeout is marked slow instead.
+   */
+  private holdIntake(connection: Connection, session: Session): void {
+    const publisher = this.intake;
+    if (publisher === undefined || publisher === connection || connection.slow || publisher.closed) return;
+    if (
+      session.queue.length < this.highWater() &&
+      connection.stream.writableLength < this.settings.backpressureHighWaterBytes
+    ) {
+      return;
+    }
+    connection.waiters ??= new Set();
+    if (connection.waiters.has(publisher)) return;
+    connection.waiters.add(publisher);
+    publisher.blockers++;
+    if (connection.slowTimer === undefined && this.settings.slowSubscriberTimeout > 0) {
+      connection.slowTimer = setTimeout(() => {
+        connection.slowTimer = undefined;
+        debug('client %s is slow: publishers released, its excess is dropped', connection.clientId);
+        connection.slow = true;
+        this.releaseIntake(connection);
+      }, this.settings.slowSubscriberTimeout * 1000);
+      connection.slowTimer.unref();
+    }
+  }
+
+  /** Below the low-water mark (half the high-water marks): publishers resume, a slow mark goes. */
+  private maybeRelease(connection: Connection, session: Session): void {
+    if (
+      session.queue.length > this.highWater() / 2 ||
+      connection.stream.writableLength > this.settings.backpressureHighWaterBytes / 2
+    ) {
+      return;
+    }
+    connection.slow = false;
+    if (connection.waiters?.size) this.releaseIntake(connection);
+  }
+
+  /** Lets every publisher `connection` held back read again (on the next turn of the event loop). */
+  private releaseIntake(connection: Connection): void {
+    clearTimeout(connection.slowTimer);
+    connection.slowTimer = undefined;
+    const waiters = connection.waiters;
+    if (!waiters || waiters.size === 0) return;
+    connection.waiters = undefined;
+    for (const publisher of waiters) {
+      publisher.blockers--;
+      if (publisher.blockers === 0) setImmediate(() => publisher.resumeIntake());
+    }
+  }
+
+  /** The socket of `connection` flushed its buffer. */
+  drained(connection: Connection): void {
+    const session = connection.session;
+    if (session && session.connection === connection && connection.waiters?.size) {
+      this.maybeRelease(connection, session);
+    }
   }
 
   /** Sends queued messages while the outbound window has room [MQTT-4.9.0-2]. */
@@ -559,6 +658,12 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   acknowledge(session: Session, packetId: number): boolean {
     if (!session.inflight.delete(packetId)) return false;
     this.pump(session);
+    const connection = session.connection;
+    if (connection) {
+      if (connection.waiters !== undefined || connection.slow) this.maybeRelease(connection, session);
+      // MQ-6: a member with room again takes the next messages of its groups' queues.
+      if (this.groups.queuedGroups > 0) this.groups.drainFor(session);
+    }
     return true;
   }
 

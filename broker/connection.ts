@@ -32,6 +32,11 @@ export interface PendingWill {
 
 let nextConnectionId = 1;
 
+/** Packets processed even while the intake is held: they free windows and never add work for others. */
+const HELD_NEVER = new Set<Packet['cmd']>(['puback', 'pubrec', 'pubrel', 'pubcomp', 'pingreq']);
+/** Bytes of held packets after which the socket is no longer read (TCP then slows the client). */
+const HELD_BYTES_MAX = 256 * 1024;
+
 export class Connection {
   readonly id = nextConnectionId++;
   readonly stream: Duplex;
@@ -70,6 +75,21 @@ export class Connection {
   /** PUBLISH packets (inbound + outbound) in the current second, for settings.publishRatePerConnection (QUO-5). */
   private publishWindow = { second: 0, count: 0 };
 
+  // ---- backpressure (broker-core.ts holdIntake / releaseIntake)
+  /** Sessions over their high-water mark that hold this connection's intake. */
+  blockers = 0;
+  /** Publishers this (subscriber) connection holds back until it drains below its low-water mark. */
+  waiters: Set<Connection> | undefined;
+  /** Timer that marks this subscriber slow once it held publishers back for settings.slowSubscriberTimeout. */
+  slowTimer: NodeJS.Timeout | undefined;
+  /** Marked slow: holds nobody back; what it cannot take is dropped for it alone (`slow-consumer`). */
+  slow = false;
+  /** Packets read while the intake is held (acks and PINGREQ are never held), in order. */
+  private held: Packet[] = [];
+  private heldHead = 0;
+  private heldBytes = 0;
+  private streamPaused = false;
+
   constructor(broker: BrokerCore, stream: Duplex, info: ConnectionInfo) {
     this.broker = broker;
     this.stream = stream;
@@ -83,6 +103,7 @@ export class Connection {
     });
     stream.on('close', () => this.onClose());
     stream.on('end', () => this.destroy());
+    stream.on('drain', () => this.broker.drained(this));
   }
 
   private cachedIdentity: ClientIdentity | undefined;
@@ -139,6 +160,50 @@ export class Connection {
       return;
     }
     this.keepAliveTimer?.refresh();
+    if (this.blockers > 0 || this.heldHead < this.held.length) {
+      if (!HELD_NEVER.has(packet.cmd)) {
+        this.hold(packet);
+        return;
+      }
+    }
+    this.dispatch(packet);
+  }
+
+  /** A packet read while the intake is held waits in order; beyond a bound the socket stops being read. */
+  private hold(packet: Packet): void {
+    this.held.push(packet);
+    this.heldBytes += packet.length ?? 0;
+    if (!this.streamPaused && this.heldBytes > HELD_BYTES_MAX) {
+      this.streamPaused = true;
+      this.stream.pause();
+    }
+  }
+
+  /** The sessions that held this connection back drained: process what waited, then read again. */
+  resumeIntake(): void {
+    while (this.blockers === 0 && this.heldHead < this.held.length && !this.closed) {
+      const packet = this.held[this.heldHead] as Packet;
+      this.held[this.heldHead++] = undefined as unknown as Packet;
+      this.heldBytes -= packet.length ?? 0;
+      this.dispatch(packet);
+    }
+    if (this.heldHead >= this.held.length) {
+      this.held = [];
+      this.heldHead = 0;
+      this.heldBytes = 0;
+    }
+    if (this.blockers === 0 && this.streamPaused && !this.closed) {
+      this.streamPaused = false;
+      this.stream.resume();
+    }
+  }
+
+  /** True while this connection's intake is held back (keep alive does not run out meanwhile). */
+  get intakeHeld(): boolean {
+    return this.blockers > 0 || this.heldHead < this.held.length;
+  }
+
+  private dispatch(packet: Packet): void {
     try {
       dispatchPacket(this.broker, this, packet);
     } catch (error) {
@@ -213,6 +278,11 @@ export class Connection {
     clearTimeout(this.keepAliveTimer);
     if (seconds <= 0) return;
     this.keepAliveTimer = setTimeout(() => {
+      if (this.intakeHeld) {
+        // The broker stopped reading this client (backpressure): its silence is the broker's doing.
+        this.keepAliveTimer?.refresh();
+        return;
+      }
       debug('connection %d (%s): keep alive timeout', this.id, this.clientId);
       this.endReason = 'keep alive timeout';
       this.disconnect(0x8d, 'keep alive timeout');
@@ -262,6 +332,8 @@ export class Connection {
     this.state = 'closed';
     clearTimeout(this.keepAliveTimer);
     this.parser.removeAllListeners('packet');
+    this.held = [];
+    this.heldHead = 0;
     // Session bookkeeping at once, so a will or a takeover does not wait for the socket.
     this.broker.detach(this);
   }

@@ -93,7 +93,9 @@ test('mutated packets: broker survives and keeps serving other clients', async (
 });
 
 test('a subscriber that stops reading loses QoS 0 messages instead of growing the broker buffer', async (t) => {
-  const broker = await startTestBroker(t, { settings: { slowConsumerBytes: 256 * 1024 } });
+  const broker = await startTestBroker(t, {
+    settings: { slowConsumerBytes: 256 * 1024, slowSubscriberTimeout: 0.2 },
+  });
   const url = broker.urls.mqtt as string;
   // A raw subscriber that never reads: the kernel buffers fill, then the broker's socket buffer.
   const slow = await rawClient(t, url);

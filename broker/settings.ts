@@ -23,8 +23,26 @@ export interface BrokerSettings {
   receiveMaximum: number;
   /** Cap on the outbound QoS>0 window per client (the client's Receive Maximum may lower it) [MQTT-4.9.0-1]. */
   maxInflightOut: number;
-  /** Messages kept per session beyond the in-flight window (offline or window full); more are dropped. */
+  /**
+   * Messages kept per session beyond the in-flight window (offline, or online with the window full);
+   * more are dropped (`queue-full`, or `slow-consumer` for an online subscriber marked slow). Online
+   * subscribers that read stay below it through backpressure.
+   */
   maxQueuedMessages: number;
+  /**
+   * Backpressure: a publisher's intake pauses while a session it feeds holds this many queued
+   * messages (capped at half of maxQueuedMessages) and resumes at half of it, as a real broker's
+   * single event loop ties intake to output.
+   */
+  backpressureHighWater: number;
+  /** Backpressure on the socket: bytes waiting to be written to a subscriber that pause its publishers (resume at half). */
+  backpressureHighWaterBytes: number;
+  /**
+   * Longest time, seconds, one subscriber may hold publishers back before it is marked slow: its
+   * publishers resume and what it cannot take is dropped for it alone (`slow-consumer`) until it
+   * catches up.
+   */
+  slowSubscriberTimeout: number;
   /** Keep QoS 0 messages for offline persistent sessions (Mosquitto queue_qos0_messages). */
   queueQos0Offline: boolean;
   /** Highest inbound topic alias, sent as CONNACK Topic Alias Maximum; above it → DISCONNECT 0x94 [MQTT-3.3.2-9]. */
@@ -131,6 +149,9 @@ export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   receiveMaximum: 65_535,
   maxInflightOut: 65_535,
   maxQueuedMessages: 1000,
+  backpressureHighWater: 500,
+  backpressureHighWaterBytes: 1024 * 1024,
+  slowSubscriberTimeout: 10,
   queueQos0Offline: false,
   topicAliasMaximum: 10,
   maxSessionExpiry: 0xffff_ffff,

@@ -8,9 +8,11 @@
  *   offline member's share waits in its own session queue.
  * - `random-online` (AWS IoT): a seeded random pick among online members only (MQ-3); with no member
  *   online, QoS 1 messages wait in a group-level FIFO queue when a member is persistent (MQ-1, MQ-4,
- *   MQ-5), drained when a member resumes or joins (MQ-6), paced at 20/s per online member only when
- *   `realistic` (MQ-7), kept for the session expiry or the Message Expiry (MQ-8), tail-dropped at the
- *   configured maximum (MQ-9).
+ *   MQ-5), drained when a member resumes or joins (MQ-6) as fast as members take them: a message is
+ *   dealt only to a member with room in its outbound window, and the next one when it acknowledges
+ *   (so a return never overflows the members' own queues); paced at 20/s per online member only
+ *   when `realistic` (MQ-7); kept for the session expiry or the Message Expiry (MQ-8), tail-dropped
+ *   at the configured maximum (MQ-9).
  */
 import createDebug from 'debug';
 import type { BrokerMessage, Session, Subscription } from './session-store.js';
@@ -25,6 +27,8 @@ export interface GroupHost {
   session(clientId: string): Session | undefined;
   /** Hands a message to one member; false when the member refused it (receive not authorized). */
   deliver(session: Session, message: BrokerMessage, sub: Subscription, groupKey: string): boolean;
+  /** The member is online and would send a message now (outbound window open, nothing queued). */
+  hasRoom(session: Session): boolean;
   groupCounters(key: string): Counters;
 }
 
@@ -77,6 +81,8 @@ export class SharedGroup {
 
 export class SharedGroups {
   private readonly groups = new Map<string, SharedGroup>();
+  /** Groups whose queue holds messages (acknowledgements only look for work when there is some). */
+  private readonly queued = new Set<SharedGroup>();
   private readonly host: GroupHost;
   private readonly random: () => number;
 
@@ -121,11 +127,26 @@ export class SharedGroups {
     return true;
   }
 
+  /** Number of groups with queued messages. */
+  get queuedGroups(): number {
+    return this.queued.size;
+  }
+
+  /** A member got room in its window: drains the queues of its groups (MQ-6). */
+  drainFor(session: Session): void {
+    for (const sub of session.subscriptions.values()) {
+      if (sub.shareName === undefined) continue;
+      const group = this.groups.get(`${sub.shareName}/${sub.topicFilter}`);
+      if (group && group.queue.length > 0) this.drain(group);
+    }
+  }
+
   private discardQueue(group: SharedGroup): void {
     if (group.queue.length > 0) {
       countDrop(this.host.groupCounters(group.key), 'session-ended', group.queue.length);
       group.queue.length = 0;
     }
+    this.queued.delete(group);
     clearTimeout(group.drainTimer);
     group.drainTimer = undefined;
   }
@@ -199,6 +220,7 @@ export class SharedGroups {
     const retention = Date.now() + settings.sharedGroupQueueExpiry * 1000;
     // MQ-8: the Message Expiry Interval decides when present, whatever the retention setting.
     group.queue.push({ message, expiresAt: message.expiresAt ?? retention });
+    this.queued.add(group);
     counters.queued++;
     debug('group %s queued %s (%d waiting)', group.key, message.topic, group.queue.length);
     // MQ-15: queued while members are online (over their rate): drained as they have room.
@@ -214,6 +236,7 @@ export class SharedGroups {
     if (before !== group.queue.length) {
       countDrop(this.host.groupCounters(group.key), 'expired', before - group.queue.length);
     }
+    if (group.queue.length === 0) this.queued.delete(group);
   }
 
   /** MQ-6: a member resumed or joined; hand the group queue to online members, FIFO (MQ-11). */
@@ -238,17 +261,21 @@ export class SharedGroups {
     tick();
   }
 
-  /** Sends the oldest queued message to a random online member; false when nobody is online. */
+  /**
+   * Sends the oldest queued message to a random online member with room in its window; false when
+   * no member can take it now (the next acknowledgement drains again).
+   */
   private drainOne(group: SharedGroup): boolean {
     this.pruneExpired(group);
     const head = group.queue[0];
     if (!head) return false;
-    const online = this.onlineMembers(group);
+    const online = this.onlineMembers(group).filter(([session]) => this.host.hasRoom(session));
     while (online.length > 0) {
       const index = Math.floor(this.random() * online.length);
       const [session, sub] = online[index] as [Session, Subscription];
       if (this.host.deliver(session, head.message, sub, group.key)) {
         group.queue.shift();
+        if (group.queue.length === 0) this.queued.delete(group);
         const counters = this.host.groupCounters(group.key);
         counters.dequeued++;
         counters.delivered++;
@@ -270,6 +297,7 @@ export class SharedGroups {
 
   close(): void {
     for (const group of this.groups.values()) clearTimeout(group.drainTimer);
+    this.queued.clear();
   }
 }
 

@@ -160,7 +160,7 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
   };
   const expiry = v5 ? packet.properties?.messageExpiryInterval : undefined;
   if (expiry !== undefined) message.expiresAt = Date.now() + clampExpiry(broker, expiry) * 1000;
-  const matched = broker.publish(message);
+  const matched = broker.publishFrom(connection, message);
   // Mosquitto answers a QoS 1 PUBLISH nobody receives with PUBACK 0x10 (its PUBREC stays 0x00).
   ack(qos === 1 && matched === 0 && settings.noMatchingSubscribersReason ? 0x10 : 0);
 }

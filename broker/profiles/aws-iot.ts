@@ -1,6 +1,11 @@
 /**
  * Profile `aws-iot`: the AWS IoT Core rules of docs/aws-iot-semantics.md that change
  * delivery. Rules that would slow a test run (C-4, QUO-5, MQ-7, PS-7) only apply with `realistic`.
+ *
+ * Limits modelled: 100 unacknowledged QoS 1 each way (Q-6, QUO-7, QUO-8: a full window holds the
+ * rest back, it never drops them), stored messages of an offline persistent session "obey limits"
+ * (PS-6: maxQueuedMessages, no documented number), the group queue (MQ-9, QUO-24) drained as fast as
+ * members take them (MQ-6; MQ-7 pacing only with `realistic`), payload and topic sizes (P-1, T-3).
  */
 import { BASE_SETTINGS, type BrokerSettings } from '../settings.js';
 

@@ -4,6 +4,11 @@
  * queues at most 1000 messages (max_queued_messages) and drops beyond; 20 messages in flight per
  * client (max_inflight_messages); MQTT 3.1.1 persistent sessions never expire
  * (persistent_client_expiration unset).
+ *
+ * Limits modelled: max_queued_messages (maxQueuedMessages, offline sessions and subscribers that
+ * stopped reading), max_inflight_messages (maxInflightOut / receiveMaximum), max_packet_size.
+ * A subscriber that reads is never dropped for a burst: Mosquitto's single event loop ties intake to
+ * output, which the backpressure settings (backpressureHighWater*, slowSubscriberTimeout) stand for.
  */
 import { BASE_SETTINGS, type BrokerSettings } from '../settings.js';
 
@@ -11,6 +16,7 @@ export const MOSQUITTO_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   ...BASE_SETTINGS,
   receiveMaximum: 20,
   maxInflightOut: 20,
+  // max_queued_messages 1000 (Mosquitto default).
   maxQueuedMessages: 1000,
   topicAliasMaximum: 10,
   sharedDistribution: 'round-robin',
