@@ -53,13 +53,24 @@ export interface StepResult {
   counters: Counters;
 }
 
+/** Where a scenario ran: target name and kind, behaviour profile, default transport, public URL. */
+export interface ScenarioTarget {
+  name: string;
+  kind: string;
+  behaviour: string;
+  transport: string;
+  url: string;
+  /** Verification turned off or secrets sent in clear, one sentence each (absent when none). */
+  insecure?: string[];
+}
+
 export type ScenarioStatus = 'passed' | 'failed' | 'errored' | 'interrupted';
 
 export interface ScenarioResult {
   file: string;
   name: string;
   /** Target name and kind, behaviour profile, default transport: no secrets. */
-  target: { name: string; kind: string; behaviour: string; transport: string; url: string };
+  target: ScenarioTarget;
   /** Protocol versions used by the clients, e.g. ["5"] or ["3.1.1", "5"]. */
   protocols: string[];
   /** ISO time. */

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -130,4 +131,45 @@ test('JUnit from a real run: testcase time from the run, file and line of each a
   );
   assert.equal(s.code, 1, s.stderr);
   assert.doesNotMatch(readFileSync(join(dir, 'strict.xml'), 'utf8'), / line="/);
+});
+
+test('verification off is loud: warning at start, JUnit property, JSON target.insecure, validate --targets', async (t) => {
+  const dir = tempDir(t);
+  // A TCP port that accepts and hangs up: the TLS client fails fast, after the run started.
+  const server = createServer((socket) => socket.destroy());
+  await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+  writeFileSync(
+    join(dir, 'targets.yaml'),
+    `lab:\n  kind: url\n  url: mqtts://127.0.0.1:${port}\n  rejectUnauthorized: false\n`,
+  );
+  writeFileSync(join(dir, 'quiet.yaml'), QUIET);
+  const r = await mqscen(
+    ['run', 'quiet.yaml', '--targets', 'targets.yaml', '--target', 'lab', '--reporter', 'plain'],
+    dir,
+  );
+  assert.equal(r.code, 3, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /warning: target "lab": TLS certificate verification is off \(rejectUnauthorized: false\)/,
+  );
+  const xml = readFileSync(join(dir, 'reports', 'junit.xml'), 'utf8');
+  assert.match(
+    xml,
+    /<property name="insecure" value="TLS certificate verification is off \(rejectUnauthorized: false\)/,
+  );
+  const json = JSON.parse(readFileSync(join(dir, 'reports', 'results.json'), 'utf8')) as {
+    scenarios: Array<{ target: { insecure?: string[] } }>;
+  };
+  assert.match(json.scenarios[0]?.target.insecure?.[0] ?? '', /rejectUnauthorized: false/);
+
+  const v = await mqscen(['validate', '--targets', 'targets.yaml'], dir);
+  assert.equal(v.code, 0, v.stderr);
+  assert.match(v.stderr, /targets.yaml:4:\d+ +lab +warning: +TLS certificate verification is off/);
+
+  // The same target with verification on says nothing of the kind.
+  writeFileSync(join(dir, 'safe.yaml'), `lab:\n  kind: url\n  url: mqtts://127.0.0.1:${port}\n`);
+  const s = await mqscen(['validate', '--targets', 'safe.yaml'], dir);
+  assert.doesNotMatch(s.stderr, /verification is off/);
 });

@@ -47,12 +47,24 @@ export async function validateCommand(
  * starting anything and without needing its `${env:NAME}` secrets. Prints its problems or an ok line.
  */
 async function validateTargetsFile(file: string): Promise<boolean> {
-  const { parseTargets, resolveTarget } = await import('../targets/index.js');
+  const { findInsecureSettings, parseTargets, resolveTarget } = await import('../targets/index.js');
   await refuseSpecialFile(file, '--targets');
   try {
     // Resolving the always-present built-in name loads and checks the whole file.
     await resolveTarget('embedded', { targetsFile: file, cwd: process.cwd(), env: process.env });
-    const names = parseTargets(file, await readFile(file, 'utf8'));
+    const text = await readFile(file, 'utf8');
+    const names = parseTargets(file, text);
+    // Not an error (a test broker with a self-signed certificate is a fair use), never silent.
+    printIssues(
+      findInsecureSettings(file, text).map((f) => ({
+        file,
+        ...(f.line === undefined ? {} : { line: f.line }),
+        ...(f.column === undefined ? {} : { column: f.column }),
+        path: f.target,
+        message: f.message,
+        severity: 'warning' as const,
+      })),
+    );
     process.stdout.write(`ok  ${file}  targets: ${names.length === 0 ? '(none)' : names.join(', ')}\n`);
     return true;
   } catch (error) {

@@ -22,6 +22,7 @@ export interface TargetSummary {
   behaviour?: string;
   transport?: string;
   url?: string;
+  insecure?: readonly string[];
 }
 
 export const ZERO_COUNTERS: Readonly<Counters> = Object.freeze({
@@ -39,6 +40,9 @@ export function targetInfo(target: TargetSummary): ScenarioResult['target'] {
     behaviour: target.behaviour ?? 'unknown',
     transport: target.transport ?? 'unknown',
     url: target.url ?? '',
+    ...(target.insecure !== undefined && target.insecure.length > 0
+      ? { insecure: [...target.insecure] }
+      : {}),
   };
 }
 

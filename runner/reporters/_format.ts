@@ -112,13 +112,20 @@ export function redactUrl(url: string): string {
 
 /** Only the target fields a report may show (a target object may carry more, e.g. credentials). */
 export function publicTarget(target: ScenarioResult['target']): ScenarioResult['target'] {
-  return {
+  const shown: ScenarioResult['target'] = {
     name: target.name,
     kind: target.kind,
     behaviour: target.behaviour,
     transport: target.transport,
     url: redactUrl(target.url),
   };
+  if (target.insecure !== undefined && target.insecure.length > 0) shown.insecure = [...target.insecure];
+  return shown;
+}
+
+/** `warning: target "x": …`, one line per insecure setting (empty when there are none). */
+export function formatInsecurity(target: ScenarioResult['target']): string[] {
+  return (target.insecure ?? []).map((s) => `warning: target "${target.name}": ${s}`);
 }
 
 /**

@@ -149,6 +149,9 @@ function addSuite(
     .property('url', target.url)
     .property('protocols', result.protocols.join(','))
     .property('mqscen.version', options.mqscenVersion);
+  // Verification off is part of what the verdict means: a CI reader sees it beside the results.
+  if (target.insecure !== undefined && target.insecure.length > 0)
+    suite.property('insecure', target.insecure.join('; '));
 
   /** Skip reason and source location per testcase, in testcase order. */
   const extras: Array<{ skip?: string; at?: SourceLocation }> = [];

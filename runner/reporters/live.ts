@@ -21,6 +21,7 @@ import {
   formatCounters,
   formatDuration,
   formatExpectation,
+  formatInsecurity,
   formatSkipReason,
   formatSummaryLine,
   publicTarget,
@@ -96,6 +97,7 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
       options.stream.write(
         `${color.dim(`mqscen → ${t.name} (${t.kind}, behaviour ${t.behaviour}, transport ${t.transport}) ${t.url}`)}\n`,
       );
+      for (const line of formatInsecurity(t)) options.stream.write(`${color.yellow(`⚠ ${line}`)}\n`);
       process.once('exit', onExit);
       sigint.arm();
     },

@@ -16,6 +16,7 @@ import {
   formatCounters,
   formatDuration,
   formatExpectation,
+  formatInsecurity,
   formatSkipReason,
   formatSummaryLine,
   publicTarget,
@@ -90,6 +91,7 @@ export function createPlainReporter(input?: PlainReporterOptions): NamedReporter
           `mqscen: ${files} on target ${t.name} (${t.kind}, behaviour ${t.behaviour}, transport ${t.transport}) ${t.url}`,
         ),
       );
+      for (const line of formatInsecurity(t)) write(paint.yellow(`⚠ ${line}`));
     },
 
     onScenarioStart(info: ScenarioStartInfo) {

@@ -4,11 +4,18 @@
  * Every hook is optional and may be async; the fan-out awaits each in turn and a throwing
  * reporter is logged, not fatal.
  */
-import type { Counters, RunEndReason, RunSummary, ScenarioResult, StepResult } from '../results.js';
+import type {
+  Counters,
+  RunEndReason,
+  RunSummary,
+  ScenarioResult,
+  ScenarioTarget,
+  StepResult,
+} from '../results.js';
 
 export interface RunStartInfo {
   files: string[];
-  target: { name: string; kind: string; behaviour: string; transport: string; url: string };
+  target: ScenarioTarget;
 }
 
 export interface ScenarioStartInfo {

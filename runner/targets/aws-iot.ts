@@ -9,6 +9,7 @@
 import createDebug from 'debug';
 import { EnvironmentError } from '../errors.js';
 import type { ResolvedClient } from '../scenario/types.js';
+import { describeInsecurity } from './insecurity.js';
 import type { Behaviour, StartedTarget, TargetConnection } from './target.js';
 import { readTlsFiles } from './url.js';
 
@@ -121,12 +122,15 @@ export async function startAwsIotTarget(options: AwsIotTargetOptions): Promise<S
   const baseExtra = Object.freeze({ ...extra });
   debug('target %s: %s (%s over %s)', options.name, url, options.auth, transport);
 
+  // AWS IoT Core is always TLS; only a process-wide verification switch can turn it off.
+  const insecure = describeInsecurity({ url, tls: true });
   return {
     name: options.name,
     kind: 'aws-iot',
     behaviour: options.behaviour ?? 'aws-iot',
     transport,
     url,
+    ...(insecure.length > 0 ? { insecure } : {}),
     connectionFor(client: ResolvedClient): TargetConnection {
       const conn: TargetConnection = { url, transport, extra: baseExtra };
       if (tls !== undefined) conn.tls = tls;

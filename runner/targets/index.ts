@@ -16,6 +16,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 import { EnvironmentError, type Issue, ScenarioError, UsageError } from '../errors.js';
 import { type DocPath, formatPath, locate } from '../scenario/load.js';
 import type { EmbeddedProfile } from './embedded.js';
+import { describeInsecurity } from './insecurity.js';
 import type { StartedTarget, TargetDefinition } from './target.js';
 
 const debug = createDebug('mqscen:target');
@@ -210,6 +211,58 @@ function parseTargetsText(shownPath: string, absPath: string, text: string): Tar
  */
 export function parseTargets(file: string, text: string, cwd = process.cwd()): string[] {
   return [...parseTargetsText(file, resolve(cwd, file), text).targets.keys()];
+}
+
+/** An insecure setting found in a targets file, with where it is written. */
+export interface InsecureSettingIssue {
+  target: string;
+  line?: number;
+  column?: number;
+  message: string;
+}
+
+/**
+ * The insecure settings of every target in a targets file's text (verification off, a password
+ * sent in clear), for `mqscen validate --targets`; ScenarioError when the file is invalid.
+ */
+export function findInsecureSettings(
+  file: string,
+  text: string,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  cwd = process.cwd(),
+): InsecureSettingIssue[] {
+  const parsed = parseTargetsText(file, resolve(cwd, file), text);
+  const found: InsecureSettingIssue[] = [];
+  for (const [name, target] of parsed.targets) {
+    const raw = target.raw;
+    const url = typeof raw.url === 'string' ? raw.url : undefined;
+    const messages = describeInsecurity(
+      {
+        ...(url === undefined ? {} : { url }),
+        ...(typeof raw.rejectUnauthorized === 'boolean'
+          ? { rejectUnauthorized: raw.rejectUnauthorized }
+          : {}),
+        hasPassword: raw.password !== undefined,
+        tls: target.kind === 'aws-iot',
+      },
+      env,
+    );
+    for (const message of messages) {
+      const key = /rejectUnauthorized/.test(message)
+        ? 'rejectUnauthorized'
+        : /password/.test(message)
+          ? 'password'
+          : undefined;
+      const pos = parsed.locate(key === undefined ? [name] : [name, key]) ?? parsed.locate([name]);
+      const issue: InsecureSettingIssue = { target: name, message };
+      if (pos !== undefined) {
+        issue.line = pos.line;
+        issue.column = pos.column;
+      }
+      found.push(issue);
+    }
+  }
+  return found;
 }
 
 function defineFromFile(

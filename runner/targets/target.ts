@@ -26,6 +26,11 @@ export interface StartedTarget {
   readonly transport: string;
   /** Public URL for reports (never contains secrets). */
   readonly url: string;
+  /**
+   * Settings that turn verification off or send secrets in clear (insecurity.ts), one sentence
+   * each; printed at run start and written into the reports. Absent or empty when there are none.
+   */
+  readonly insecure?: readonly string[];
   /** Connection settings for one client (a client's own `transport:` override is applied by the engine). */
   connectionFor(client: ResolvedClient): TargetConnection;
   /** Broker-side counters, when the target can read them (embedded broker). */

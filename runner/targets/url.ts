@@ -8,6 +8,7 @@ import { EnvironmentError } from '../errors.js';
 import type { ResolvedClient } from '../scenario/types.js';
 import { redactUrl } from '../transports/_url.js';
 import type { TlsSettings } from '../transports/transport.js';
+import { describeInsecurity } from './insecurity.js';
 import type { Behaviour, StartedTarget, TargetConnection } from './target.js';
 
 const debug = createDebug('mqscen:target:url');
@@ -48,12 +49,18 @@ export async function startUrlTarget(options: UrlTargetOptions): Promise<Started
   const publicUrl = redactUrl(options.url);
   const transport = options.transport ?? 'mqttjs';
   debug('target %s: %s over %s', name, publicUrl, transport);
+  const insecure = describeInsecurity({
+    url: options.url,
+    ...(options.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: options.rejectUnauthorized }),
+    hasPassword: options.password !== undefined,
+  });
   return {
     name,
     kind: 'url',
     behaviour: options.behaviour ?? 'generic',
     transport,
     url: publicUrl,
+    ...(insecure.length > 0 ? { insecure } : {}),
     connectionFor(client: ResolvedClient): TargetConnection {
       const conn: TargetConnection = { url: options.url, transport };
       if (tls !== undefined) conn.tls = tls;
