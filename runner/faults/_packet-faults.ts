@@ -25,6 +25,20 @@ export interface PacketHost {
   markAcked(key: string): void;
   /** Resolves true once `key` is acknowledged, false after `ms`. */
   waitAcked(key: string, ms: number): Promise<boolean>;
+  /** Keeps bytes to send to the client right after its next CONNACK (any later connection). */
+  replayAfterConnack(
+    bytes: Buffer,
+    messageId: number | undefined,
+    summary: PacketSummary,
+    rule: ActiveRule,
+  ): void;
+  /** What was kept for this CONNACK (emptied). */
+  takeReplays(): Array<{
+    bytes: Buffer;
+    messageId: number | undefined;
+    summary: PacketSummary;
+    rule: ActiveRule;
+  }>;
   /** Records that a rule acted on a packet. */
   fired(rule: ActiveRule, action: string, packet: PacketSummary): void;
 }
@@ -81,6 +95,8 @@ export class PacketFaults {
   /** reorder: the held `first` packet per rule. */
   readonly #held = new Map<ActiveRule, { bytes: Buffer; timer: NodeJS.Timeout; summary: PacketSummary }>();
   #cutting = false;
+  /** Downstream QoS 1/2 PUBLISH packet ids the client has not acknowledged yet. */
+  readonly #unackedDown = new Set<number>();
 
   constructor(host: PacketHost) {
     this.#host = host;
@@ -96,7 +112,8 @@ export class PacketFaults {
   /** Bytes read from one side. */
   push(stream: Stream, chunk: Buffer): void {
     for (const frame of this.#split[stream].push(chunk)) {
-      if (this.#cutting) return;
+      // Once a cut is pending nothing more reaches the client; its acks still reach the broker.
+      if (this.#cutting && stream === 'downstream') return;
       this.#frame(stream, frame);
     }
   }
@@ -204,9 +221,23 @@ export class PacketFaults {
       });
       this.#host.fired(rule, 'forged', { cmd: 'connack' });
       this.#host.forward('downstream', forged);
+      this.#replay();
       return;
     }
     this.#host.forward('downstream', frame);
+    this.#replay();
+  }
+
+  /** Copies kept by `duplicate` with `afterReconnect` go out right after the CONNACK. */
+  #replay(): void {
+    for (const r of this.#host.takeReplays()) {
+      this.#host.forward('downstream', r.bytes);
+      if (r.messageId !== undefined) {
+        const acks = this.#swallow.upstream;
+        acks.set(r.messageId, (acks.get(r.messageId) ?? 0) + 1);
+      }
+      this.#host.fired(r.rule, 'replayed after the reconnect', r.summary);
+    }
   }
 
   #publish(stream: Stream, frame: Buffer, packet: Pkt): void {
@@ -217,6 +248,8 @@ export class PacketFaults {
       if (info.qos === 0) this.#host.markAcked(key);
       else if (info.messageId !== undefined) this.#pendingUp.set(info.messageId, key);
     }
+    if (stream === 'downstream' && info.qos > 0 && info.messageId !== undefined)
+      this.#unackedDown.add(info.messageId);
     for (const rule of this.#applicable()) {
       const spec = rule.spec;
       switch (spec.kind) {
@@ -239,6 +272,11 @@ export class PacketFaults {
           const copy = mqttPacket.generate({ ...packet, dup: spec.dup } as mqttPacket.Packet, {
             protocolVersion: this.#version,
           });
+          if (spec.afterReconnect === true && stream === 'downstream') {
+            this.#host.replayAfterConnack(copy, info.messageId, summary, rule);
+            this.#host.fired(rule, spec.dup ? 'kept (DUP=1)' : 'kept (DUP=0)', summary);
+            return;
+          }
           if (info.qos > 0 && info.messageId !== undefined) {
             const acks = this.#swallow[other(stream)];
             acks.set(info.messageId, (acks.get(info.messageId) ?? 0) + 1);
@@ -279,6 +317,7 @@ export class PacketFaults {
           this.#use(rule);
           this.#host.fired(rule, 'held', summary);
           this.#cutting = true;
+          if (info.messageId !== undefined) this.#unackedDown.delete(info.messageId);
           const cut = (acked: boolean) => {
             this.#host.fired(
               rule,
@@ -287,8 +326,14 @@ export class PacketFaults {
             );
             this.#host.cut();
           };
+          const bound = spec.ackWaitMs ?? 2000;
           if (key === undefined) cut(false);
-          else void this.#host.waitAcked(key, spec.ackWaitMs ?? 2000).then(cut);
+          else
+            void this.#host.waitAcked(key, bound).then(async (acked) => {
+              // Earlier deliveries complete first, so the cut takes exactly this message.
+              await this.#settledDown(bound);
+              cut(acked);
+            });
           return;
         }
         default:
@@ -298,8 +343,15 @@ export class PacketFaults {
     this.#host.forward(stream, frame);
   }
 
+  /** Resolves when every PUBLISH forwarded to the client was acknowledged by it (at most `ms`). */
+  async #settledDown(ms: number): Promise<void> {
+    const end = Date.now() + ms;
+    while (this.#unackedDown.size > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  }
+
   #ack(stream: Stream, frame: Buffer, packet: Pkt): void {
     const id = Number(packet.messageId);
+    if (stream === 'upstream') this.#unackedDown.delete(id);
     if (stream === 'downstream') {
       const key = this.#pendingUp.get(id);
       if (key !== undefined) {

@@ -130,6 +130,13 @@ class ClientEntry implements ProxiedClient {
   readonly open = new Set<Connection>();
   connects = 0;
   connacks = 0;
+  /** `duplicate` copies to send after the next CONNACK. */
+  readonly replays: Array<{
+    bytes: Buffer;
+    messageId: number | undefined;
+    summary: PacketSummary;
+    rule: ActiveRule;
+  }> = [];
   constructor(name: string, options: ClientOptions, server: Server) {
     this.name = name;
     this.upstream = { ...options.upstream };
@@ -172,6 +179,9 @@ class Connection implements LinkEnv {
         count: (what) => (what === 'connect' ? ++client.connects : ++client.connacks),
         markAcked: (key) => proxy.markAcked(key),
         waitAcked: (key, ms) => proxy.waitAcked(key, ms),
+        replayAfterConnack: (bytes, messageId, summary, rule) =>
+          client.replays.push({ bytes, messageId, summary, rule }),
+        takeReplays: () => client.replays.splice(0),
         fired: (rule, action, packet) => proxy.ruleFired(rule as RuleEntry, client.name, action, packet),
       };
       this.packets = new PacketFaults(host);

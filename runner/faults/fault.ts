@@ -107,9 +107,18 @@ export type PacketRuleSpec =
   | { kind: 'drop'; stream: Stream; match: PublishMatch; times?: number; answer?: boolean }
   /**
    * The PUBLISH is forwarded twice; the copy has the DUP flag set when `dup` is true. The
-   * receiver's second acknowledgement is swallowed so the sender sees one.
+   * receiver's second acknowledgement is swallowed so the sender sees one. With
+   * `afterReconnect` (downstream only) the copy is sent right after the client's next CONNACK,
+   * on its next connection, as a broker resending a message after a reconnect would.
    */
-  | { kind: 'duplicate'; stream: Stream; match: PublishMatch; dup: boolean; times?: number }
+  | {
+      kind: 'duplicate';
+      stream: Stream;
+      match: PublishMatch;
+      dup: boolean;
+      afterReconnect?: boolean;
+      times?: number;
+    }
   /**
    * `first` is held back until `second` has passed, then forwarded right after it (at most
    * `maxHoldMs`, default 5000, then released anyway).

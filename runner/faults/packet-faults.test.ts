@@ -159,6 +159,36 @@ for (const { kind, skip } of KINDS) {
     });
   }
 
+  test(`${kind}: duplicate after a reconnect: the copy (DUP=1) follows the next CONNACK`, {
+    skip,
+  }, async (t) => {
+    const { proxy, pub, sub } = await bench(t, kind);
+    const id = `sub-r-${process.pid}-${++ids}`;
+    const opts: IClientOptions = { clientId: id, clean: false, properties: { sessionExpiryInterval: 60 } };
+    const s1 = await client(t, sub, 'sub', opts);
+    await s1.subscribeAsync('f/replay', { qos: 1 });
+    const got1 = collect(s1);
+    const rule = proxy.addRule({
+      kind: 'duplicate',
+      client: 'sub',
+      stream: 'downstream',
+      match: { seq: 1 },
+      dup: true,
+      afterReconnect: true,
+    });
+    const p = await client(t, pub, 'pub');
+    await publishAll(p, 'f/replay', 1);
+    await until('the first copy', () => got1.length === 1);
+    await new Promise((r) => setTimeout(r, 50)); // its PUBACK reaches the broker
+    await s1.endAsync();
+    const s2 = mqtt.connect(`mqtt://127.0.0.1:${sub}`, { ...opts, protocolVersion: 5, reconnectPeriod: 0 });
+    t.after(() => s2.end(true));
+    const got2 = collect(s2);
+    await until('the copy', () => got2.length >= 1);
+    assert.deepEqual(got2, [{ seq: 1, dup: true }]);
+    assert.equal(rule.fired, 2, 'kept, then replayed');
+  });
+
   test(`${kind}: reorder two PUBLISH packets`, { skip }, async (t) => {
     const { proxy, pub, sub } = await bench(t, kind);
     const s = await client(t, sub, 'sub');
