@@ -86,6 +86,22 @@ export interface ScenarioResult {
   oracle?: Record<string, unknown>;
   /** Broker-side counters when the target is the embedded broker. */
   brokerStats?: Record<string, unknown>;
+  /** What the target's AWS IoT policy refused during the scenario (embedded broker, POL-10). */
+  policyRefusals?: PolicyRefusalResult[];
+}
+
+/** One distinct refusal by policy: which client, which action on which resource, and why. */
+export interface PolicyRefusalResult {
+  client: string;
+  /** The packet that asked: connect, publish, subscribe, or receive (a delivery the broker skipped). */
+  packet: 'connect' | 'publish' | 'subscribe' | 'receive';
+  action: string;
+  /** Resource after the account, e.g. `topic/$share/group/test/shared/messages`. */
+  resource: string;
+  /** "no statement of policy.json allows it (implicit deny)" / "denied by statement 2 of policy.json (line 4)". */
+  reason: string;
+  /** How many times it happened. */
+  count: number;
 }
 
 /** Why a scenario did not run to its end. */

@@ -229,14 +229,14 @@ test('POL-10: refusals close the connection on MQTT 3.1.1 and answer 0x87 on MQT
     reasonCode: 0x87,
     disconnect: true,
   });
-  assert.deepEqual(auth.subscribe?.(who(5), 'b', { qos: 1 }), {
+  assert.deepEqual(auth.subscribe?.(who(5), 'b', { qos: 1, topicFilter: 'b' }), {
     allow: false,
     reasonCode: 0x87,
     disconnect: false,
   });
-  assert.equal(auth.subscribe?.(who(5), 'a', { qos: 1 }), true);
-  assert.equal(auth.receive?.(who(5), 'a', { filter: 'a' }), false);
-  assert.equal(auth.receive?.(who(5), 'a', { filter: 'a' }), false);
+  assert.equal(auth.subscribe?.(who(5), 'a', { qos: 1, topicFilter: 'a' }), true);
+  assert.equal(auth.receive?.(who(5), 'a', { filter: 'a', qos: 1, retain: false }), false);
+  assert.equal(auth.receive?.(who(5), 'a', { filter: 'a', qos: 1, retain: false }), false);
   const receive = auth.refusals().find((r) => r.action === 'iot:Receive');
   assert.equal(receive?.count, 2);
   assert.equal(receive?.resource, `${ARN}:topic/a`);

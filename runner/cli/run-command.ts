@@ -7,6 +7,7 @@
  */
 import { lstat, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { describePolicyRefusals } from '../engine/run-scenario.js';
 import { loadSuite, runSuite } from '../engine/run-suite.js';
 import { EnvironmentError, EXIT_CODES, type ScenarioError, UsageError } from '../errors.js';
 import { chooseConsoleReporter, createReporter, createReporterFanOut } from '../reporters/index.js';
@@ -187,6 +188,10 @@ export function exitCodeFor(summary: RunSummary): number {
 function printScenarioErrors(summary: RunSummary): void {
   for (const r of summary.scenarios) {
     const error = r.error;
+    if (error === undefined && r.status === 'failed' && r.policyRefusals !== undefined) {
+      // A Receive denial is silent on the wire (POL-10): the verdict's cause is only known here.
+      process.stderr.write(`mqscen: scenario "${r.name}": ${describePolicyRefusals(r.policyRefusals)}\n`);
+    }
     if (error === undefined || r.status === 'interrupted') continue;
     const inStep = error.step === undefined ? '' : `\n  in step [${error.step.ref}] ${error.step.label}`;
     if (error.code === 'E_INTERNAL') {

@@ -8,9 +8,16 @@
  * ScenarioError (before any network activity) only when the scenario cannot be compiled.
  */
 
-import { ScenarioError } from '../errors.js';
+import { formatIssue, MqscenError, ScenarioError } from '../errors.js';
 import type { Reporter, ScenarioStartInfo } from '../reporters/reporter.js';
-import type { Counters, ScenarioErrorInfo, ScenarioResult, ScenarioStatus, StepResult } from '../results.js';
+import type {
+  Counters,
+  PolicyRefusalResult,
+  ScenarioErrorInfo,
+  ScenarioResult,
+  ScenarioStatus,
+  StepResult,
+} from '../results.js';
 import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
 import { brokerStatsSince } from '../targets/stats-delta.js';
 import type { StartedTarget } from '../targets/target.js';
@@ -97,6 +104,10 @@ export async function runScenario(
   });
   const reporter = options.reporter;
   const startedAtIso = new Date().toISOString();
+  const startedAtMs = Date.now();
+  // The scenario's own `policy:` is enforced while it runs (a target with its own policy keeps it);
+  // applied before the counters are read, so the policy's counts are this scenario's.
+  const policyError = await applyScenarioPolicy(target, scenario);
   // One broker serves every scenario of a run: its counters are reported for this scenario only.
   const statsAtStart = safe(() => target.stats?.());
   debug('scenario %s: run %s, %d steps, target %s', scenario.name, runId, steps.length, target.url);
@@ -109,12 +120,12 @@ export async function runScenario(
   await call(() => reporter.onScenarioStart?.(info));
 
   const stepResults: StepResult[] = [];
-  let error: ScenarioErrorInfo | undefined;
-  let status: ScenarioStatus = 'passed';
+  let error: ScenarioErrorInfo | undefined = policyError;
+  let status: ScenarioStatus = policyError === undefined ? 'passed' : 'errored';
   let end: ClientSnapshot[] | undefined;
   try {
     for (const step of steps) {
-      if (signal.aborted) break;
+      if (signal.aborted || error !== undefined) break;
       const result = await runTopLevelStep(ctx, step, info, reporter);
       stepResults.push(result.step);
       if (result.fatal !== undefined) {
@@ -176,9 +187,50 @@ export async function runScenario(
   if (error !== undefined) result.error = error;
   const stats = safe(() => target.stats?.());
   if (stats !== undefined) result.brokerStats = brokerStatsSince(statsAtStart, stats);
+  const refusals = safe(() => target.policyRefusals?.(startedAtMs));
+  if (refusals !== undefined && refusals.length > 0) {
+    // Which action on which resource the policy refused, and why (POL-10): the cause a refused
+    // step or a silent Receive denial would otherwise hide.
+    result.policyRefusals = refusals;
+    if (result.error !== undefined) result.error.message += `; ${describePolicyRefusals(refusals)}`;
+  }
   debug('scenario %s: %s', scenario.name, status);
   await call(() => reporter.onScenarioEnd?.(result));
   return result;
+}
+
+/** "refused by policy: iot:Receive on topic/x for sub-1 (×20): no statement of p.json allows it". */
+export function describePolicyRefusals(refusals: readonly PolicyRefusalResult[]): string {
+  // One line per action, resource and reason, with every client it hit.
+  const groups = new Map<string, { head: string; clients: string[]; count: number }>();
+  for (const r of refusals) {
+    const key = `${r.action} on ${r.resource}\u0000${r.reason}`;
+    const g = groups.get(key) ?? { head: `${r.action} on ${r.resource}`, clients: [], count: 0 };
+    g.clients.push(r.client);
+    g.count += r.count;
+    groups.set(key, g);
+  }
+  const parts = [...groups.entries()].map(([key, g]) => {
+    const reason = key.slice(key.indexOf('\u0000') + 1);
+    const clients = [...g.clients].sort().join(', ');
+    return `${g.head} for ${clients}${g.count > 1 ? ` (${g.count} times)` : ''}: ${reason}`;
+  });
+  return `refused by policy: ${parts.join('; ')}`;
+}
+
+async function applyScenarioPolicy(
+  target: RunScenarioOptions['target'],
+  scenario: ResolvedScenario,
+): Promise<ScenarioErrorInfo | undefined> {
+  try {
+    await target.usePolicy?.(scenario.policyFile);
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof MqscenError)) throw err;
+    const issues =
+      err instanceof ScenarioError ? err.issues.map((i) => `\n  ${formatIssue(i)}`).join('') : '';
+    return { code: err.code, message: `${err.message}${issues}`, exitCode: err.exitCode };
+  }
 }
 
 /** Compiles every step into its handler; any problem is a ScenarioError, before any connect. */

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 /**
  * Step 4 of the scenario pipeline: turn the schema-valid, rule-checked, interpolated document
  * into the ResolvedScenario the engine runs: defaults applied, `count` expanded into instances,
@@ -113,6 +114,7 @@ export function normalizeScenario(doc: RawScenario, ctx: NormalizeContext): Reso
     vars: { ...ctx.vars },
   };
   if (doc.description !== undefined) scenario.description = doc.description.trim();
+  if (doc.policy !== undefined) scenario.policyFile = resolve(dirname(ctx.file), doc.policy);
   return deepFreeze(scenario);
 }
 

@@ -80,6 +80,10 @@ export interface RawScenario {
    * What the scenario proves, in prose. Shown in reports.
    */
   description?: string;
+  /**
+   * AWS IoT policy document (JSON) the scenario is written for, relative to the scenario file. The embedded broker (profile `aws-iot`) enforces it while this scenario runs, unless the target attaches its own (`policy:` in the targets file); `mqscen policy check` checks the scenario against it. Other brokers ignore it.
+   */
+  policy?: string;
   timeout?: Duration;
   /**
    * Bounds of the waits for the broker's answers, for every client of this scenario. Each wait also ends at the scenario deadline (`timeout`), whichever comes first.

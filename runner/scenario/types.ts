@@ -267,4 +267,6 @@ export interface ResolvedScenario {
   expect: ResolvedAssertion[];
   /** Variables after interpolation (secrets from ${env:...} are not kept here). */
   vars: Readonly<Record<string, string>>;
+  /** The scenario's `policy:` (AWS IoT policy file), resolved against the scenario's folder. */
+  policyFile?: string;
 }

@@ -4,8 +4,9 @@
  */
 import createDebug from 'debug';
 import type { BrokerSettings } from '../../broker/index.js';
-import { BrokerError, MqscenError } from '../errors.js';
+import { BrokerError, MqscenError, UsageError } from '../errors.js';
 import type { ResolvedClient } from '../scenario/types.js';
+import { createEmbeddedPolicyEnforcer, type EmbeddedPolicyOptions } from './embedded-policy.js';
 import type { StartedTarget, TargetConnection } from './target.js';
 
 const debug = createDebug('mqscen:target:embedded');
@@ -19,6 +20,8 @@ export interface EmbeddedTargetOptions {
   profile?: EmbeddedProfile;
   /** Broker settings that override the profile's defaults (benchmarks lift queue limits). */
   settings?: Partial<BrokerSettings>;
+  /** AWS IoT policies to enforce (profile aws-iot only); the scenario's `policy:` otherwise. */
+  policy?: EmbeddedPolicyOptions;
 }
 
 /** A started embedded broker: a StartedTarget plus the URL of each listener. */
@@ -32,12 +35,20 @@ export async function startEmbeddedTarget(options: EmbeddedTargetOptions = {}): 
   const name = options.name ?? 'embedded';
   // Imported here so that only runs on this target load the broker.
   const { startBroker } = await import('../../broker/index.js');
+  if (profile !== 'aws-iot' && (options.policy?.default?.length || options.policy?.attached?.length)) {
+    throw new UsageError(`target ${name}: AWS IoT policies are enforced by the aws-iot profile only`, {
+      hint: 'set profile: aws-iot, or remove policy:/policies: (the mosquitto profile takes --acl rules)',
+    });
+  }
+  // Policy files are read before the broker listens: a broken one is exit 2 with file:line:col.
+  const policy = profile === 'aws-iot' ? await createEmbeddedPolicyEnforcer(options.policy) : undefined;
   let broker: Awaited<ReturnType<typeof startBroker>>;
   try {
     broker = await startBroker({
       profile,
       listeners: { mqtt: {}, ws: {} },
       settings: options.settings ?? {},
+      ...(policy === undefined ? {} : { authorize: policy.authorizer }),
     });
   } catch (err) {
     if (err instanceof MqscenError) throw err;
@@ -69,7 +80,14 @@ export async function startEmbeddedTarget(options: EmbeddedTargetOptions = {}): 
       if (client.password !== undefined) conn.password = client.password;
       return conn;
     },
-    stats: () => broker.stats() as unknown as Record<string, unknown>,
+    stats: () => {
+      const stats = broker.stats() as unknown as Record<string, unknown>;
+      const policyStats = policy?.stats();
+      return policyStats === undefined ? stats : { ...stats, policy: policyStats };
+    },
+    ...(policy === undefined
+      ? {}
+      : { usePolicy: (file: string | undefined) => policy.usePolicy(file), policyRefusals: policy.refusals }),
     close: () => broker.close(),
   };
 }

@@ -13,9 +13,11 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import createDebug from 'debug';
 import { isMap, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
+import type { PolicyMatch } from '../../broker/policy/index.js';
 import { EnvironmentError, type Issue, ScenarioError, UsageError } from '../errors.js';
 import { type DocPath, formatPath, locate } from '../scenario/load.js';
 import type { EmbeddedProfile } from './embedded.js';
+import type { EmbeddedPolicyOptions } from './embedded-policy.js';
 import { describeInsecurity } from './insecurity.js';
 import type { StartedTarget, TargetDefinition } from './target.js';
 
@@ -295,6 +297,10 @@ function defineFromFile(
           (await import('./embedded.js')).startEmbeddedTarget({
             name,
             profile: (target.raw.profile as EmbeddedProfile | undefined) ?? 'aws-iot',
+            policy: embeddedPolicyOf(target, (v, path) => {
+              const p = interpolate(v, env, file, [name, ...path]);
+              return isAbsolute(p) ? p : resolve(dirname(file.absPath), p);
+            }),
           }),
       };
     case 'mosquitto':
@@ -369,6 +375,26 @@ function defineFromFile(
         },
       };
   }
+}
+
+/** `policy:`, `policies:` and `sharedReceiveResource:` of an embedded target; files resolve against the targets file. */
+function embeddedPolicyOf(
+  target: FileTarget,
+  fileOf: (value: string, path: DocPath) => string,
+): EmbeddedPolicyOptions {
+  const out: EmbeddedPolicyOptions = {};
+  const single = target.raw.policy;
+  if (typeof single === 'string') out.default = [fileOf(single, ['policy'])];
+  const list = target.raw.policies as Array<{ match: string | PolicyMatch; policy: string }> | undefined;
+  if (list !== undefined) {
+    out.attached = list.map((a, i) => {
+      const match = typeof a.match === 'string' ? { clientId: a.match } : { ...a.match };
+      return { match, file: fileOf(a.policy, ['policies', i, 'policy']) };
+    });
+  }
+  const shared = target.raw.sharedReceiveResource as EmbeddedPolicyOptions['sharedReceiveResource'];
+  if (shared !== undefined) out.sharedReceiveResource = shared;
+  return out;
 }
 
 function assign<T extends object, K extends keyof T>(obj: T, key: K, value: T[K] | undefined): void {

@@ -3,6 +3,7 @@
  * starts, a URL, AWS IoT Core). A target resolves, per client, everything a transport needs.
  */
 
+import type { PolicyRefusalResult } from '../results.js';
 import type { ResolvedClient } from '../scenario/types.js';
 import type { ConnectOptions } from '../transports/transport.js';
 
@@ -35,6 +36,13 @@ export interface StartedTarget {
   connectionFor(client: ResolvedClient): TargetConnection;
   /** Broker-side counters, when the target can read them (embedded broker). */
   stats?(): Record<string, unknown>;
+  /**
+   * Called before each scenario with its `policy:` file (or undefined): a target that enforces AWS
+   * IoT policies (embedded, profile aws-iot) applies it unless the target attaches its own.
+   */
+  usePolicy?(file: string | undefined): Promise<void>;
+  /** What the enforced policy refused since `sinceMs` (Date.now() time), one entry per distinct refusal. */
+  policyRefusals?(sinceMs: number): PolicyRefusalResult[];
   /** Stops whatever the target started (embedded broker, mosquitto process). Idempotent. */
   close(): Promise<void>;
 }
