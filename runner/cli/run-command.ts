@@ -15,6 +15,8 @@ import type { Reporter } from '../reporters/reporter.js';
 import type { RunSummary } from '../results.js';
 import { parseDuration } from '../scenario/duration.js';
 import { parseTargets, resolveTarget } from '../targets/index.js';
+import { isUnreachableMessage } from '../transports/connect-errors.js';
+import { isBrokerScheme, redactUrl } from '../transports/url.js';
 import {
   createFolder,
   expandFileArguments,
@@ -205,10 +207,7 @@ function printScenarioErrors(summary: RunSummary): void {
       process.stderr.write(`mqscen: scenario "${r.name}" stopped early: ${error.message}${inStep}\n`);
     } else if (r.status === 'errored') {
       process.stderr.write(`mqscen: scenario "${r.name}" could not run: ${error.message}${inStep}\n`);
-      if (
-        error.exitCode !== EXIT_CODES.failed &&
-        /ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|ETIMEDOUT|no CONNACK/.test(error.message)
-      ) {
+      if (error.exitCode !== EXIT_CODES.failed && isUnreachableMessage(error.message)) {
         process.stderr.write(
           `  hint: check that the broker of target "${r.target.name}" (${r.target.url}) is running and reachable from here\n`,
         );
@@ -243,7 +242,7 @@ function compileGrep(pattern: string): RegExp {
  */
 function checkTargetUrl(target: string): void {
   if (!target.includes('://')) return; // a target name
-  const shown = target.replace(/\/\/([^/:@]*):[^/@]*@/, '//$1:***@');
+  const shown = redactUrl(target);
   const fix = 'write it as mqtt://host:1883, mqtts://host:8883, ws://host:8080/mqtt or wss://host/mqtt';
   let url: URL;
   try {
@@ -251,7 +250,7 @@ function checkTargetUrl(target: string): void {
   } catch {
     throw new UsageError(`--target ${shown} is not a valid broker URL`, { hint: fix });
   }
-  if (!/^(mqtt|mqtts|tcp|ssl|tls|ws|wss):$/.test(url.protocol)) {
+  if (!isBrokerScheme(url.protocol)) {
     throw new UsageError(`--target ${shown}: "${url.protocol.slice(0, -1)}" is not a broker URL scheme`, {
       hint: fix,
     });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RunSummary, ScenarioResult } from '../results.js';
-import { classnameFor, formatDuration, formatSummaryLine, redactUrl } from './_format.js';
+import { classnameFor, formatDuration, formatSummaryLine } from './_format.js';
 
 test('formatDuration: ms, seconds, minutes', () => {
   assert.equal(formatDuration(0), '0ms');
@@ -9,17 +9,6 @@ test('formatDuration: ms, seconds, minutes', () => {
   assert.equal(formatDuration(4200), '4.2s');
   assert.equal(formatDuration(64_000), '1m 04s');
   assert.equal(formatDuration(Number.NaN), '0ms');
-});
-
-test('redactUrl: passwords and credential query values never reach a report', () => {
-  assert.equal(redactUrl('mqtt://127.0.0.1:1883'), 'mqtt://127.0.0.1:1883');
-  assert.equal(redactUrl('mqtts://alice:pw@host:8883'), 'mqtts://alice:***@host:8883');
-  const signed = redactUrl(
-    'wss://a.iot.eu-west-1.amazonaws.com/mqtt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA%2F&X-Amz-Signature=abc&X-Amz-Security-Token=tok',
-  );
-  assert.doesNotMatch(signed, /AKIA|=abc|=tok/);
-  assert.match(signed, /X-Amz-Algorithm=AWS4-HMAC-SHA256/);
-  assert.equal(redactUrl('not a url://bob:pw@x'), 'not a url://***@x');
 });
 
 test('classnameFor: relative to scenarios/, else to the working directory, without extension', () => {

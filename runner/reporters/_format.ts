@@ -4,6 +4,7 @@
  */
 import { isAbsolute, relative, sep } from 'node:path';
 import type { AssertionResult, Counters, RunSummary, ScenarioResult, StepResult } from '../results.js';
+import { redactUrl } from '../transports/url.js';
 import { version } from '../version.js';
 
 /** `250ms`, `4.2s`, `1m 04s`: short enough for a step line, precise enough to compare runs. */
@@ -85,29 +86,6 @@ export function formatSummaryLine(summary: RunSummary): string {
   const n = summary.scenarios.length;
   const line = `${parts.join(', ')} (${n} scenario${n === 1 ? '' : 's'}) in ${formatDuration(summary.durationMs)}`;
   return summary.reason === 'interrupted' ? `${line}, run interrupted` : line;
-}
-
-/** Query parameters that carry credentials in presigned URLs (SigV4 WebSocket, custom authorizers). */
-const SECRET_QUERY = /sign|token|secret|pass|credential|auth|key/i;
-
-/**
- * A URL safe to put in a report: password and credential-like query values replaced by `***`.
- * Targets already promise URLs without secrets; reports are written to disk and uploaded by CI, so
- * this is checked again here.
- */
-export function redactUrl(url: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    // Not a URL: drop anything that looks like userinfo rather than risk writing it.
-    return url.replace(/\/\/[^/@]*@/, '//***@');
-  }
-  if (parsed.password !== '') parsed.password = '***';
-  for (const key of [...parsed.searchParams.keys()]) {
-    if (SECRET_QUERY.test(key)) parsed.searchParams.set(key, '***');
-  }
-  return parsed.toString();
 }
 
 /** Only the target fields a report may show (a target object may carry more, e.g. credentials). */

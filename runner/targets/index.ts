@@ -16,6 +16,7 @@ import { isMap, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { PolicyMatch } from '../../broker/policy/index.js';
 import { EnvironmentError, type Issue, ScenarioError, UsageError } from '../errors.js';
 import { type DocPath, formatPath, locate } from '../scenario/load.js';
+import { looksLikeBrokerUrl } from '../transports/url.js';
 import type { EmbeddedProfile } from './embedded.js';
 import type { EmbeddedPolicyOptions } from './embedded-policy.js';
 import { describeInsecurity } from './insecurity.js';
@@ -65,7 +66,7 @@ export async function resolveTarget(
   }
   const builtin = builtinDefinition(wanted);
   if (builtin !== undefined) return builtin;
-  if (/^(mqtt|mqtts|tcp|ssl|tls|ws|wss):\/\//.test(wanted)) {
+  if (looksLikeBrokerUrl(wanted)) {
     // A bare URL works as a target name: the quickest way to point at any broker.
     return {
       name: wanted,

@@ -6,8 +6,8 @@ import { readFile } from 'node:fs/promises';
 import createDebug from 'debug';
 import { EnvironmentError } from '../errors.js';
 import type { ResolvedClient } from '../scenario/types.js';
-import { redactUrl } from '../transports/_url.js';
 import type { TlsSettings } from '../transports/transport.js';
+import { redactUrl } from '../transports/url.js';
 import { describeInsecurity } from './insecurity.js';
 import type { Behaviour, StartedTarget, TargetConnection } from './target.js';
 

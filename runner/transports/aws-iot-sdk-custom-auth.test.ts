@@ -7,7 +7,7 @@ import { createSign, generateKeyPairSync } from 'node:crypto';
 import { createCustomAuthorizer } from '../../broker/auth/custom-authorizer.js';
 import { type BrokerHandle, startBroker } from '../../broker/index.js';
 import { refusingFor, testCertificates } from './_aws-test-broker.js';
-import { awsIotSdkTransport } from './aws-iot-sdk.js';
+import { awsIotSdkTransport } from './aws-iot-sdk/index.js';
 import { type ContractEnvironment, describeTransportContract } from './transport.contract.js';
 
 const signingKeys = generateKeyPairSync('rsa', { modulusLength: 2048 });

@@ -17,7 +17,7 @@ import {
   testCertificates,
   urlOf,
 } from './_aws-test-broker.js';
-import { awsIotSdkTransport } from './aws-iot-sdk.js';
+import { awsIotSdkTransport } from './aws-iot-sdk/index.js';
 import type { ConnectOptions } from './transport.js';
 
 describe('aws-iot-sdk: bad input is a TransportError naming the setting, without secrets', () => {

@@ -11,7 +11,7 @@ import {
   testCertificates,
   urlOf,
 } from './_aws-test-broker.js';
-import { awsIotSdkTransport } from './aws-iot-sdk.js';
+import { awsIotSdkTransport } from './aws-iot-sdk/index.js';
 import { type ContractEnvironment, describeTransportContract } from './transport.contract.js';
 
 async function sigv4Environment(protocol: '5' | '3.1.1'): Promise<ContractEnvironment> {

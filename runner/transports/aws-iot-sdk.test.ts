@@ -4,7 +4,7 @@
  */
 import { issueClientCertificate } from '../../broker/certs.js';
 import { refusingFor, startSecureBroker, testCertificates, urlOf } from './_aws-test-broker.js';
-import { awsIotSdkTransport } from './aws-iot-sdk.js';
+import { awsIotSdkTransport } from './aws-iot-sdk/index.js';
 import { type ContractEnvironment, describeTransportContract } from './transport.contract.js';
 
 async function mtlsEnvironment(protocol: '5' | '3.1.1'): Promise<ContractEnvironment> {

@@ -10,7 +10,7 @@ type TransportLoader = () => Promise<Transport>;
 
 const REGISTRY: Readonly<Record<string, TransportLoader>> = {
   mqttjs: async () => (await import('./mqttjs.js')).mqttjsTransport,
-  'aws-iot-sdk': async () => (await import('./aws-iot-sdk.js')).awsIotSdkTransport,
+  'aws-iot-sdk': async () => (await import('./aws-iot-sdk/index.js')).awsIotSdkTransport,
   'mqttjs-sigv4': async () => (await import('./mqttjs-sigv4.js')).mqttjsSigv4Transport,
   // Further transports register here, each with its own lazy import.
 };

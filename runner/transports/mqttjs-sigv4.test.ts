@@ -174,9 +174,9 @@ describe('mqttjs-sigv4: signing and refusals', () => {
     );
   });
 
-  test('DEBUG output never shows the signed query or the token', async (t) => {
+  test('DEBUG output (mqscen and MQTT.js) never shows the signed query or the token', async (t) => {
     const previous = createDebug.disable();
-    createDebug.enable('mqscen:*');
+    createDebug.enable('mqscen:*,mqttjs*');
     const written: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((chunk: string | Uint8Array) => {
@@ -198,6 +198,7 @@ describe('mqttjs-sigv4: signing and refusals', () => {
     process.stderr.write = write;
     const out = written.join('');
     assert.match(out, /mqscen:transport:mqttjs /, 'the MQTT.js transport did log its connect');
+    assert.match(out, /creating new Websocket for url: wss:/, 'MQTT.js did log its WebSocket URL');
     assert.ok(!out.includes(encodeURIComponent(TOKEN)) && !out.includes(TOKEN), 'no session token');
     assert.doesNotMatch(out, /X-Amz-Signature=[0-9a-f]/);
   });

@@ -20,8 +20,16 @@ import {
   connect as mqttConnect,
 } from 'mqtt';
 import { TransportError } from '../errors.js';
-import { redactUrl, URL_SCHEMES } from './_url.js';
-import { formatReason, reasonText } from './reason-codes.js';
+import { toBuffer } from './_bytes.js';
+import {
+  classifyConnectError,
+  connackHint,
+  isTlsCode,
+  messageOf,
+  NO_CONNACK_HINT,
+  noConnackMessage,
+} from './connect-errors.js';
+import { formatHex, formatReason, reasonText } from './reason-codes.js';
 import type {
   ConnectionLoss,
   ConnectOptions,
@@ -39,6 +47,7 @@ import type {
   TransportSession,
   TransportSessionEvents,
 } from './transport.js';
+import { isBrokerScheme, redactUrl } from './url.js';
 
 const debug = createDebug('mqscen:transport:mqttjs');
 
@@ -52,7 +61,7 @@ type UserPropertyPairs = ReadonlyArray<readonly [string, string]>;
 
 /** Creates the MQTT.js transport. */
 export function createMqttjsTransport(): Transport {
-  return { name: NAME, connect: connectMqttjs };
+  return { name: NAME, connect: (options) => connectMqttjs(options) };
 }
 
 /** The registry's instance. */
@@ -60,9 +69,33 @@ export const mqttjsTransport: Transport = createMqttjsTransport();
 
 export default mqttjsTransport;
 
-async function connectMqttjs(options: ConnectOptions): Promise<TransportSession> {
+/**
+ * How a transport built on this one (mqttjs-sigv4) changes the connection. Internal to
+ * runner/transports.
+ */
+export interface MqttjsConnectHooks {
+  /** Transport name the errors carry. */
+  transport: string;
+  /**
+   * Opens the WebSocket itself (for example to a presigned URL), so the URL MQTT.js knows, logs
+   * and reports carries no secret. Gets MQTT.js's subprotocols and `wsOptions`.
+   */
+  createWebsocket?: (protocols: string[], wsOptions: Record<string, unknown>) => unknown;
+}
+
+/** Opens one MQTT.js session (the `mqttjs` transport, or another one through `hooks`). */
+export async function connectMqttjs(
+  options: ConnectOptions,
+  hooks: MqttjsConnectHooks = { transport: NAME },
+): Promise<TransportSession> {
+  const name = hooks.transport;
   const shownUrl = redactUrl(options.url);
-  const clientOptions = toClientOptions(options, shownUrl);
+  const clientOptions = toClientOptions(options, shownUrl, name);
+  const open = hooks.createWebsocket;
+  if (open !== undefined) {
+    clientOptions.createWebsocket = (_url, protocols, opts) =>
+      open(protocols, (opts.wsOptions ?? {}) as Record<string, unknown>);
+  }
   debug('connect %s as %s (MQTT %s, clean %s)', shownUrl, options.clientId, options.protocol, options.clean);
 
   let client: MqttClient;
@@ -71,11 +104,11 @@ async function connectMqttjs(options: ConnectOptions): Promise<TransportSession>
   } catch (err) {
     // TLS material is checked synchronously (e.g. a key that does not match its certificate).
     const code = (err as { code?: unknown }).code;
-    if (typeof code === 'string' && (code.startsWith('ERR_OSSL') || isTlsCode(code))) {
-      throw translateConnectError(err as Error & { code: string }, options, shownUrl);
+    if (typeof code === 'string' && isTlsCode(code)) {
+      throw translateConnectError(err as Error & { code: string }, options, shownUrl, name);
     }
     throw new TransportError(`cannot connect to ${shownUrl}: ${messageOf(err)}`, {
-      transport: NAME,
+      transport: name,
       cause: err,
       hint: 'check the target URL (mqtt://host:port, mqtts://, ws://host:port/path, wss://) with --target',
     });
@@ -99,25 +132,22 @@ async function connectMqttjs(options: ConnectOptions): Promise<TransportSession>
     };
     const timer = setTimeout(() => {
       fail(
-        new TransportError(
-          `no CONNACK from ${shownUrl} within ${options.connectTimeoutMs} ms (client "${options.clientId}")`,
-          {
-            transport: NAME,
-            hint: 'is the broker running and reachable? check --target, firewalls, and the port/protocol (mqtt vs mqtts vs ws)',
-          },
-        ),
+        new TransportError(noConnackMessage(shownUrl, options.connectTimeoutMs, options.clientId), {
+          transport: name,
+          hint: NO_CONNACK_HINT,
+        }),
       );
     }, options.connectTimeoutMs);
 
     const onError = (err: Error & { code?: string | number }): void => {
-      fail(translateConnectError(err, options, shownUrl));
+      fail(translateConnectError(err, options, shownUrl, name));
     };
     const onClose = (): void => {
       fail(
         new TransportError(
           `${shownUrl} closed the connection before CONNACK (client "${options.clientId}")`,
           {
-            transport: NAME,
+            transport: name,
             hint: 'is this an MQTT endpoint speaking this protocol? check the URL scheme (mqtt/mqtts/ws/wss), the TLS settings and the protocol version',
           },
         ),
@@ -131,7 +161,14 @@ async function connectMqttjs(options: ConnectOptions): Promise<TransportSession>
       client.off('close', onClose);
       client.off('connect', onConnect);
       resolve(
-        new MqttjsSession(client, options.clientId, options.protocol, toConnectResult(connack), shownUrl),
+        new MqttjsSession(
+          client,
+          options.clientId,
+          options.protocol,
+          toConnectResult(connack),
+          shownUrl,
+          name,
+        ),
       );
     };
     client.on('error', onError);
@@ -146,6 +183,8 @@ class MqttjsSession implements TransportSession {
   readonly #client: MqttClient;
   readonly #protocol: ProtocolVersion;
   readonly #url: string;
+  /** Transport name for errors. */
+  readonly #transport: string;
   #messageHandlers: Array<TransportSessionEvents['message']> = [];
   /**
    * Messages that arrived before the first `message` handler was attached. A resumed session's
@@ -173,8 +212,10 @@ class MqttjsSession implements TransportSession {
     protocol: ProtocolVersion,
     connack: ConnectResult,
     url: string,
+    transport: string,
   ) {
     this.#client = client;
+    this.#transport = transport;
     this.clientId = clientId;
     this.#protocol = protocol;
     this.connack = connack;
@@ -388,7 +429,7 @@ class MqttjsSession implements TransportSession {
     if (!this.#closed && !this.#disconnecting) return false;
     reject(
       new TransportError(`${op} on client "${this.clientId}": the connection is closed`, {
-        transport: NAME,
+        transport: this.#transport,
         hint: 'connect (or reconnect) the client before this step',
       }),
     );
@@ -397,7 +438,7 @@ class MqttjsSession implements TransportSession {
 
   #operationError(op: string, err: unknown): TransportError {
     return new TransportError(`${op} on client "${this.clientId}" (${this.#url}) failed: ${messageOf(err)}`, {
-      transport: NAME,
+      transport: this.#transport,
       cause: err,
     });
   }
@@ -409,20 +450,20 @@ const OK: PublishResult = Object.freeze({ reasonCode: 0 });
 
 function noop(): void {}
 
-function toClientOptions(options: ConnectOptions, shownUrl: string): IClientOptions {
+function toClientOptions(options: ConnectOptions, shownUrl: string, name: string): IClientOptions {
   let scheme: string;
   try {
     scheme = new URL(options.url).protocol;
   } catch (err) {
     throw new TransportError(`"${shownUrl}" is not a URL`, {
-      transport: NAME,
+      transport: name,
       cause: err,
       hint: 'write the broker URL as mqtt://host:1883, mqtts://host:8883, ws://host:port/mqtt or wss://host/mqtt',
     });
   }
-  if (URL_SCHEMES[scheme] === undefined) {
+  if (!isBrokerScheme(scheme)) {
     throw new TransportError(`unsupported URL scheme "${scheme}" in ${shownUrl}`, {
-      transport: NAME,
+      transport: name,
       hint: 'use mqtt://, mqtts://, ws:// or wss://',
     });
   }
@@ -507,14 +548,15 @@ function translateConnectError(
   err: Error & { code?: string | number },
   options: ConnectOptions,
   shownUrl: string,
+  name: string,
 ): TransportError {
   const who = `client "${options.clientId}"`;
   if (typeof err.code === 'number') {
     // A refused CONNACK [MQTT-3.2.2-5]: the broker answered, and said no.
     const code = err.code;
     const text = reasonText(code, 'connack', options.protocol);
-    return new TransportError(`${shownUrl} refused the connection of ${who}: ${text} (${formatCode(code)})`, {
-      transport: NAME,
+    return new TransportError(`${shownUrl} refused the connection of ${who}: ${text} (${formatHex(code)})`, {
+      transport: name,
       cause: err,
       reasonCode: code,
       reasonText: text,
@@ -522,143 +564,28 @@ function translateConnectError(
     });
   }
   const code = err.code ?? '';
-  const tls = TLS_PROBLEMS.find((p) => p.codes.includes(code));
-  if (tls !== undefined || isTlsCode(code)) {
-    // OpenSSL's text ("803C...:error:0A00045C:SSL routines:...") helps nobody; say what it means.
-    const what = tls?.what ?? (/SSL routines|error:[0-9A-F]{8}/.test(err.message) ? code : err.message);
-    return new TransportError(`TLS connection of ${who} to ${shownUrl} failed: ${what} (${code})`, {
-      transport: NAME,
+  const problem = classifyConnectError(code, err.message);
+  if (problem.kind === 'tls' && code !== '') {
+    return new TransportError(`TLS connection of ${who} to ${shownUrl} failed: ${problem.what} (${code})`, {
+      transport: name,
       cause: err,
-      hint: tls?.hint ?? TLS_HINT,
+      hint: problem.hint,
     });
   }
-  if (
-    code === '' &&
-    /header flag bits|Invalid (?:packet|protocol)|Packet too short|Malformed/i.test(err.message)
-  ) {
+  if (problem.kind === 'not-mqtt') {
     // mqtt-packet could not parse the first bytes: whatever answered is not an MQTT broker
     // (an HTTP server, a TLS port reached with mqtt://, ...). Its parser text helps nobody.
     return new TransportError(`${shownUrl} answered ${who}, but not in MQTT (${err.message})`, {
-      transport: NAME,
+      transport: name,
       cause: err,
-      hint: 'check the port and scheme of the target: mqtt:// (1883), mqtts:// (8883), ws:// or wss:// with the /mqtt path',
+      hint: problem.hint,
     });
   }
-  const hint = NETWORK_HINTS[code];
   return new TransportError(`cannot connect ${who} to ${shownUrl}: ${err.message}`, {
-    transport: NAME,
+    transport: name,
     cause: err,
-    hint: hint ?? 'is the broker running and reachable? check --target',
+    hint: problem.hint,
   });
-}
-
-/** TLS failures users meet, in their words, with the setting to change. */
-const TLS_PROBLEMS: ReadonlyArray<{ codes: readonly string[]; what: string; hint: string }> = [
-  {
-    codes: ['ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED', 'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE'],
-    what: 'the broker requires a client certificate (mTLS)',
-    hint: 'set cert: and key: (the device certificate and its key) for the target',
-  },
-  {
-    codes: [
-      'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-      'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
-      'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
-    ],
-    what: 'the broker rejected the client certificate',
-    hint: 'use a certificate issued by a CA the broker trusts (and registered/active on AWS IoT), with its own key',
-  },
-  {
-    codes: ['ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED', 'ERR_SSL_TLSV1_ALERT_CERTIFICATE_EXPIRED'],
-    what: 'the broker rejected the client certificate as expired',
-    hint: 'issue a new device certificate and point cert:/key: at it',
-  },
-  {
-    codes: [
-      'DEPTH_ZERO_SELF_SIGNED_CERT',
-      'SELF_SIGNED_CERT_IN_CHAIN',
-      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-      'UNABLE_TO_GET_ISSUER_CERT',
-    ],
-    what: 'the broker certificate is not signed by a trusted CA',
-    hint: 'set ca: to the CA file that signed the broker certificate',
-  },
-  {
-    codes: ['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID'],
-    what: 'the broker certificate is outside its validity period',
-    hint: 'renew the broker certificate, or check the system clock',
-  },
-  {
-    codes: ['ERR_TLS_CERT_ALTNAME_INVALID'],
-    what: 'the broker certificate does not name this host',
-    hint: 'connect with a host name the certificate names, or set servername: to it',
-  },
-  {
-    codes: ['ERR_SSL_WRONG_VERSION_NUMBER', 'ERR_SSL_PACKET_LENGTH_TOO_LONG', 'EPROTO'],
-    what: 'the port does not speak TLS',
-    hint: 'use mqtt:// or ws:// for a plain port, or the TLS port of the broker',
-  },
-  {
-    codes: ['ERR_OSSL_X509_KEY_VALUES_MISMATCH'],
-    what: 'the private key does not belong to the client certificate',
-    hint: 'set key: to the key file that was created with cert:',
-  },
-  {
-    codes: ['ERR_OSSL_PEM_NO_START_LINE', 'ERR_OSSL_UNSUPPORTED'],
-    what: 'a certificate or key file is not usable PEM',
-    hint: 'check the ca:, cert: and key: files are PEM (-----BEGIN ...)',
-  },
-];
-
-const NETWORK_HINTS: Record<string, string> = {
-  ECONNREFUSED: 'is the broker running? nothing listens on that host and port; check --target (and the port)',
-  ENOTFOUND: 'the host name does not resolve; check the host in --target (or the targets file)',
-  EAI_AGAIN:
-    'the host name could not be resolved right now (DNS); check the host in --target and the network',
-  ETIMEDOUT: 'the host did not answer; check --target, the port and firewalls',
-  ECONNRESET:
-    'the broker reset the connection; check the URL scheme (mqtt vs mqtts vs ws) and the TLS settings',
-  EHOSTUNREACH: 'the host is unreachable; check --target and the network',
-  ENETUNREACH: 'the network is unreachable; check --target and the network',
-};
-
-const TLS_HINT =
-  'TLS failed: check the CA file (ca:) matches the broker certificate, the server name (servername:), and the client certificate and key (cert:, key:) in the targets file';
-
-function isTlsCode(code: string): boolean {
-  return (
-    code.startsWith('ERR_TLS') ||
-    code.startsWith('ERR_SSL') ||
-    code.includes('CERT') ||
-    code === 'EPROTO' ||
-    code === 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' ||
-    code === 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY'
-  );
-}
-
-function connackHint(code: number, protocol: ProtocolVersion): string {
-  const v311 = protocol === '3.1.1';
-  if ((v311 && code === 4) || (!v311 && code === 0x86)) return 'check username and password for the target';
-  if ((v311 && code === 5) || (!v311 && code === 0x87))
-    return 'the broker does not allow this client: check credentials, the client id, and the broker policy';
-  if ((v311 && code === 2) || (!v311 && code === 0x85))
-    return 'the broker rejected the client id; check clientId';
-  if ((v311 && code === 1) || (!v311 && code === 0x84))
-    return 'the broker does not speak this protocol version; set protocol: "3.1.1" or "5" for the client';
-  return 'see the broker log for why it refused the connection';
-}
-
-function formatCode(code: number): string {
-  return `0x${code.toString(16).padStart(2, '0')}`;
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-function toBuffer(data: Uint8Array): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 /** Contract pairs → MQTT.js's object form; a repeated key becomes an array [MQTT-3.3.2-18]. */

@@ -237,7 +237,7 @@ function lookup(
  * Unknown codes give "Unknown reason code 0x.." rather than throwing (a broker may send anything).
  */
 export function reasonText(code: number, packet?: ReasonPacket, protocol: ProtocolVersion = '5'): string {
-  return lookup(code, packet, protocol)?.text ?? `Unknown reason code ${hex(code)}`;
+  return lookup(code, packet, protocol)?.text ?? `Unknown reason code ${formatHex(code)}`;
 }
 
 /** Kebab-case name of a code, e.g. 0x87 → "not-authorized"; undefined when unknown. */
@@ -265,7 +265,7 @@ export function reasonCode(name: string): number | undefined {
 
 /** "0x87 Not authorized": how every message and report shows a code. */
 export function formatReason(code: number, packet?: ReasonPacket, protocol: ProtocolVersion = '5'): string {
-  return `${hex(code)} ${reasonText(code, packet, protocol)}`;
+  return `${formatHex(code)} ${reasonText(code, packet, protocol)}`;
 }
 
 /** True when the code reports a failure: >= 0x80 on MQTT 5 [MQTT 5 2.4]; a non-zero CONNACK code on 3.1.1. */
@@ -274,6 +274,7 @@ export function isFailure(code: number, packet?: ReasonPacket, protocol: Protoco
   return code >= 0x80;
 }
 
-function hex(code: number): string {
+/** "0x87": a reason code as every message shows it (two hex digits at least). */
+export function formatHex(code: number): string {
   return `0x${code.toString(16).padStart(2, '0')}`;
 }
