@@ -45,7 +45,7 @@ test('the build (dist/) holds no test support; the typecheck still covers it', (
   );
   const checked = compiledFiles('tsconfig.json');
   for (const file of [
-    'runner/engine/_fixtures.ts',
+    'runner/verdict/_fixtures.ts',
     'runner/transports/transport.contract.ts',
     'broker/_test-helpers.ts',
   ]) {
