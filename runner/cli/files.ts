@@ -6,8 +6,8 @@
 import { mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
+import { closest } from '../document/suggest.js';
 import { UsageError } from '../errors.js';
-import { closest } from '../scenario/suggest.js';
 
 export async function expandFileArguments(args: readonly string[], cwd = process.cwd()): Promise<string[]> {
   const files: string[] = [];

@@ -2,8 +2,9 @@
  * Client references as scenario files write them: `all`, a declared name (every instance),
  * an instance `subscriber[2]`, a range `subscriber[1..2]`, or a list of these.
  */
+
+import { closest } from '../document/suggest.js';
 import type { Client } from './schema-types.js';
-import { closest } from './suggest.js';
 
 export interface ClientCatalog {
   /** Declared name → instance names, in declaration order. */

@@ -5,24 +5,36 @@
  * here throws for them.
  */
 import createDebug from 'debug';
+import { interpolateDocument } from '../document/interpolate.js';
+import { type Problem, sortIssues, toIssue } from '../document/problem.js';
+import { isObject } from '../document/value.js';
+import {
+  type DocumentKind,
+  type LoadResult,
+  loadDocument,
+  locate,
+  parseDocumentText,
+} from '../document/yaml.js';
 import type { Issue } from '../errors.js';
 import { buildCatalog } from './client-refs.js';
-import { interpolateDocument } from './interpolate.js';
-import { type LoadedDocument, type LoadResult, loadDocument, locate, parseScenarioText } from './load.js';
 import { createRunId, normalizeScenario } from './normalize.js';
-import type { Problem } from './problem.js';
-import { sortIssues, toIssue } from './problem.js';
 import { type BrokenParts, checkRules } from './rules.js';
+import { scenarioSchemaProblems } from './schema.js';
 import type { RawScenario } from './schema-types.js';
 import { buildStepTree } from './step-tree.js';
 import type { ResolvedScenario } from './types.js';
-import { schemaProblems } from './validate.js';
 
-export { type ComparisonError, parseComparison } from './comparison.js';
-export { type DurationError, formatDuration, parseDuration } from './duration.js';
-export { getScenarioSchema } from './validate.js';
+export { getScenarioSchema } from './schema.js';
 
 const debug = createDebug('mqscen:scenario');
+
+/** Scenario files above 1 MiB are refused: a scenario is prose-sized, anything bigger is a mistake. */
+const SCENARIO_FILE: DocumentKind = {
+  noun: 'scenario file',
+  maxBytes: 1024 * 1024,
+  emptyHint: 'a scenario needs at least `name`, `clients` and `steps`',
+  directoryHint: 'give a .yaml file (or a glob such as dir/*.yaml)',
+};
 
 export interface LoadScenarioOptions {
   /** `--var name=value` values; they override the file's `vars`. */
@@ -44,7 +56,7 @@ export async function loadScenario(
   file: string,
   options: LoadScenarioOptions = {},
 ): Promise<LoadScenarioResult> {
-  return resolveLoaded(await loadDocument(file), options);
+  return resolveLoaded(await loadDocument(file, SCENARIO_FILE), options);
 }
 
 /** Same as loadScenario for text already in memory (`file` is only used in messages). */
@@ -53,7 +65,7 @@ export function loadScenarioText(
   text: string,
   options: LoadScenarioOptions = {},
 ): LoadScenarioResult {
-  return resolveLoaded(parseScenarioText(file, text), options);
+  return resolveLoaded(parseDocumentText(file, text, SCENARIO_FILE), options);
 }
 
 // --- internal ---
@@ -61,7 +73,7 @@ export function loadScenarioText(
 function resolveLoaded(result: LoadResult, options: LoadScenarioOptions): LoadScenarioResult {
   if (!result.ok) return { ok: false, issues: sortIssues(result.issues) };
   const loaded = result.loaded;
-  const schema = schemaProblems(loaded.value);
+  const schema = scenarioSchemaProblems(loaded.value);
   const broken = brokenParts(schema, loaded.value);
   if (broken === 'all') {
     debug('%s: %d schema issues, structure unusable for rules', loaded.file, schema.length);
@@ -105,10 +117,9 @@ function resolveLoaded(result: LoadResult, options: LoadScenarioOptions): LoadSc
  * reported at once). 'all' when the skeleton itself (clients map, steps list) is unusable.
  */
 function brokenParts(problems: readonly Problem[], value: unknown): BrokenParts | 'all' {
-  const isMap = (v: unknown) => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (!isMap(value)) return 'all';
-  const doc = value as Record<string, unknown>;
-  if (!isMap(doc.clients) || !Array.isArray(doc.steps)) return 'all';
+  if (!isObject(value)) return 'all';
+  const doc = value;
+  if (!isObject(doc.clients) || !Array.isArray(doc.steps)) return 'all';
   if (doc.expect !== undefined && !Array.isArray(doc.expect)) return 'all';
   const broken: BrokenParts = { clients: new Set(), steps: new Set(), expect: new Set() };
   for (const { path } of problems) {
@@ -120,5 +131,3 @@ function brokenParts(problems: readonly Problem[], value: unknown): BrokenParts 
   }
   return broken;
 }
-
-export type { LoadedDocument };

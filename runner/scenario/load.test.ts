@@ -61,7 +61,7 @@ test('binary junk (NUL bytes) is refused at the first NUL', async (t) => {
   const file = join(dir, 'junk.yaml');
   await writeFile(file, Buffer.concat([Buffer.from('name: x\nab'), Buffer.from([0, 1, 2, 0xff])]));
   assert.deepEqual(await problems(file), [
-    `${file}:2:3  contains NUL bytes: this is a binary file, not a YAML scenario`,
+    `${file}:2:3  contains NUL bytes: this is a binary file, not a YAML scenario file`,
   ]);
 });
 

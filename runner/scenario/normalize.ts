@@ -8,20 +8,20 @@ import { dirname, resolve } from 'node:path';
  *
  * Inputs that the earlier steps should have refused raise InternalError: reaching one is a bug.
  */
+
+import { type DocPath, formatPath } from '../document/yaml.js';
 import { InternalError } from '../errors.js';
 import { reasonCode } from '../transports/reason-codes.js';
 import type { PublishProperties, QoS, SubscriptionRequest } from '../transports/transport.js';
 import { type ClientCatalog, resolveClientRefs } from './client-refs.js';
 import { isComparisonError, parseComparison } from './comparison.js';
 import { formatDuration, parseDuration } from './duration.js';
-import { type DocPath, formatPath } from './load.js';
 import { payloadIdentity, payloadSpec } from './payload.js';
 import { expandClientId, parseRate, shorthandClients } from './rules.js';
 import type { Assertion, Client, RawScenario, Step, Subscription } from './schema-types.js';
 import { findStep, type StepNode, type StepTree } from './step-tree.js';
 import type {
   Comparison,
-  PayloadSpec,
   ResolvedAssertion,
   ResolvedClient,
   ResolvedScenario,

@@ -2,8 +2,9 @@
  * Payloads as scenario files write them (`publish.payload`, `will.payload`, `retained.payload`):
  * text, JSON or a size, and whether mqscen's identity header goes in front (`identity`).
  */
-import type { DocPath } from './load.js';
-import type { Problem } from './problem.js';
+
+import type { Problem } from '../document/problem.js';
+import type { DocPath } from '../document/yaml.js';
 import type { Payload } from './schema-types.js';
 import type { PayloadIdentity, PayloadSpec } from './types.js';
 

@@ -6,16 +6,17 @@
  * features on 3.1.1 clients, unknown shared groups, values written with `${var}` that are not
  * valid once substituted.
  */
+
+import type { Problem } from '../document/problem.js';
+import { closest } from '../document/suggest.js';
+import type { DocPath } from '../document/yaml.js';
 import { reasonCode, reasonCodeNames } from '../transports/reason-codes.js';
 import { type ClientCatalog, describeDeclared, resolveClientRefs } from './client-refs.js';
 import { isComparisonError, parseComparison } from './comparison.js';
 import { parseDuration } from './duration.js';
-import type { DocPath } from './load.js';
 import { payloadProblems } from './payload.js';
-import type { Problem } from './problem.js';
 import type { Assertion, Client, RawScenario, Step, Subscription } from './schema-types.js';
 import { buildStepTree, findStep, type StepNode, type StepTree } from './step-tree.js';
-import { closest } from './suggest.js';
 import { checkTopicFilter, checkTopicName, isShared, parseShared } from './topic-rules.js';
 
 export interface RuleContext {

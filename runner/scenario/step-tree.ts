@@ -2,9 +2,10 @@
  * The steps of a scenario as a tree with pre-order reference numbers (parallel blocks count,
  * then their children), and lookup of the step an assertion names (`after: reconnect`).
  */
-import type { DocPath } from './load.js';
+
+import { closest } from '../document/suggest.js';
+import type { DocPath } from '../document/yaml.js';
 import type { Step } from './schema-types.js';
-import { closest } from './suggest.js';
 import type { StepKind } from './types.js';
 
 export const STEP_KINDS: readonly StepKind[] = [

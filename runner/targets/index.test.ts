@@ -138,7 +138,7 @@ test('targets-file errors are all reported with file:line:column', () => {
       has(/^6:8 bad-url\.url is "http:\/\/example\.com"; write a broker URL/);
       has(/^7:3 bad-url\.colour unknown setting "colour"/);
       has(/^11:13 literal-secret\.password secrets are written only as `\$\{env:NAME\}`/);
-      has(/^13:9 wrong-kind\.kind is "rabbit"; must be one of "url", "embedded", "mosquitto", "aws-iot"/);
+      has(/^13:9 wrong-kind\.kind must be "url", "embedded", "mosquitto" or "aws-iot" \(got "rabbit"\)/);
       has(/^15:3 aws missing required setting "cert"/);
       has(/^15:3 aws missing required setting "key"/);
       assert.equal(lines.length, 6, lines.join('\n'));

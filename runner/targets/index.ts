@@ -7,20 +7,30 @@
  * Nothing here connects or starts anything, and nothing heavy is imported: each kind's module is
  * loaded by start() only.
  */
-import { readFileSync } from 'node:fs';
-import { readFile, stat } from 'node:fs/promises';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { stat } from 'node:fs/promises';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import createDebug from 'debug';
-import { isMap, isPair, isScalar, LineCounter, parseDocument } from 'yaml';
+import { isMap, isPair, isScalar } from 'yaml';
+import { substituteEnv } from '../document/interpolate.js';
+import { sortIssues, toIssue } from '../document/problem.js';
+import { createSchemaChecker } from '../document/schema.js';
+import {
+  type DocPath,
+  type DocumentKind,
+  formatPath,
+  type LoadResult,
+  loadDocument,
+  locate,
+  parseDocumentText,
+} from '../document/yaml.js';
 import type { PolicyMatch } from '../../broker/policy/index.js';
-import { EnvironmentError, type Issue, ScenarioError, UsageError } from '../errors.js';
-import { type DocPath, formatPath, locate } from '../scenario/load.js';
+import { EnvironmentError, ScenarioError, UsageError } from '../errors.js';
 import { looksLikeBrokerUrl } from '../transports/url.js';
 import type { EmbeddedProfile } from './embedded.js';
 import type { EmbeddedPolicyOptions } from './embedded-policy.js';
 import { describeInsecurity } from './insecurity.js';
-import type { StartedTarget, TargetDefinition } from './target.js';
+import type { EmbeddedTarget, RawTargets, Target } from './schema-types.js';
+import type { TargetDefinition } from './target.js';
 
 const debug = createDebug('mqscen:target');
 
@@ -38,8 +48,14 @@ export const builtinTargetNames: readonly string[] = [
 /** The target used when none is named. */
 export const DEFAULT_TARGET = 'embedded';
 
-/** Targets files above this size are refused (a targets file is a few dozen lines). */
-const MAX_TARGETS_BYTES = 256 * 1024;
+/** Targets files above 256 KiB are refused (a targets file is a few dozen lines). */
+const TARGETS_FILE: DocumentKind = {
+  noun: 'targets file',
+  maxBytes: 256 * 1024,
+  emptyHint: 'define targets as `name: { kind: url, url: mqtt://host:1883 }`',
+  directoryHint: '--targets takes a YAML file such as mqscen.targets.yaml',
+  maxAliasCount: 100,
+};
 
 export interface ResolveTargetOptions {
   /** --targets FILE; default mqscen.targets.yaml in cwd when that file exists. */
@@ -61,7 +77,7 @@ export async function resolveTarget(
   const file = await loadTargetsFile(options);
   const fromFile = file?.targets.get(wanted);
   if (fromFile !== undefined && file !== undefined) {
-    debug('target %s from %s (%s)', wanted, file.shownPath, fromFile.kind);
+    debug('target %s from %s (%s)', wanted, file.shownPath, fromFile.raw.kind);
     return defineFromFile(wanted, fromFile, file, options.env);
   }
   const builtin = builtinDefinition(wanted);
@@ -90,9 +106,8 @@ export async function resolveTarget(
 // --- internal ---
 
 interface FileTarget {
-  kind: 'url' | 'embedded' | 'mosquitto' | 'aws-iot';
   /** The definition as written (strings still hold `${env:NAME}`). */
-  raw: Record<string, unknown>;
+  raw: Target;
   /** Where each target starts in the file, for messages. */
   path: DocPath;
 }
@@ -130,82 +145,53 @@ function builtinDefinition(name: string): TargetDefinition | undefined {
 }
 
 async function loadTargetsFile(options: ResolveTargetOptions): Promise<TargetsFile | undefined> {
-  const explicit = options.targetsFile !== undefined;
   const shownPath = options.targetsFile ?? DEFAULT_TARGETS_FILE;
   const absPath = resolve(options.cwd, shownPath);
-  const fail = (message: string, line?: number, column?: number): never => {
-    throw new ScenarioError(`targets file ${shownPath} cannot be used`, [
-      { file: shownPath, line, column, path: '', message, severity: 'error' },
-    ]);
-  };
-  try {
-    const st = await stat(absPath);
-    if (st.isDirectory()) fail('is a directory; --targets takes a YAML file such as mqscen.targets.yaml');
-    if (st.size > MAX_TARGETS_BYTES) fail(`is ${st.size} bytes; a targets file is limited to 256 KiB`);
-  } catch (err) {
-    if (err instanceof ScenarioError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    if (!explicit && (code === 'ENOENT' || code === 'ENOTDIR')) return undefined;
-    if (code === 'ENOENT' || code === 'ENOTDIR') fail('file not found; check the --targets path');
-    fail(`cannot be read (${(err as Error).message})`);
+  if (options.targetsFile === undefined) {
+    // The default file is optional; an explicit --targets that is missing is a mistake.
+    const present = await stat(absPath).then(
+      () => true,
+      (err: NodeJS.ErrnoException) => err.code !== 'ENOENT' && err.code !== 'ENOTDIR',
+    );
+    if (!present) return undefined;
   }
-  let text: string;
-  try {
-    text = await readFile(absPath, 'utf8');
-  } catch (err) {
-    return fail(`cannot be read (${(err as Error).message})`);
-  }
-  const file = parseTargetsText(shownPath, absPath, text);
+  const file = fromLoadResult(shownPath, absPath, await loadDocument(absPath, TARGETS_FILE));
   debug('targets file %s: %s', shownPath, [...file.targets.keys()].join(', '));
   return file;
 }
 
 /** Parses and validates a targets file's text. Exported for tests through `parseTargets`. */
 function parseTargetsText(shownPath: string, absPath: string, text: string): TargetsFile {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, {
-    lineCounter,
-    uniqueKeys: true,
-    prettyErrors: false,
-  });
-  const issue = (message: string, offset: number | undefined, path = ''): Issue => {
-    const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
-    return { file: shownPath, line: pos?.line, column: pos?.col, path, message, severity: 'error' };
-  };
-  const yamlIssues = doc.errors.map((e) => {
-    const firstLine = e.message.split('\n')[0] ?? e.message;
-    return issue(
-      e.code === 'DUPLICATE_KEY' ? 'duplicate key: each target name and setting may appear once' : firstLine,
-      e.pos[0],
-    );
-  });
-  if (yamlIssues.length > 0)
-    throw new ScenarioError(`targets file ${shownPath} is not valid YAML`, yamlIssues);
+  return fromLoadResult(shownPath, absPath, parseDocumentText(absPath, text, TARGETS_FILE));
+}
 
-  const value: unknown = doc.toJS({ maxAliasCount: 100 });
-  if (value === null || value === undefined) {
-    throw new ScenarioError(`targets file ${shownPath} is empty`, [
-      issue('is empty; define targets as `name: { kind: url, url: mqtt://host:1883 }`', undefined),
-    ]);
+function fromLoadResult(shownPath: string, absPath: string, result: LoadResult): TargetsFile {
+  if (!result.ok) {
+    const issues = result.issues.map((i) => ({ ...i, file: shownPath }));
+    const what = { unreadable: 'cannot be used', syntax: 'is not valid YAML', empty: 'is empty' }[
+      result.reason
+    ];
+    throw new ScenarioError(`targets file ${shownPath} ${what}`, issues);
   }
-  const where = (path: DocPath, key = false) => locate({ doc, lineCounter }, path, { key });
-  const validate = getTargetsValidator();
-  if (!validate(value)) {
-    const issues = toIssues(validate.errors ?? [], shownPath, where);
+  const loaded = { ...result.loaded, file: shownPath };
+  const problems = targetsChecker.problems(loaded.value);
+  if (problems.length > 0) {
+    const issues = sortIssues(problems.map((p) => toIssue(loaded, p)));
     throw new ScenarioError(`targets file ${shownPath} has ${issues.length} problem(s)`, issues);
   }
+  const value = loaded.value as RawTargets;
   const targets = new Map<string, FileTarget>();
   // Keep the file's order (the map's keys are listed in messages).
-  const contents = doc.contents;
+  const contents = loaded.doc.contents;
   const order = isMap(contents)
     ? contents.items.filter(isPair).map((p) => (isScalar(p.key) ? String(p.key.value) : ''))
-    : Object.keys(value as object);
+    : Object.keys(value);
   for (const name of order) {
-    const raw = (value as Record<string, Record<string, unknown>>)[name];
+    const raw = value[name];
     if (raw === undefined) continue;
-    targets.set(name, { kind: raw.kind as FileTarget['kind'], raw, path: [name] });
+    targets.set(name, { raw, path: [name] });
   }
-  return { shownPath, absPath, targets, locate: (p) => where(p) };
+  return { shownPath, absPath, targets, locate: (path) => locate(loaded, path) };
 }
 
 /**
@@ -238,15 +224,14 @@ export function findInsecureSettings(
   const found: InsecureSettingIssue[] = [];
   for (const [name, target] of parsed.targets) {
     const raw = target.raw;
-    const url = typeof raw.url === 'string' ? raw.url : undefined;
+    const url = raw.kind === 'url' ? raw.url : undefined;
+    const rejectUnauthorized = raw.kind === 'url' ? raw.rejectUnauthorized : undefined;
     const messages = describeInsecurity(
       {
         ...(url === undefined ? {} : { url }),
-        ...(typeof raw.rejectUnauthorized === 'boolean'
-          ? { rejectUnauthorized: raw.rejectUnauthorized }
-          : {}),
-        hasPassword: raw.password !== undefined,
-        tls: target.kind === 'aws-iot',
+        ...(rejectUnauthorized === undefined ? {} : { rejectUnauthorized }),
+        hasPassword: raw.kind === 'url' && raw.password !== undefined,
+        tls: raw.kind === 'aws-iot',
       },
       env,
     );
@@ -275,21 +260,18 @@ function defineFromFile(
   env: NodeJS.ProcessEnv,
 ): TargetDefinition {
   // `${env:NAME}` is read when the target starts: validating a file needs no secrets.
-  const get = (key: string): string | undefined => {
-    const raw = target.raw[key];
-    if (raw === undefined) return undefined;
-    return interpolate(String(raw), env, file, [name, key]);
-  };
-  const getFile = (key: string): string | undefined => {
-    const v = get(key);
+  const text = (value: string | undefined, key: string): string | undefined =>
+    value === undefined ? undefined : interpolate(value, env, file, [name, key]);
+  const path = (value: string | undefined, key: string): string | undefined => {
+    const v = text(value, key);
     return v === undefined ? undefined : isAbsolute(v) ? v : resolve(dirname(file.absPath), v);
   };
-  const alpnOf = (): string[] | undefined => {
-    const a = target.raw.alpn;
+  const alpnOf = (a: string | readonly string[] | undefined): string[] | undefined => {
     if (a === undefined) return undefined;
-    return (Array.isArray(a) ? a : [a]).map((s, i) => interpolate(String(s), env, file, [name, 'alpn', i]));
+    return (typeof a === 'string' ? [a] : a).map((s, i) => interpolate(s, env, file, [name, 'alpn', i]));
   };
-  switch (target.kind) {
+  const raw = target.raw;
+  switch (raw.kind) {
     case 'embedded':
       return {
         name,
@@ -297,9 +279,9 @@ function defineFromFile(
         start: async () =>
           (await import('./embedded.js')).startEmbeddedTarget({
             name,
-            profile: (target.raw.profile as EmbeddedProfile | undefined) ?? 'aws-iot',
-            policy: embeddedPolicyOf(target, (v, path) => {
-              const p = interpolate(v, env, file, [name, ...path]);
+            profile: raw.profile ?? 'aws-iot',
+            policy: embeddedPolicyOf(raw, (v, at) => {
+              const p = interpolate(v, env, file, [name, ...at]);
               return isAbsolute(p) ? p : resolve(dirname(file.absPath), p);
             }),
           }),
@@ -311,11 +293,9 @@ function defineFromFile(
         start: async () => {
           const { startMosquittoTarget } = await import('./mosquitto.js');
           const opts: Parameters<typeof startMosquittoTarget>[0] = { name };
-          const binary = getFile('binary');
-          if (binary !== undefined) opts.binary = binary;
-          if (typeof target.raw.websockets === 'boolean') opts.websockets = target.raw.websockets;
-          if (typeof target.raw.maxQueuedMessages === 'number')
-            opts.maxQueuedMessages = target.raw.maxQueuedMessages;
+          assign(opts, 'binary', path(raw.binary, 'binary'));
+          assign(opts, 'websockets', raw.websockets);
+          assign(opts, 'maxQueuedMessages', raw.maxQueuedMessages);
           return startMosquittoTarget(opts);
         },
       };
@@ -325,19 +305,17 @@ function defineFromFile(
         kind: 'url',
         start: async () => {
           const { startUrlTarget } = await import('./url.js');
-          const url = get('url') as string;
-          const opts: Parameters<typeof startUrlTarget>[0] = { name, url };
-          assign(opts, 'ca', getFile('ca'));
-          assign(opts, 'cert', getFile('cert'));
-          assign(opts, 'key', getFile('key'));
-          assign(opts, 'servername', get('servername'));
-          assign(opts, 'alpn', alpnOf());
-          assign(opts, 'username', get('username'));
-          assign(opts, 'password', get('password'));
-          assign(opts, 'behaviour', target.raw.behaviour as StartedTarget['behaviour'] | undefined);
-          assign(opts, 'transport', target.raw.transport as string | undefined);
-          if (typeof target.raw.rejectUnauthorized === 'boolean')
-            opts.rejectUnauthorized = target.raw.rejectUnauthorized;
+          const opts: Parameters<typeof startUrlTarget>[0] = { name, url: text(raw.url, 'url') as string };
+          assign(opts, 'ca', path(raw.ca, 'ca'));
+          assign(opts, 'cert', path(raw.cert, 'cert'));
+          assign(opts, 'key', path(raw.key, 'key'));
+          assign(opts, 'servername', text(raw.servername, 'servername'));
+          assign(opts, 'alpn', alpnOf(raw.alpn));
+          assign(opts, 'username', text(raw.username, 'username'));
+          assign(opts, 'password', text(raw.password, 'password'));
+          assign(opts, 'behaviour', raw.behaviour);
+          assign(opts, 'transport', raw.transport);
+          assign(opts, 'rejectUnauthorized', raw.rejectUnauthorized);
           return startUrlTarget(opts);
         },
       };
@@ -347,28 +325,23 @@ function defineFromFile(
         kind: 'aws-iot',
         start: async () => {
           const { startAwsIotTarget } = await import('./aws-iot.js');
-          const raw = target.raw;
-          const authorizer = raw.customAuthorizer as Record<string, unknown> | undefined;
-          const opts: Parameters<typeof startAwsIotTarget>[0] = {
-            name,
-            auth: raw.auth as 'mtls' | 'sigv4' | 'custom-authorizer',
-            env,
-          };
-          assign(opts, 'endpoint', get('endpoint'));
-          assign(opts, 'region', get('region'));
-          assign(opts, 'transport', raw.transport as 'aws-iot-sdk' | 'mqttjs-sigv4' | 'mqttjs' | undefined);
-          assign(opts, 'port', raw.port as number | undefined);
-          assign(opts, 'alpn', alpnOf());
-          assign(opts, 'cert', getFile('cert'));
-          assign(opts, 'key', getFile('key'));
-          assign(opts, 'ca', getFile('ca'));
-          assign(opts, 'servername', get('servername'));
-          assign(opts, 'awsProfile', get('awsProfile'));
-          assign(opts, 'behaviour', raw.behaviour as StartedTarget['behaviour'] | undefined);
+          const opts: Parameters<typeof startAwsIotTarget>[0] = { name, auth: raw.auth, env };
+          assign(opts, 'endpoint', text(raw.endpoint, 'endpoint'));
+          assign(opts, 'region', text(raw.region, 'region'));
+          assign(opts, 'transport', raw.transport);
+          assign(opts, 'port', raw.port);
+          assign(opts, 'alpn', alpnOf(raw.alpn));
+          assign(opts, 'cert', path(raw.cert, 'cert'));
+          assign(opts, 'key', path(raw.key, 'key'));
+          assign(opts, 'ca', path(raw.ca, 'ca'));
+          assign(opts, 'servername', text(raw.servername, 'servername'));
+          assign(opts, 'awsProfile', text(raw.awsProfile, 'awsProfile'));
+          assign(opts, 'behaviour', raw.behaviour);
+          const authorizer = raw.customAuthorizer;
           if (authorizer !== undefined) {
             const ca: Record<string, string> = {};
-            for (const k of Object.keys(authorizer)) {
-              ca[k] = interpolate(String(authorizer[k]), env, file, [name, 'customAuthorizer', k]);
+            for (const [k, v] of Object.entries(authorizer)) {
+              if (v !== undefined) ca[k] = interpolate(String(v), env, file, [name, 'customAuthorizer', k]);
             }
             opts.customAuthorizer = ca as { name: string };
           }
@@ -380,21 +353,18 @@ function defineFromFile(
 
 /** `policy:`, `policies:` and `sharedReceiveResource:` of an embedded target; files resolve against the targets file. */
 function embeddedPolicyOf(
-  target: FileTarget,
+  raw: EmbeddedTarget,
   fileOf: (value: string, path: DocPath) => string,
 ): EmbeddedPolicyOptions {
   const out: EmbeddedPolicyOptions = {};
-  const single = target.raw.policy;
-  if (typeof single === 'string') out.default = [fileOf(single, ['policy'])];
-  const list = target.raw.policies as Array<{ match: string | PolicyMatch; policy: string }> | undefined;
-  if (list !== undefined) {
-    out.attached = list.map((a, i) => {
-      const match = typeof a.match === 'string' ? { clientId: a.match } : { ...a.match };
+  if (raw.policy !== undefined) out.default = [fileOf(raw.policy, ['policy'])];
+  if (raw.policies !== undefined) {
+    out.attached = raw.policies.map((a, i) => {
+      const match: PolicyMatch = typeof a.match === 'string' ? { clientId: a.match } : { ...a.match };
       return { match, file: fileOf(a.policy, ['policies', i, 'policy']) };
     });
   }
-  const shared = target.raw.sharedReceiveResource as EmbeddedPolicyOptions['sharedReceiveResource'];
-  if (shared !== undefined) out.sharedReceiveResource = shared;
+  if (raw.sharedReceiveResource !== undefined) out.sharedReceiveResource = raw.sharedReceiveResource;
   return out;
 }
 
@@ -404,136 +374,34 @@ function assign<T extends object, K extends keyof T>(obj: T, key: K, value: T[K]
 
 /** Replaces `${env:NAME}`; an unset variable is an EnvironmentError naming it and where it is used. */
 function interpolate(value: string, env: NodeJS.ProcessEnv, file: TargetsFile, path: DocPath): string {
-  return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_m, varName: string) => {
-    const v = env[varName];
-    if (v === undefined || v === '') {
-      const pos = file.locate(path);
-      const at = pos === undefined ? file.shownPath : `${file.shownPath}:${pos.line}:${pos.column}`;
-      throw new EnvironmentError(`${at}  ${formatPath(path)}: environment variable ${varName} is not set`, {
-        hint: `export ${varName}=... or put ${varName}=... in a .env file in the working folder`,
-      });
-    }
-    return v;
+  const r = substituteEnv(value, env);
+  if (r.ok) return r.text;
+  const pos = file.locate(path);
+  const at = pos === undefined ? file.shownPath : `${file.shownPath}:${pos.line}:${pos.column}`;
+  throw new EnvironmentError(`${at}  ${formatPath(path)}: environment variable ${r.missing} is not set`, {
+    hint: `export ${r.missing}=... or put ${r.missing}=... in a .env file in the working folder`,
   });
 }
 
-let validator: ValidateFunction | undefined;
-
 /** The targets JSON schema (schemas/targets.schema.json). */
 export function getTargetsSchema(): object {
-  for (const rel of ['../../schemas/targets.schema.json', '../../../schemas/targets.schema.json']) {
-    try {
-      return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as object;
-    } catch {
-      // try the next location (source tree vs dist/)
-    }
-  }
-  throw new Error('schemas/targets.schema.json is missing from the mqscen installation');
+  return targetsChecker.schema();
 }
 
-function getTargetsValidator(): ValidateFunction {
-  if (validator !== undefined) return validator;
-  validator = new Ajv({
-    allErrors: true,
-    allowUnionTypes: true,
-    verbose: true,
-    strict: true,
-    strictRequired: false,
-    code: { optimize: false },
-  }).compile(getTargetsSchema());
-  return validator;
-}
-
-/** ajv errors → one issue per problem, positioned, in the user's terms. */
-function toIssues(
-  errors: readonly ErrorObject[],
-  file: string,
-  where: (path: DocPath, key?: boolean) => { line: number; column: number } | undefined,
-): Issue[] {
-  const issues: Issue[] = [];
-  const seen = new Set<string>();
-  // A failing `kind` enum explains everything else about that target; skip its follow-ups.
-  const badKind = new Set(
-    errors.filter((e) => e.keyword === 'enum' && e.instancePath.endsWith('/kind')).map((e) => e.instancePath),
-  );
-  for (const e of errors) {
-    // `if`/`then` wrappers and oneOf summaries only repeat the precise error below them.
-    if (e.keyword === 'if' || e.keyword === 'oneOf') continue;
-    const path: Array<string | number> = e.instancePath
-      .split('/')
-      .slice(1)
-      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-      .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
-    if (path.length >= 1 && badKind.has(`/${path[0]}/kind`) && !e.instancePath.endsWith('/kind')) continue;
-    let key = false;
-    let message: string;
-    const params = e.params as Record<string, unknown>;
-    const parent = e.parentSchema as { properties?: Record<string, unknown>; title?: string } | undefined;
-    switch (e.keyword) {
-      case 'additionalProperties': {
-        const prop = String(params.additionalProperty);
-        path.push(prop);
-        key = true;
-        const allowed = Object.keys(parent?.properties ?? {});
-        message = `unknown setting "${prop}"${parent?.title ? ` for a ${parent.title.toLowerCase()}` : ''}; allowed: ${allowed.join(', ')}`;
-        break;
-      }
-      case 'required': {
-        const prop = String(params.missingProperty);
-        message = `missing required setting "${prop}"`;
-        break;
-      }
-      case 'enum':
-        message = `is ${JSON.stringify(e.data)}; must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-        break;
-      case 'const':
-        continue;
-      case 'pattern':
-        if (String(params.pattern).includes('env:')) {
-          message =
-            // biome-ignore lint/suspicious/noTemplateCurlyInString: the user writes this placeholder literally
-            'secrets are written only as `${env:NAME}` (set NAME in the environment or .env), never literally';
-        } else if (path.at(-1) === 'url') {
-          message = `is ${JSON.stringify(e.data)}; write a broker URL such as mqtt://host:1883, mqtts://host:8883, ws://host:8080/mqtt or wss://host/mqtt`;
-        } else {
-          message = `is ${JSON.stringify(e.data)}; ${e.message ?? 'has the wrong form'}`;
-        }
-        break;
-      case 'propertyNames':
-        continue;
-      case 'type':
-        message =
-          path.length === 0
-            ? 'must be a mapping of target names to definitions, e.g. `local: { kind: url, url: mqtt://localhost:1883 }`'
-            : `must be ${params.type === 'object' ? 'a mapping' : `a ${String(params.type)}`}`;
-        break;
-      default:
-        message = e.message ?? 'is invalid';
+const targetsChecker = createSchemaChecker('targets.schema.json', {
+  key: 'setting',
+  discriminator: 'kind',
+  rootTypeMessage:
+    'must be a mapping of target names to definitions, e.g. `local: { kind: url, url: mqtt://localhost:1883 }`',
+  propertyNameMessage: (_path, name) =>
+    `target name "${name}" may use only letters, digits, "-", "_", "." and ":"`,
+  patternMessage: (path, data, pattern) => {
+    if (pattern.includes('env:')) {
+      return 'secrets are written only as `${env:NAME}` (set NAME in the environment or .env), never literally';
     }
-    if (e.keyword === 'pattern' && e.propertyName !== undefined) {
-      // propertyNames → pattern: the target name itself is bad.
-      path.push(e.propertyName);
-      key = true;
-      message = `target name "${e.propertyName}" may use only letters, digits, "-", "_", "." and ":"`;
+    if (path.at(-1) === 'url') {
+      return `is ${JSON.stringify(data)}; write a broker URL such as mqtt://host:1883, mqtts://host:8883, ws://host:8080/mqtt or wss://host/mqtt`;
     }
-    const id = `${formatPath(path)}|${message}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const pos = where(path, key);
-    issues.push({
-      file,
-      line: pos?.line,
-      column: pos?.column,
-      path: formatPath(path),
-      message,
-      severity: 'error',
-    });
-  }
-  return issues;
-}
-
-/** Shown path of a file relative to cwd, for messages. */
-export function displayPath(file: string, cwd: string): string {
-  const rel = relative(cwd, file);
-  return rel.startsWith('..') ? file : rel;
-}
+    return undefined;
+  },
+});

@@ -1,13 +1,14 @@
 /**
- * `${name}` and `${env:NAME}` substitution in every string value of a scenario (keys are left
+ * `${name}` and `${env:NAME}` substitution in every string value of a document (keys are left
  * alone). `$${` writes a literal `${`. Variables come from the file's `vars`, overridden by
  * `--var`; a variable may use other variables and the environment. Variables whose value came
  * from the environment are "secret": they are substituted but not kept in the result's `vars`,
  * so reports never print them.
  */
-import type { DocPath } from './load.js';
-import type { Problem } from './problem.js';
+import { dedupeProblems, type Problem } from './problem.js';
 import { closest } from './suggest.js';
+import { isObject } from './value.js';
+import type { DocPath } from './yaml.js';
 
 export interface InterpolationOptions {
   /** Values from `--var name=value`; they win over the file's `vars`. */
@@ -25,11 +26,32 @@ export interface InterpolationResult {
 
 const REF_RE = /\$\$\{|\$\{([^}]*)\}|\$\{/g;
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_.-]*$/;
+const ENV_NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * `${env:NAME}` only (the targets file, read when a target starts): the text with every reference
+ * replaced, or the first variable that is unset (or empty: an empty secret is a mistake, not a value).
+ */
+export function substituteEnv(
+  text: string,
+  env: Readonly<Record<string, string | undefined>>,
+): { ok: true; text: string } | { ok: false; missing: string } {
+  let missing: string | undefined;
+  const out = text.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (match, name: string) => {
+    const value = env[name];
+    if (value === undefined || value === '') {
+      missing ??= name;
+      return match;
+    }
+    return value;
+  });
+  return missing === undefined ? { ok: true, text: out } : { ok: false, missing };
+}
 
 export function interpolateDocument(raw: unknown, options: InterpolationOptions): InterpolationResult {
   const problems: Problem[] = [];
-  const root = isRecord(raw) ? raw : {};
-  const fileVars = isRecord(root.vars) ? root.vars : {};
+  const root = isObject(raw) ? raw : {};
+  const fileVars = isObject(root.vars) ? root.vars : {};
   const definitions = new Map<string, { text: string; path: DocPath; literal: boolean }>();
   for (const [name, value] of Object.entries(fileVars)) {
     definitions.set(name, { text: String(value), path: ['vars', name], literal: false });
@@ -97,7 +119,7 @@ export function interpolateDocument(raw: unknown, options: InterpolationOptions)
       const ref = inner.trim();
       if (ref.startsWith('env:')) {
         const envName = ref.slice(4).trim();
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(envName)) {
+        if (!ENV_NAME_RE.test(envName)) {
           problems.push({
             path,
             message: `"\${${inner}}" is not an environment variable reference; write \${env:NAME}`,
@@ -139,7 +161,7 @@ export function interpolateDocument(raw: unknown, options: InterpolationOptions)
   const walk = (node: unknown, path: DocPath): unknown => {
     if (typeof node === 'string') return substitute(node, path)?.text ?? node;
     if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
-    if (isRecord(node)) {
+    if (isObject(node)) {
       const out: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(node)) out[key] = walk(value, [...path, key]);
       return out;
@@ -157,20 +179,6 @@ export function interpolateDocument(raw: unknown, options: InterpolationOptions)
     const r = resolveVar(name, definitions.get(name)?.path ?? ['vars', name]);
     if (r !== undefined && !r.secret) vars[name] = r.text;
   }
-  if (isRecord(raw) && 'vars' in raw) value.vars = vars;
-  return { value: isRecord(raw) ? value : raw, vars, problems: dedupe(problems) };
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-function dedupe(problems: Problem[]): Problem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.path.join('/')}|${p.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  if (isObject(raw) && 'vars' in raw) value.vars = vars;
+  return { value: isObject(raw) ? value : raw, vars, problems: dedupeProblems(problems) };
 }

@@ -1,7 +1,8 @@
 /**
- * Step 1 of the scenario pipeline: read the file and parse YAML, keeping source positions so
- * every later issue (schema, rules) can name a line and column. Nothing here throws for a user
- * mistake: unreadable input comes back as Issues.
+ * YAML documents with source positions, for scenario files and the targets file alike: read the
+ * file (size, binary, UTF-8 checks), parse one document with unique keys, and point any document
+ * path back to a line and column. Nothing here throws for a user mistake: unreadable input comes
+ * back as Issues.
  */
 import { readFile, stat } from 'node:fs/promises';
 import createDebug from 'debug';
@@ -17,16 +18,14 @@ import {
   parseAllDocuments,
 } from 'yaml';
 import type { Issue } from '../errors.js';
+import { uniqueBy } from './value.js';
 
-const debug = createDebug('mqscen:scenario');
-
-/** Scenario files above this size are refused: a scenario is prose-sized, anything bigger is a mistake. */
-export const MAX_SCENARIO_BYTES = 1024 * 1024;
+const debug = createDebug('mqscen:document');
 
 /** A path inside the document: property names and array indexes. */
 export type DocPath = ReadonlyArray<string | number>;
 
-/** A parsed scenario file with its positions. */
+/** A parsed document with its positions. */
 export interface LoadedDocument {
   file: string;
   doc: Document.Parsed;
@@ -35,21 +34,37 @@ export interface LoadedDocument {
   value: unknown;
 }
 
-export type LoadResult = { ok: true; loaded: LoadedDocument } | { ok: false; issues: Issue[] };
+export type LoadResult =
+  | { ok: true; loaded: LoadedDocument }
+  /** `unreadable`: missing, not a file, too large, binary, not UTF-8; `syntax`: not valid YAML; `empty`: no data. */
+  | { ok: false; issues: Issue[]; reason: 'unreadable' | 'syntax' | 'empty' };
 
-/** Reads and parses a scenario file. */
-export async function loadDocument(file: string): Promise<LoadResult> {
+/** What sort of document is read, for the size bound and the messages. */
+export interface DocumentKind {
+  /** `scenario file`, `targets file`. */
+  noun: string;
+  /** Files above this size are refused. */
+  maxBytes: number;
+  /** Said of an empty document: `is empty; <emptyHint>`. */
+  emptyHint: string;
+  /** Said of a directory: `is a directory, not a <noun>; <directoryHint>`. */
+  directoryHint: string;
+  /** YAML aliases followed at most (an alias bomb is refused). @default 1000 */
+  maxAliasCount?: number;
+}
+
+/** Reads and parses a YAML file. */
+export async function loadDocument(file: string, kind: DocumentKind): Promise<LoadResult> {
   const fail = (message: string, line?: number, column?: number): LoadResult => ({
     ok: false,
     issues: [{ file, line, column, path: '', message, severity: 'error' }],
+    reason: 'unreadable',
   });
   let size: number;
   try {
     const st = await stat(file);
-    if (st.isDirectory()) {
-      return fail('is a directory, not a scenario file; give a .yaml file (or a glob such as dir/*.yaml)');
-    }
-    if (!st.isFile()) return fail('is not a regular file; give a .yaml scenario file');
+    if (st.isDirectory()) return fail(`is a directory, not a ${kind.noun}; ${kind.directoryHint}`);
+    if (!st.isFile()) return fail(`is not a regular file; give a .yaml ${kind.noun}`);
     size = st.size;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -57,38 +72,33 @@ export async function loadDocument(file: string): Promise<LoadResult> {
     if (code === 'EACCES') return fail('cannot be read (permission denied); check the file permissions');
     return fail(`cannot be read (${(error as Error).message})`);
   }
-  if (size > MAX_SCENARIO_BYTES) {
-    return fail(
-      `is ${(size / 1024 / 1024).toFixed(1)} MiB; scenario files are limited to 1 MiB (is this really a scenario file?)`,
-    );
-  }
+  if (size > kind.maxBytes) return fail(tooLarge(size, kind));
   let bytes: Buffer;
   try {
     bytes = await readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') return fail('is a directory, not a scenario file; give a .yaml file');
+    if (code === 'EISDIR') return fail(`is a directory, not a ${kind.noun}; give a .yaml file`);
     return fail(`cannot be read (${(error as Error).message})`);
   }
   debug('read %s (%d bytes)', file, bytes.length);
-  return parseScenarioBytes(file, bytes);
+  return parseDocumentBytes(file, bytes, kind);
 }
 
 /** Parses file contents already in memory (also used by tests and by stdin input). */
-export function parseScenarioBytes(file: string, bytes: Uint8Array): LoadResult {
+export function parseDocumentBytes(file: string, bytes: Uint8Array, kind: DocumentKind): LoadResult {
   const fail = (message: string, offset?: number): LoadResult => {
     const pos = offset === undefined ? undefined : positionOfByte(bytes, offset);
     return {
       ok: false,
       issues: [{ file, line: pos?.line, column: pos?.column, path: '', message, severity: 'error' }],
+      reason: 'unreadable',
     };
   };
-  if (bytes.length > MAX_SCENARIO_BYTES) {
-    return fail('is larger than 1 MiB; scenario files are limited to 1 MiB');
-  }
+  if (bytes.length > kind.maxBytes) return fail(tooLarge(bytes.length, kind));
   const nul = bytes.indexOf(0);
   if (nul !== -1) {
-    return fail('contains NUL bytes: this is a binary file, not a YAML scenario', nul);
+    return fail(`contains NUL bytes: this is a binary file, not a YAML ${kind.noun}`, nul);
   }
   const bad = firstInvalidUtf8(bytes);
   if (bad !== -1) {
@@ -97,31 +107,31 @@ export function parseScenarioBytes(file: string, bytes: Uint8Array): LoadResult 
       bad,
     );
   }
-  let text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  return parseScenarioText(file, text);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  return parseDocumentText(file, text, kind);
 }
 
 /** Parses YAML text: one document, unique keys, positions kept. */
-export function parseScenarioText(file: string, text: string): LoadResult {
+export function parseDocumentText(file: string, input: string, kind: DocumentKind): LoadResult {
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const lineCounter = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter, uniqueKeys: true, merge: true, prettyErrors: true });
   const issue = (message: string, offset: number | undefined): Issue => {
     const pos = offset === undefined ? undefined : lineCounter.linePos(offset);
     return { file, line: pos?.line, column: pos?.col, path: '', message, severity: 'error' };
   };
-  if (!Array.isArray(docs) || docs.length === 0) {
-    return {
-      ok: false,
-      issues: [issue('is empty; a scenario needs at least `name`, `clients` and `steps`', undefined)],
-    };
-  }
+  const empty = (): LoadResult => ({
+    ok: false,
+    issues: [issue(`is empty; ${kind.emptyHint}`, undefined)],
+    reason: 'empty',
+  });
+  if (!Array.isArray(docs) || docs.length === 0) return empty();
   const issues: Issue[] = [];
   if (docs.length > 1) {
     const second = docs[1] as Document.Parsed;
     issues.push(
       issue(
-        `holds ${docs.length} YAML documents (separated by \`---\`); put one scenario per file`,
+        `holds ${docs.length} YAML documents (separated by \`---\`); put one ${kind.noun.replace(/ file$/, '')} per file`,
         second.range[0],
       ),
     );
@@ -145,22 +155,27 @@ export function parseScenarioText(file: string, text: string): LoadResult {
     if (syntaxReported) continue;
     syntaxReported = true;
     issues.push(
-      issue(yamlErrorMessage(error.code, error.message) + flowHint(text, error.pos[0]), error.pos[0]),
+      issue(yamlErrorMessage(error.code, error.message, kind) + flowHint(text, error.pos[0]), error.pos[0]),
     );
   }
-  if (issues.length > 0) return { ok: false, issues: dedupe(issues) };
-  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+  if (issues.length > 0) {
     return {
       ok: false,
-      issues: [issue('is empty; a scenario needs at least `name`, `clients` and `steps`', undefined)],
+      issues: uniqueBy(issues, (i) => `${i.line}:${i.column}:${i.message}`),
+      reason: 'syntax',
     };
   }
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return empty();
   let value: unknown;
   try {
-    value = doc.toJS({ maxAliasCount: 1000 });
+    value = doc.toJS({ maxAliasCount: kind.maxAliasCount ?? 1000 });
   } catch (error) {
     // e.g. an alias bomb ("billion laughs") or an alias to nothing.
-    return { ok: false, issues: [issue(`cannot be read as data: ${(error as Error).message}`, undefined)] };
+    return {
+      ok: false,
+      issues: [issue(`cannot be read as data: ${(error as Error).message}`, undefined)],
+      reason: 'syntax',
+    };
   }
   return { ok: true, loaded: { file, doc, lineCounter, value } };
 }
@@ -233,14 +248,21 @@ function resolveAlias(doc: Document.Parsed, node: unknown): unknown {
   return current;
 }
 
-function yamlErrorMessage(code: string, message: string): string {
+function tooLarge(size: number, kind: DocumentKind): string {
+  const limit =
+    kind.maxBytes >= 1024 * 1024 ? `${kind.maxBytes / 1024 / 1024} MiB` : `${kind.maxBytes / 1024} KiB`;
+  const shown = size >= 1024 * 1024 ? `${(size / 1024 / 1024).toFixed(1)} MiB` : `${size} bytes`;
+  return `is ${shown}; ${kind.noun}s are limited to ${limit} (is this really a ${kind.noun}?)`;
+}
+
+function yamlErrorMessage(code: string, message: string, kind: DocumentKind): string {
   // yaml's messages end with "at line X, column Y:" and a code frame; the position is printed separately.
   const first = (message.split('\n')[0] ?? message).replace(/ at line \d+, column \d+:?$/, '');
   switch (code) {
     case 'TAB_AS_INDENT':
       return 'YAML syntax error: tabs cannot be used for indentation; indent with spaces';
     case 'MULTIPLE_DOCS':
-      return 'holds several YAML documents; put one scenario per file';
+      return `holds several YAML documents; put one ${kind.noun.replace(/ file$/, '')} per file`;
     default:
       return `YAML syntax error: ${first}`;
   }
@@ -256,16 +278,6 @@ function flowHint(text: string, offset: number): string {
   const line = text.slice(lineStart, lineEnd === -1 ? undefined : lineEnd);
   const ref = /[{[,]\s*[\w-]+\s*:\s*([A-Za-z][\w-]*\[\d+(?:\.\.\d+)?\])/.exec(line)?.[1];
   return ref === undefined ? '' : `; inside { } or [ ], quote client references that use brackets: "${ref}"`;
-}
-
-function dedupe(issues: Issue[]): Issue[] {
-  const seen = new Set<string>();
-  return issues.filter((i) => {
-    const key = `${i.line}:${i.column}:${i.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }
 
 /** Offset of the first byte that breaks UTF-8, or -1. */

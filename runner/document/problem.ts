@@ -1,6 +1,10 @@
-/** A problem found at a document path, before it is given a file position (see toIssue). */
+/**
+ * Problems found at a document path, before they are given a file position (toIssue), and the
+ * order and de-duplication every document reader uses for them.
+ */
 import type { Issue } from '../errors.js';
-import { type DocPath, formatPath, type LoadedDocument, locate } from './load.js';
+import { uniqueBy } from './value.js';
+import { type DocPath, formatPath, type LoadedDocument, locate } from './yaml.js';
 
 export interface Problem {
   path: DocPath;
@@ -11,7 +15,10 @@ export interface Problem {
   atKey?: boolean;
 }
 
-export function toIssue(loaded: LoadedDocument, problem: Problem): Issue {
+export function toIssue(
+  loaded: Pick<LoadedDocument, 'file' | 'doc' | 'lineCounter'>,
+  problem: Problem,
+): Issue {
   const where = locate(loaded, problem.path, { key: problem.atKey === true });
   return {
     file: loaded.file,
@@ -21,6 +28,11 @@ export function toIssue(loaded: LoadedDocument, problem: Problem): Issue {
     message: problem.message,
     severity: problem.severity ?? 'error',
   };
+}
+
+/** The same message at the same path once. */
+export function dedupeProblems(problems: readonly Problem[]): Problem[] {
+  return uniqueBy(problems, (p) => `${formatPath(p.path)}|${p.message}`);
 }
 
 /** Sorted by line then column; whole-file issues first. */

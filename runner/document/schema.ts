@@ -1,90 +1,121 @@
 /**
- * Step 2 of the scenario pipeline: the JSON schema (schemas/scenario.schema.json, the single
- * source of truth) checked by one ajv validator, compiled once and lazily, shared by
- * `validate`, `run` and the tests. ajv's raw errors are turned into one friendly Issue per
- * problem, with the YAML position of the offending node and a fix hint.
+ * JSON schemas of mqscen's documents (schemas/*.schema.json): one ajv validator per schema,
+ * compiled once and lazily, and ajv's raw errors turned into one friendly Problem per mistake
+ * (at the document path of the offending node, with a fix hint). The scenario pipeline and the
+ * targets file both use it; `SchemaVocabulary` holds the few words that differ.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import createDebug from 'debug';
-import type { Issue } from '../errors.js';
-import { type DocPath, formatPath, type LoadedDocument } from './load.js';
-import { type Problem, toIssue } from './problem.js';
+import type { Problem } from './problem.js';
 import { closest, describeValue, quoteList } from './suggest.js';
+import { isObject, valueAt } from './value.js';
+import { type DocPath, formatPath } from './yaml.js';
 
-const debug = createDebug('mqscen:scenario');
+const debug = createDebug('mqscen:document');
 
 type JsonSchema = Record<string, unknown>;
 
-let schemaCache: JsonSchema | undefined;
-let validatorCache: ValidateFunction | undefined;
+/** What a document calls its parts, and the messages only it needs. */
+export interface SchemaVocabulary {
+  /** A key of a mapping: `property` (scenario), `setting` (targets file). */
+  key: string;
+  /** A key whose name the schema refuses (`propertyNames`). */
+  propertyNameMessage?: (path: DocPath, name: string) => string;
+  /** A string the `pattern` refuses; undefined for the generic message. */
+  patternMessage?: (path: DocPath, data: unknown, pattern: string) => string | undefined;
+  /** The whole document has the wrong type (e.g. a list instead of a mapping). */
+  rootTypeMessage?: string;
+  /**
+   * A property whose `enum` decides the rest of its mapping (`kind` of a target): when its value
+   * is refused, the errors about the rest of that mapping are left out, they only follow from it.
+   */
+  discriminator?: string;
+}
 
-/** The scenario JSON schema (parsed schemas/scenario.schema.json). */
-export function getScenarioSchema(): object {
-  if (schemaCache === undefined) {
-    // schemas/ is at the package root: ../../ from runner/scenario, ../../../ from dist/runner/scenario.
-    const candidates = ['../../schemas/scenario.schema.json', '../../../schemas/scenario.schema.json'];
-    let lastError: unknown;
-    for (const rel of candidates) {
-      try {
-        schemaCache = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as JsonSchema;
-        break;
-      } catch (error) {
-        lastError = error;
+export interface SchemaChecker {
+  /** The parsed schema. */
+  schema(): object;
+  /** The problems of a document value, at document paths (empty when valid). */
+  problems(value: unknown): Problem[];
+}
+
+/** A checker for schemas/<fileName>, found beside the source tree or the built dist/ tree. */
+export function createSchemaChecker(fileName: string, vocabulary: SchemaVocabulary): SchemaChecker {
+  let schema: JsonSchema | undefined;
+  let validator: ValidateFunction | undefined;
+  const load = (): JsonSchema => {
+    schema ??= readPackageSchema(fileName);
+    return schema;
+  };
+  return {
+    schema: load,
+    problems(value) {
+      if (validator === undefined) {
+        const started = performance.now();
+        validator = createAjv().compile(load());
+        debug('%s compiled in %d ms', fileName, Math.round(performance.now() - started));
       }
-    }
-    if (schemaCache === undefined) {
-      throw new Error('schemas/scenario.schema.json is missing from the mqscen installation', {
-        cause: lastError,
-      });
-    }
-  }
-  return schemaCache;
-}
-
-/** The one compiled validator. */
-export function getScenarioValidator(): ValidateFunction {
-  if (validatorCache === undefined) {
-    const started = performance.now();
-    const ajv = new Ajv({
-      allErrors: true,
-      allowUnionTypes: true,
-      // parentSchema in each error: titles, descriptions and allowed keys for the messages.
-      verbose: true,
-      strict: true,
-      // `oneOf: [{ required: [connect] }, ...]` says "exactly one step keyword"; the keys are declared in `properties`.
-      strictRequired: false,
-      // Compile time matters more than validation speed here: `mqscen validate` must start fast.
-      code: { optimize: false },
-      inlineRefs: false,
-    });
-    // Editors (VS Code, yaml-language-server) show it instead of the raw pattern; so do we.
-    ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
-    const compiled = ajv.compile(getScenarioSchema());
-    validatorCache = compiled;
-    debug('schema compiled in %d ms', Math.round(performance.now() - started));
-    return compiled;
-  }
-  return validatorCache;
-}
-
-/** Validates a parsed document against the schema; returns one Issue per problem (empty when valid). */
-export function validateAgainstSchema(loaded: LoadedDocument): Issue[] {
-  return schemaProblems(loaded.value).map((p) => toIssue(loaded, p));
-}
-
-/** The schema problems of a document value, at document paths (no file positions yet). */
-export function schemaProblems(value: unknown): Problem[] {
-  const validate = getScenarioValidator();
-  if (validate(value)) return [];
-  return explainErrors(value, validate.errors ?? []);
+      if (validator(value)) return [];
+      return explainErrors(value, validator.errors ?? [], vocabulary);
+    },
+  };
 }
 
 // --- internal ---
 
-function explainErrors(root: unknown, errors: readonly ErrorObject[]): Problem[] {
+function readPackageSchema(fileName: string): JsonSchema {
+  // schemas/ is at the package root: ../../ from runner/document, ../../../ from dist/runner/document.
+  let lastError: unknown;
+  for (const rel of [`../../schemas/${fileName}`, `../../../schemas/${fileName}`]) {
+    try {
+      return JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as JsonSchema;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  throw new Error(`schemas/${fileName} is missing from the mqscen installation`, { cause: lastError });
+}
+
+function createAjv(): Ajv {
+  const ajv = new Ajv({
+    allErrors: true,
+    allowUnionTypes: true,
+    // parentSchema in each error: titles, descriptions and allowed keys for the messages.
+    verbose: true,
+    strict: true,
+    // `oneOf: [{ required: [connect] }, ...]` says "exactly one step keyword"; the keys are declared in `properties`.
+    strictRequired: false,
+    // Compile time matters more than validation speed here: `mqscen validate` must start fast.
+    code: { optimize: false },
+    inlineRefs: false,
+  });
+  // Editors (VS Code, yaml-language-server) show it instead of the raw pattern; so do we.
+  ajv.addKeyword({ keyword: 'patternErrorMessage', schemaType: 'string' });
+  return ajv;
+}
+
+function explainErrors(
+  root: unknown,
+  errors: readonly ErrorObject[],
+  vocabulary: SchemaVocabulary,
+): Problem[] {
   const byNode = new Map<string, ErrorObject[]>();
+  const key = vocabulary.discriminator;
+  const badDiscriminator = new Set(
+    key === undefined
+      ? []
+      : errors
+          .filter((e) => e.keyword === 'enum' && e.instancePath.endsWith(`/${key}`))
+          .map((e) => e.instancePath.slice(0, -key.length - 1)),
+  );
   for (const error of errors) {
+    // `if`/`then` wrappers only repeat the precise error below them.
+    if (error.keyword === 'if') continue;
+    const owner = [...badDiscriminator].find(
+      (p) => error.instancePath.startsWith(`${p}/`) || error.instancePath === p,
+    );
+    if (owner !== undefined && error.instancePath !== `${owner}/${key}`) continue;
     const list = byNode.get(error.instancePath) ?? [];
     list.push(error);
     byNode.set(error.instancePath, list);
@@ -93,7 +124,7 @@ function explainErrors(root: unknown, errors: readonly ErrorObject[]): Problem[]
   const seen = new Set<string>();
   for (const [pointer, nodeErrors] of byNode) {
     const path = pointerToPath(pointer, root);
-    for (const p of explainNode(path, valueAt(root, path), nodeErrors)) {
+    for (const p of explainNode(path, valueAt(root, path), nodeErrors, vocabulary)) {
       const key = `${formatPath(p.path)}|${p.message}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -104,7 +135,12 @@ function explainErrors(root: unknown, errors: readonly ErrorObject[]): Problem[]
 }
 
 /** All errors ajv reported for one node → the few messages a user needs. */
-function explainNode(path: DocPath, data: unknown, errors: ErrorObject[]): Problem[] {
+function explainNode(
+  path: DocPath,
+  data: unknown,
+  errors: ErrorObject[],
+  vocabulary: SchemaVocabulary,
+): Problem[] {
   const at = (message: string, extra: DocPath = [], atKey = false): Problem => ({
     path: [...path, ...extra],
     atKey,
@@ -112,7 +148,11 @@ function explainNode(path: DocPath, data: unknown, errors: ErrorObject[]): Probl
   });
   // A wrong type makes every other keyword moot for this node.
   const typeError = errors.find((e) => e.keyword === 'type' && !e.schemaPath.includes('/oneOf/'));
-  if (typeError !== undefined) return [at(typeMessage(typeError, data))];
+  if (typeError !== undefined) {
+    if (path.length === 0 && vocabulary.rootTypeMessage !== undefined)
+      return [at(vocabulary.rootTypeMessage)];
+    return [at(typeMessage(typeError, data))];
+  }
 
   const out: Problem[] = [];
   const unknownKeys = errors.filter((e) => e.keyword === 'additionalProperties');
@@ -128,7 +168,7 @@ function explainNode(path: DocPath, data: unknown, errors: ErrorObject[]): Probl
         : allowed.length > 0
           ? `allowed here: ${allowed.join(', ')}`
           : '';
-    out.push(at(`unknown property "${prop}"${hint ? `; ${hint}` : ''}`, [prop], true));
+    out.push(at(`unknown ${vocabulary.key} "${prop}"${hint ? `; ${hint}` : ''}`, [prop], true));
   }
 
   for (const e of errors) {
@@ -161,7 +201,7 @@ function explainNode(path: DocPath, data: unknown, errors: ErrorObject[]): Probl
         if (suggested.has(missing)) break;
         const prop = propertiesOf(parentSchema(e))[missing] as JsonSchema | undefined;
         const what = typeof prop?.description === 'string' ? `: ${firstSentence(prop.description)}` : '';
-        out.push(at(`missing required property "${missing}"${what}`));
+        out.push(at(`missing required ${vocabulary.key} "${missing}"${what}`));
         break;
       }
       case 'propertyNames':
@@ -169,7 +209,15 @@ function explainNode(path: DocPath, data: unknown, errors: ErrorObject[]): Probl
       case 'pattern': {
         const propertyName = (e as { propertyName?: string }).propertyName;
         if (propertyName !== undefined) {
-          out.push(at(propertyNameMessage(path, propertyName), [propertyName], true));
+          const message =
+            vocabulary.propertyNameMessage?.(path, propertyName) ??
+            `name "${propertyName}" is not allowed here`;
+          out.push(at(message, [propertyName], true));
+          break;
+        }
+        const special = vocabulary.patternMessage?.(path, data, String(e.params.pattern));
+        if (special !== undefined) {
+          out.push(at(special));
           break;
         }
         const pem = parentSchema(e).patternErrorMessage;
@@ -244,19 +292,6 @@ function typeMessage(error: ErrorObject, data: unknown): string {
   return `must be ${types.map((t) => words[t] ?? t).join(' or ')} (got ${describeValue(data)})`;
 }
 
-function propertyNameMessage(path: DocPath, name: string): string {
-  const parent = path[path.length - 1];
-  if (parent === 'clients') {
-    return name === 'all'
-      ? 'a client cannot be named "all": that word means every client in references; rename it'
-      : `client name "${name}" is not allowed: start with a letter, then letters, digits, "_" or "-" (it is used in references like ${name.replace(/[^A-Za-z0-9_-]/g, '')}[2])`;
-  }
-  if (parent === 'vars') {
-    return `variable name "${name}" is not allowed: start with a letter or "_", then letters, digits, "_", "." or "-"`;
-  }
-  return `name "${name}" is not allowed here`;
-}
-
 /** For `oneOf: [{required:[a]}, {required:[b]}]` (exactly one keyword), the keywords; else undefined. */
 function exactlyOneKeywords(error: ErrorObject): string[] | undefined {
   const branches = error.schema;
@@ -293,19 +328,6 @@ function pointerToPath(pointer: string, root: unknown): DocPath {
     }
   }
   return path;
-}
-
-function valueAt(root: unknown, path: DocPath): unknown {
-  let node = root;
-  for (const segment of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string | number, unknown>)[segment];
-  }
-  return node;
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function firstSentence(text: string): string {
