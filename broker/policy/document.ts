@@ -3,8 +3,9 @@
  * Version, unknown action, malformed ARN, unknown condition operator) is reported at
  * file:line:column, like scenario errors, all at once.
  */
+
+import { closest } from '../../runner/document/suggest.js';
 import { type Issue, ScenarioError } from '../../runner/errors.js';
-import { closest } from '../../runner/scenario/suggest.js';
 import { type JsonNode, JsonSyntaxError, type Position, parseJsonWithPositions } from './_json.js';
 import { type Pattern, parsePattern } from './wildcard.js';
 

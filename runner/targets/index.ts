@@ -11,6 +11,7 @@ import { stat } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import createDebug from 'debug';
 import { isMap, isPair, isScalar } from 'yaml';
+import type { PolicyMatch } from '../../broker/policy/index.js';
 import { substituteEnv } from '../document/interpolate.js';
 import { sortIssues, toIssue } from '../document/problem.js';
 import { createSchemaChecker } from '../document/schema.js';
@@ -23,7 +24,6 @@ import {
   locate,
   parseDocumentText,
 } from '../document/yaml.js';
-import type { PolicyMatch } from '../../broker/policy/index.js';
 import { EnvironmentError, ScenarioError, UsageError } from '../errors.js';
 import { looksLikeBrokerUrl } from '../transports/url.js';
 import type { EmbeddedProfile } from './embedded.js';

@@ -87,6 +87,40 @@ export interface EmbeddedTarget {
    * Broker semantics to emulate: `aws-iot` (AWS IoT Core rules) or `mosquitto`. Default `aws-iot`.
    */
   profile?: 'aws-iot' | 'mosquitto';
+  /**
+   * AWS IoT policy document (JSON) attached to every client; the broker (profile `aws-iot`) enforces it on every connect, publish, subscribe and delivery (POL-1..POL-10). A path relative to the targets file, or absolute. Without `policy:`/`policies:` the scenario's own `policy:` applies, else everything is allowed.
+   */
+  policy?: string;
+  /**
+   * Policies attached to some clients only, added to `policy:` (all attached policies are combined, POL-1).
+   *
+   * Items: One policy and who it is attached to.
+   */
+  policies?: {
+    /**
+     * A client id pattern (`*`, `?`), or `{ clientId: PATTERN }` / `{ thing: PATTERN }` (thing = the mTLS certificate's CN).
+     */
+    match:
+      | string
+      | {
+          /**
+           * Glob on the client id (`*` any run, `?` one character).
+           */
+          clientId?: string;
+          /**
+           * Glob on the thing name (the client certificate's subject CN).
+           */
+          thing?: string;
+        };
+    /**
+     * AWS IoT policy document (JSON), relative to the targets file or absolute.
+     */
+    policy: string;
+  }[];
+  /**
+   * Which resource `iot:Receive` is checked on for a shared-subscription delivery (POL-5, OQ-1): `share-form` = `topic/$share/<ShareName>/<topic>` (default), `plain` = `topic/<topic>`, `either`.
+   */
+  sharedReceiveResource?: 'share-form' | 'plain' | 'either';
 }
 /**
  * A real Mosquitto started for the run with a generated config on free loopback ports (`apt-get install -y mosquitto`).
