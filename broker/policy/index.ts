@@ -32,11 +32,13 @@ export {
   type PolicyDecision,
   type PolicyRequest,
 } from './evaluate.js';
+export { lintPolicy } from './lint.js';
 export {
   connectRequests,
   iotArn,
   type PolicyResourceOptions,
   publishRequests,
+  type ResolvedPolicyResourceOptions,
   receiveRequests,
   resolvePolicyResourceOptions,
   type SharedReceiveResource,

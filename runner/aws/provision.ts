@@ -21,7 +21,8 @@ import {
   IoTClient,
 } from '@aws-sdk/client-iot';
 import createDebug from 'debug';
-import { EnvironmentError, UsageError } from '../errors.js';
+import { lintPolicy, parsePolicyDocument } from '../../broker/policy/index.js';
+import { EnvironmentError, formatIssue, UsageError } from '../errors.js';
 
 const debug = createDebug('mqscen:aws:provision');
 
@@ -94,6 +95,8 @@ export async function provisionAws(options: ProvisionOptions = {}): Promise<Prov
   };
   const policyText =
     options.policyFile === undefined ? undefined : await readPolicyFile(resolve(cwd, options.policyFile));
+  // A document AWS would reject (unknown action, malformed ARN) stops here, before any call, at file:line:col.
+  if (policyText !== undefined) parsePolicyDocument(policyText, options.policyFile ?? 'policy');
   if (!options.dryRun && !options.force && (await exists(files.targets))) {
     throw new UsageError(`the targets file ${files.targets} already exists`, {
       hint: 'pass --force to replace it, or --targets <file> to write another one',
@@ -171,6 +174,10 @@ export async function provisionAws(options: ProvisionOptions = {}): Promise<Prov
   // 4. The policy, attached to the certificate.
   const account = accountOf(result.certificateArn) ?? '<account>';
   const policyDocument = policyText ?? defaultPolicy(region, account, options.topicPrefix ?? 'test/');
+  // The lint of `mqscen policy check` on the policy about to be created (Receive missing, topic/ for
+  // Subscribe, literal +/#, ...): warnings only, AWS would accept the document.
+  for (const w of lintPolicy(parsePolicyDocument(policyDocument, options.policyFile ?? 'the default policy')))
+    log(`warning: ${formatIssue(w)}`);
   record('CreatePolicy', { policyName, policyDocument: JSON.parse(policyDocument) });
   if (!options.dryRun) {
     await send(() => client.send(new CreatePolicyCommand({ policyName, policyDocument })), 'CreatePolicy', [

@@ -130,6 +130,45 @@ function buildProgram(setExit: (code: number) => void): Command {
       setExit(await certsCommand(opts));
     });
 
+  const policy = program.command('policy').description('AWS IoT policies: what a policy allows a scenario');
+  policy
+    .command('check')
+    .description(
+      'list every connect, subscribe, publish and delivery the scenarios need, allowed or denied by the policy (nothing connects)',
+    )
+    .argument('<files...>', 'scenario files or globs')
+    .option(
+      '--policy <file>',
+      "AWS IoT policy document (JSON); repeatable; default: the scenario's policy:",
+      collectVar,
+      [],
+    )
+    .option('--thing <name>', 'thing attached to the principal (the certificate CN), for the thing variables')
+    .addOption(
+      new Option('--shared-receive <form>', "resource a shared delivery's iot:Receive is checked on (POL-5)")
+        .choices(['share-form', 'plain', 'either'])
+        .default('share-form'),
+    )
+    .option('--region <region>', 'region in the resource ARNs (default us-east-1; with --aws the real one)')
+    .option(
+      '--account <id>',
+      'account id in the resource ARNs (default 123456789012; with --aws the real one)',
+    )
+    .option('--var <key=value>', 'set a scenario variable (repeatable)', collectVar, [])
+    .option('--aws', "also ask AWS IoT's TestAuthorization and print every disagreement")
+    .option(
+      '--policy-name <name>',
+      'with --aws: the policy in the account holding the document (repeatable)',
+      collectVar,
+      [],
+    )
+    .option('--principal <arn>', 'with --aws: certificate ARN whose attached policies AWS evaluates')
+    .option('--profile <name>', 'with --aws: AWS shared-config profile for the credentials')
+    .action(async (files: string[], opts: Record<string, unknown>) => {
+      const { policyCheckCommand } = await import('./policy-command.js');
+      setExit(await policyCheckCommand(files, opts));
+    });
+
   const aws = program.command('aws').description('AWS IoT Core helpers');
   aws
     .command('provision')

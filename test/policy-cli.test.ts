@@ -1,0 +1,194 @@
+/**
+ * `mqscen policy check` and policy enforcement as a user sees them (built CLI): the original
+ * suite's policy passes scenarios/queuing.yaml; without its Receive statement the check fails
+ * before anything connects, and a run fails naming iot:Receive and the `$share` resource.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { test } from 'node:test';
+
+const root = resolve(import.meta.dirname, '..');
+const bin = join(root, 'bin', 'mqscen.js');
+const original = join(root, 'docs/policies/original-suite-policy.json');
+const SHARE_RESOURCE = 'topic/$share/message-queuing-group/test/shared/messages';
+
+function mqscen(args: string[], cwd = root) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd,
+    env: { ...process.env, CI: 'true', NO_COLOR: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function workdir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'mqscen-policy-cli-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const doc = JSON.parse(readFileSync(original, 'utf8')) as { Statement: Array<{ Action: string[] }> };
+  doc.Statement = doc.Statement.filter((s) => !s.Action.includes('iot:Receive'));
+  writeFileSync(join(dir, 'no-receive.json'), JSON.stringify(doc, null, 2));
+  return dir;
+}
+
+test('policy check: the original suite policy allows everything scenarios/queuing.yaml needs (exit 0)', () => {
+  const r = mqscen(['policy', 'check', '--policy', original, 'scenarios/queuing.yaml']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /✔ allow {2}iot:Receive +topic\/\$share\/message-queuing-group\/test\/shared\/messages/,
+  );
+  assert.match(r.stdout, /statement 4 of .*original-suite-policy\.json \(line 7\)/);
+  assert.match(r.stdout, /policy check passed/);
+  assert.equal(r.stderr, '');
+});
+
+test('policy check: without the Receive statement it exits 1 naming iot:Receive on the $share resource, and warns', (t) => {
+  const dir = workdir(t);
+  const r = mqscen(['policy', 'check', '--policy', join(dir, 'no-receive.json'), 'scenarios/queuing.yaml']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(r.stdout.includes(`✖ DENY   iot:Receive    ${SHARE_RESOURCE}`), r.stdout);
+  assert.match(
+    r.stdout,
+    /for subscriber\[1\], subscriber\[2\], subscriber\[3\]: delivery of step 2; no statement of .*no-receive\.json allows it/,
+  );
+  assert.match(r.stdout, /policy check failed: 1 check goes against the scenarios/);
+  assert.match(
+    r.stderr,
+    /no-receive\.json:\d+:\d+ +Statement\[2\] +warning: +Subscribe is granted on topicfilter\/\$share\/message-queuing-group\/test\/shared\/messages but no statement grants iot:Receive/,
+  );
+});
+
+test('policy check: a broken policy is exit 2 with file:line:col; lint warns about +/#, topic/ for Subscribe, iot:* on *, $${…}', (t) => {
+  const dir = workdir(t);
+  writeFileSync(
+    join(dir, 'bad.json'),
+    '{"Version":"2012-10-17","Statement":[\n{"Effect":"Allow","Action":"iot:Subscribe","Resource":"arn:aws:iot:*:*:topicfilters/a"}]}',
+  );
+  const bad = mqscen(['policy', 'check', '--policy', 'bad.json', join(root, 'scenarios/queuing.yaml')], dir);
+  assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(
+    bad.stderr,
+    /bad\.json:2:55 +Statement\[0\]\.Resource +malformed ARN.*did you mean "topicfilter\/"/,
+  );
+  writeFileSync(
+    join(dir, 'sloppy.json'),
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: 'iot:*', Resource: '*' },
+        { Effect: 'Allow', Action: 'iot:Subscribe', Resource: 'arn:aws:iot:*:*:topic/test/#' },
+        { Effect: 'Allow', Action: 'iot:Publish', Resource: 'arn:aws:iot:*:*:topic/$${iot:ClientId}/x' },
+      ],
+    }),
+  );
+  const sloppy = mqscen(
+    ['policy', 'check', '--policy', 'sloppy.json', join(root, 'scenarios/queuing.yaml')],
+    dir,
+  );
+  assert.equal(sloppy.code, 0, sloppy.stdout + sloppy.stderr);
+  for (const warning of [
+    /iot:\* on "\*" allows every client everything/,
+    /iot:Subscribe is checked on topicfilter\/<filter>, never on topic\/<name>/,
+    /"\+"\/"#" in arn:aws:iot:\*:\*:topic\/test\/# are literal characters/,
+    /Terraform's escape/,
+  ]) {
+    assert.match(sloppy.stderr, warning);
+  }
+});
+
+test('policy check: a client id outside the Connect resource is denied, with the Connect resources named', (t) => {
+  const dir = workdir(t);
+  writeFileSync(
+    join(dir, 'intruder.yaml'),
+    [
+      'name: intruder',
+      'clients:',
+      '  intruder: { clientId: someone-else, protocol: 5 }',
+      '  guest: { clientId: message-queuing-test-guest, protocol: 5 }',
+      'steps:',
+      '  - connect: all',
+      'expect:',
+      '  - reason-code: { packet: connack, clients: intruder, codes: [0x87] }',
+      '',
+    ].join('\n'),
+  );
+  const r = mqscen(['policy', 'check', '--policy', original, 'intruder.yaml'], dir);
+  // The scenario expects the refusal: exit 0, and the line says so.
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /✔ DENY {3}iot:Connect +client\/someone-else\n.*\(expected by the scenario\)/);
+  writeFileSync(
+    join(dir, 'intruder.yaml'),
+    readFileSync(join(dir, 'intruder.yaml'), 'utf8').replace(/expect:[\s\S]*/, ''),
+  );
+  const needed = mqscen(['policy', 'check', '--policy', original, 'intruder.yaml'], dir);
+  assert.equal(needed.code, 1, needed.stdout);
+  assert.match(
+    needed.stdout,
+    /the Connect resources \(client\/message-queuing-test-\*\) do not cover client id "someone-else"/,
+  );
+});
+
+test('run: the policy without Receive fails the scenario (exit 1) and the message names iot:Receive on the $share resource', (t) => {
+  const dir = workdir(t);
+  writeFileSync(join(dir, 'targets.yaml'), 'local: { kind: embedded, policy: no-receive.json }\n');
+  writeFileSync(
+    join(dir, 'shared.yaml'),
+    [
+      'name: shared delivery',
+      'clients:',
+      '  member:',
+      '    clientId: message-queuing-test-member',
+      '    protocol: 5',
+      '    subscriptions: [{ filter: "$share/message-queuing-group/test/shared/messages", qos: 1 }]',
+      '  publisher: { clientId: message-queuing-test-publisher }',
+      'steps:',
+      '  - connect: all',
+      '  - publish: { from: publisher, topic: test/shared/messages, count: 3, qos: 1 }',
+      '  - settle: { timeout: 1s }',
+      'expect:',
+      '  - no-loss: {}',
+      '',
+    ].join('\n'),
+  );
+  const r = mqscen(
+    [
+      'run',
+      'shared.yaml',
+      '--targets',
+      'targets.yaml',
+      '--target',
+      'local',
+      '--no-junit',
+      '--json',
+      'r.json',
+    ],
+    dir,
+  );
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.ok(
+    r.stderr.includes(`refused by policy: iot:Receive on ${SHARE_RESOURCE} for message-queuing-test-member`),
+    r.stderr,
+  );
+  assert.match(r.stderr, /no statement of no-receive\.json allows it \(implicit deny\)/);
+  const results = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as {
+    scenarios: Array<{ policyRefusals?: Array<{ action: string; resource: string; packet: string }> }>;
+  };
+  assert.deepEqual(
+    results.scenarios[0]?.policyRefusals?.map((p) => [p.packet, p.action, p.resource]),
+    [['receive', 'iot:Receive', SHARE_RESOURCE]],
+  );
+  // The full policy: the same scenario passes.
+  writeFileSync(
+    join(dir, 'targets.yaml'),
+    `local: { kind: embedded, policy: ${JSON.stringify(original)} }\n`,
+  );
+  const ok = mqscen(
+    ['run', 'shared.yaml', '--targets', 'targets.yaml', '--target', 'local', '--no-junit', '--no-json'],
+    dir,
+  );
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+});
