@@ -60,13 +60,11 @@ test('TestAuthorization: one client id per call, at most 10 checks per call, Ret
 });
 
 test('TestAuthorization failure is an environment error with a hint', async () => {
-  iot
-    .on(TestAuthorizationCommand)
-    .rejects(
-      Object.assign(new Error('not authorized to perform iot:TestAuthorization'), {
-        name: 'AccessDeniedException',
-      }),
-    );
+  iot.on(TestAuthorizationCommand).rejects(
+    Object.assign(new Error('not authorized to perform iot:TestAuthorization'), {
+      name: 'AccessDeniedException',
+    }),
+  );
   await assert.rejects(
     testAuthorizationOnAws([{ clientId: 'a', action: 'iot:Connect', resource: `${ARN}:client/a` }], {
       policyNames: ['p'],
