@@ -4,11 +4,12 @@
  * before anything connects, and a run fails naming iot:Receive and the `$share` resource.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import mqtt from 'mqtt';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'mqscen.js');
@@ -191,4 +192,52 @@ test('run: the policy without Receive fails the scenario (exit 1) and the messag
     dir,
   );
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+});
+
+test('mqscen broker --profile aws-iot --policy FILE enforces the policy on every client', async (t) => {
+  const child = spawn(
+    process.execPath,
+    [bin, 'broker', '--port', '0', '--profile', 'aws-iot', '--policy', original],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 15 s:\n${stdout}`)), 15_000);
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const found = /mqtt:\/\/127\.0\.0\.1:[1-9]\d*/.exec(stdout);
+      if (found) {
+        clearTimeout(timer);
+        resolveUrl(found[0]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited early (${code}):\n${stdout}`));
+    });
+  });
+  assert.match(stdout, /profile aws-iot, policy .*original-suite-policy\.json/);
+  const opts = { reconnectPeriod: 0, connectTimeout: 3000, protocolVersion: 5 as const };
+  const member = await mqtt.connectAsync(url, { ...opts, clientId: 'message-queuing-test-1' });
+  await member.endAsync();
+  await assert.rejects(
+    mqtt.connectAsync(url, { ...opts, clientId: 'intruder' }),
+    (e: { code?: number }) => e.code === 0x87,
+  );
+  const refused = spawnSync(
+    process.execPath,
+    [bin, 'broker', '--profile', 'mosquitto', '--policy', original],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
+  assert.equal(refused.status, 2);
+  assert.match(refused.stderr, /--policy takes AWS IoT policies/);
 });

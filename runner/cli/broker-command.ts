@@ -15,6 +15,8 @@ export interface BrokerCommandOptions {
   realistic?: boolean;
   /** ACL file (YAML/JSON) for the authorization hook: broker/acl.ts. */
   acl?: string;
+  /** AWS IoT policy document(s) enforced for every client (profile aws-iot): broker/policy/. */
+  policy?: string[];
 }
 
 function parsePort(flag: string, value: string | undefined): number | undefined {
@@ -40,7 +42,18 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
     (opts.tls || (opts.mtls && wssPort === undefined) ? 8883 : undefined);
   const { startBroker, loadAclFile, createAclAuthorizer } = await import('../../broker/index.js');
   // Read before any listener opens: a broken file is a usage error (exit 2) that names the rule.
-  const authorize = opts.acl === undefined ? undefined : createAclAuthorizer(await loadAclFile(opts.acl));
+  const policies = opts.policy ?? [];
+  if (policies.length > 0 && (opts.profile !== 'aws-iot' || opts.acl !== undefined)) {
+    throw new UsageError('--policy takes AWS IoT policies, enforced by --profile aws-iot without --acl', {
+      hint: 'use --policy with the aws-iot profile, or --acl rules with the mosquitto profile',
+    });
+  }
+  const authorize =
+    policies.length > 0
+      ? await policyAuthorizer(policies)
+      : opts.acl === undefined
+        ? undefined
+        : createAclAuthorizer(await loadAclFile(opts.acl));
   let tls: { cert: string; key: string; ca: string; requireClientCert: boolean } | undefined;
   if (tlsPort !== undefined || wssPort !== undefined) {
     const { prepareCertificateFolder } = await import('./certs-command.js');
@@ -68,7 +81,7 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
     ...(authorize === undefined ? {} : { authorize }),
   });
   process.stdout.write(
-    `mqscen broker (profile ${opts.profile}${opts.acl === undefined ? '' : `, ACL ${opts.acl}`}) listening:\n`,
+    `mqscen broker (profile ${opts.profile}${opts.acl === undefined ? '' : `, ACL ${opts.acl}`}${policies.length === 0 ? '' : `, policy ${policies.join(' + ')}`}) listening:\n`,
   );
   for (const [kind, url] of Object.entries(broker.urls)) {
     if (url) process.stdout.write(`  ${kind.padEnd(6)} ${url}\n`);
@@ -81,4 +94,12 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
   process.stdout.write('stopping…\n');
   await broker.close();
   return EXIT_CODES.passed;
+}
+
+/** Every policy file attached to every client (POL-1); refusals logged under DEBUG=mqscen:broker:policy. */
+async function policyAuthorizer(files: string[]) {
+  const { createPolicyAuthorizer, loadPolicyFile } = await import('../../broker/policy/index.js');
+  return createPolicyAuthorizer({
+    attachments: { default: await Promise.all(files.map((f) => loadPolicyFile(f))), attached: [] },
+  });
 }

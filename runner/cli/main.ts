@@ -115,6 +115,12 @@ function buildProgram(setExit: (code: number) => void): Command {
       '--acl <file>',
       'allow or refuse connect/publish/subscribe/receive per client and topic (YAML or JSON rules)',
     )
+    .option(
+      '--policy <file>',
+      'enforce an AWS IoT policy document (JSON) on every client, with the aws-iot profile (repeatable)',
+      collectVar,
+      [],
+    )
     .action(async (opts: Record<string, unknown>) => {
       const { brokerCommand } = await import('./broker-command.js');
       setExit(await brokerCommand(opts));
