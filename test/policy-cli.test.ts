@@ -13,7 +13,7 @@ import mqtt from 'mqtt';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin', 'mqscen.js');
-const original = join(root, 'docs/policies/original-suite-policy.json');
+const original = join(root, 'scenarios/policies/original-suite-policy.json');
 const SHARE_RESOURCE = 'topic/$share/message-queuing-group/test/shared/messages';
 
 function mqscen(args: string[], cwd = root) {

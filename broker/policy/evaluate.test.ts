@@ -23,11 +23,11 @@ import type { PolicyContext } from './variables.js';
 
 const ARN = 'arn:aws:iot:us-east-1:123456789012';
 const original = readFileSync(
-  new URL('../../docs/policies/original-suite-policy.json', import.meta.url),
+  new URL('../../scenarios/policies/original-suite-policy.json', import.meta.url),
   'utf8',
 );
 const sdkSample = readFileSync(
-  new URL('../../docs/policies/sdk-sample-policy.json', import.meta.url),
+  new URL('../../scenarios/policies/sdk-sample-policy.json', import.meta.url),
   'utf8',
 );
 
