@@ -8,7 +8,7 @@
 import type { Issue } from '../../runner/errors.js';
 import type { PolicyDocument, PolicyStatement } from './document.js';
 import { isKnownVariable } from './variables.js';
-import { matchPattern, parsePattern } from './wildcard.js';
+import { matchPattern } from './wildcard.js';
 
 /** Every warning for the document, positioned at the statement or resource it is about. */
 export function lintPolicy(doc: PolicyDocument): Issue[] {

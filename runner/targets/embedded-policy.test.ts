@@ -14,7 +14,9 @@ import { mqttjsTransport } from '../transports/mqttjs.js';
 import { resolveTarget } from './index.js';
 import type { StartedTarget } from './target.js';
 
-const original = fileURLToPath(new URL('../../scenarios/policies/original-suite-policy.json', import.meta.url));
+const original = fileURLToPath(
+  new URL('../../scenarios/policies/original-suite-policy.json', import.meta.url),
+);
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'mqscen-policy-'));
