@@ -4,6 +4,7 @@
  * the settle wake-up. Created by runScenario; step handlers receive it.
  */
 import debugFactory from 'debug';
+import { now } from '../clock.js';
 import type { ResolvedClient, ResolvedScenario } from '../scenario/types.js';
 import type { StartedTarget } from '../targets/target.js';
 import type { Transport, TransportSession } from '../transports/transport.js';
@@ -143,9 +144,7 @@ export class EngineContext {
   }
 }
 
-export function now(): number {
-  return performance.timeOrigin + performance.now();
-}
+export { now };
 
 /** Sleeps `ms`, resolving early (never rejecting) when `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {

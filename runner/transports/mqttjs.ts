@@ -19,6 +19,7 @@ import {
   type MqttClient,
   connect as mqttConnect,
 } from 'mqtt';
+import { now } from '../clock.js';
 import { TransportError } from '../errors.js';
 import { toBuffer } from './_bytes.js';
 import {
@@ -228,7 +229,7 @@ class MqttjsSession implements TransportSession {
         qos: packet.qos as QoS,
         retain: packet.retain,
         dup: packet.dup,
-        receivedAt: performance.timeOrigin + performance.now(),
+        receivedAt: now(),
       };
       if (packet.properties !== undefined) msg.properties = fromPacketProperties(packet.properties);
       const handlers = this.#messageHandlers;
@@ -320,10 +321,11 @@ class MqttjsSession implements TransportSession {
   publish(request: PublishRequest): Promise<PublishResult> {
     return new Promise<PublishResult>((resolve, reject) => {
       if (this.#rejectIfClosed(reject, 'publish')) return;
-      const opts: IClientPublishOptions = { qos: request.qos, retain: request.retain };
-      if (request.properties !== undefined && this.#protocol === '5') {
-        opts.properties = toPacketProperties(request.properties);
-      }
+      // MQTT.js copies the options it is given, so the common case shares one frozen object.
+      const opts: IClientPublishOptions =
+        request.properties !== undefined && this.#protocol === '5'
+          ? { qos: request.qos, retain: request.retain, properties: toPacketProperties(request.properties) }
+          : (PLAIN_PUBLISH[request.qos * 2 + (request.retain ? 1 : 0)] as IClientPublishOptions);
       const payload = toBuffer(request.payload);
       if (request.qos === 0) {
         this.#client.publish(request.topic, payload, opts, (err) => {
@@ -335,7 +337,7 @@ class MqttjsSession implements TransportSession {
       this.#client.publish(request.topic, payload, opts, (err, packet) => {
         const id = packet?.messageId;
         let code = 0;
-        if (id !== undefined) {
+        if (id !== undefined && this.#ackCodes.size !== 0) {
           const stored = this.#ackCodes.get(id);
           if (stored !== undefined) {
             code = stored;
@@ -447,6 +449,11 @@ class MqttjsSession implements TransportSession {
 // --- internal ---
 
 const OK: PublishResult = Object.freeze({ reasonCode: 0 });
+
+/** Publish options without properties, by qos * 2 + retain. */
+const PLAIN_PUBLISH: readonly IClientPublishOptions[] = [0, 1, 2].flatMap((qos) =>
+  [false, true].map((retain) => Object.freeze({ qos: qos as QoS, retain })),
+);
 
 function noop(): void {}
 

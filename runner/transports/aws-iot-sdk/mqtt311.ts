@@ -11,6 +11,7 @@
  */
 import { iot, mqtt } from 'aws-iot-device-sdk-v2';
 import createDebug from 'debug';
+import { now } from '../../clock.js';
 import { TransportError } from '../../errors.js';
 import { toBuffer } from '../_bytes.js';
 import { messageOf } from '../connect-errors.js';
@@ -159,7 +160,7 @@ class Mqtt311Session extends SdkSession implements TransportSession {
         qos: qos as number as QoS,
         retain,
         dup,
-        receivedAt: performance.timeOrigin + performance.now(),
+        receivedAt: now(),
       };
       this.emitMessage(msg);
     });

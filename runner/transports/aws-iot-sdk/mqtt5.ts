@@ -19,6 +19,7 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { iot, mqtt5 } from 'aws-iot-device-sdk-v2';
 import createDebug from 'debug';
+import { now } from '../../clock.js';
 import { TransportError } from '../../errors.js';
 import { toBuffer, toUint8 } from '../_bytes.js';
 import { messageOf } from '../connect-errors.js';
@@ -173,7 +174,7 @@ class Mqtt5Session extends SdkSession implements TransportSession {
         retain: p.retain === true,
         // The MQTT 5 client does not expose DUP (AWS IoT does not set it either, Q-5).
         dup: false,
-        receivedAt: performance.timeOrigin + performance.now(),
+        receivedAt: now(),
       };
       const props = fromPublishPacket(p);
       if (props !== undefined) msg.properties = props;
