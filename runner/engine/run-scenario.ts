@@ -18,13 +18,13 @@ import type {
   ScenarioStatus,
   StepResult,
 } from '../results.js';
+import { createRunId } from '../run-id.js';
 import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
 import { brokerStatsSince } from '../targets/stats-delta.js';
 import type { StartedTarget } from '../targets/target.js';
 import type { ConnectOptions, DisconnectOptions, Transport } from '../transports/transport.js';
 import type { AssertionContext } from '../verdict/assertions/assertion.js';
 import { evaluateAssertion, notEvaluatedAssertion } from '../verdict/assertions/index.js';
-import { createRunId } from '../verdict/identity.js';
 import { deliverableNow, evaluateDeliveries, type OracleReport } from '../verdict/oracle.js';
 import { RunRecord } from '../verdict/record.js';
 import { type ClientSnapshot, SessionModel } from '../verdict/session-model.js';

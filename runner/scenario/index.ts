@@ -1,6 +1,7 @@
 /**
  * The scenario pipeline: load (YAML with positions) → validate (JSON schema) → interpolate
- * (`${var}`, `${env:NAME}`) → rules (cross references) → normalize → ResolvedScenario.
+ * (`${var}`, `${env:NAME}`) → resolve (one resolver per client, step and assertion kind, then
+ * the checks across steps) → ResolvedScenario.
  * User mistakes come back as Issues, every one of a file at once, sorted by line; nothing
  * here throws for them.
  */
@@ -16,9 +17,9 @@ import {
   parseDocumentText,
 } from '../document/yaml.js';
 import type { Issue } from '../errors.js';
+import { createRunId } from '../run-id.js';
 import { buildCatalog } from './client-refs.js';
-import { createRunId, normalizeScenario } from './normalize.js';
-import { type BrokenParts, checkRules } from './rules.js';
+import { type BrokenParts, resolveScenario } from './resolve.js';
 import { scenarioSchemaProblems } from './schema.js';
 import type { RawScenario } from './schema-types.js';
 import { buildStepTree } from './step-tree.js';
@@ -76,32 +77,33 @@ function resolveLoaded(result: LoadResult, options: LoadScenarioOptions): LoadSc
   const schema = scenarioSchemaProblems(loaded.value);
   const broken = brokenParts(schema, loaded.value);
   if (broken === 'all') {
-    debug('%s: %d schema issues, structure unusable for rules', loaded.file, schema.length);
+    debug('%s: %d schema issues, structure unusable for the resolvers', loaded.file, schema.length);
     return { ok: false, issues: sortIssues(schema.map((p) => toIssue(loaded, p))) };
   }
   const interpolated = interpolateDocument(loaded.value, {
     vars: options.vars,
     env: options.env ?? process.env,
   });
-  const doc = interpolated.value as RawScenario;
-  const catalog = buildCatalog(doc.clients);
-  const tree = buildStepTree(doc.steps);
   const problems = [...schema, ...interpolated.problems];
-  // Rules on values that still hold an unresolved `${...}` would only repeat the same mistake.
-  if (interpolated.problems.length === 0) problems.push(...checkRules(doc, { catalog, tree, broken }));
-  const issues = problems.map((p) => toIssue(loaded, p));
-  const errors = issues.filter((i) => i.severity === 'error');
-  const warnings = issues.filter((i) => i.severity === 'warning');
-  if (errors.length > 0) return { ok: false, issues: sortIssues(issues) };
-  processRunId ??= createRunId();
-  const scenario = normalizeScenario(doc, {
+  // Resolving values that still hold an unresolved `${...}` would only repeat the same mistake.
+  if (interpolated.problems.length > 0) {
+    return { ok: false, issues: sortIssues(problems.map((p) => toIssue(loaded, p))) };
+  }
+  const doc = interpolated.value as RawScenario;
+  processRunId ??= createRunId(6);
+  const resolved = resolveScenario(doc, {
     file: loaded.file,
-    catalog,
-    tree,
+    catalog: buildCatalog(doc.clients),
+    tree: buildStepTree(doc.steps),
+    broken,
     vars: interpolated.vars,
     runId: options.runId ?? processRunId,
-    locate: (path, opts) => locate(loaded, path, opts),
+    locate: (path, atKey) => locate(loaded, path, { key: atKey }),
   });
+  problems.push(...resolved.problems);
+  const issues = problems.map((p) => toIssue(loaded, p));
+  const scenario = resolved.scenario;
+  if (scenario === undefined || schema.length > 0) return { ok: false, issues: sortIssues(issues) };
   debug(
     '%s: %d clients, %d steps, %d assertions',
     loaded.file,
@@ -109,7 +111,7 @@ function resolveLoaded(result: LoadResult, options: LoadScenarioOptions): LoadSc
     scenario.steps.length,
     scenario.expect.length,
   );
-  return { ok: true, scenario, warnings: sortIssues(warnings) };
+  return { ok: true, scenario, warnings: sortIssues(issues) };
 }
 
 /**

@@ -1,4 +1,4 @@
-/** Every example under scenarios/ passes load → validate → rules → normalize without errors or warnings. */
+/** Every example under scenarios/ passes load → validate → resolve without errors or warnings. */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';

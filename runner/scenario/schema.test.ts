@@ -6,8 +6,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { formatIssue } from '../errors.js';
+import { ASSERTION_KINDS } from './assertions/index.js';
 import { getScenarioSchema, loadScenarioText } from './index.js';
 import { scenarioSchemaProblems } from './schema.js';
+import { STEP_KINDS } from './step-tree.js';
+import { RESOLVED_STEP_KINDS } from './steps/index.js';
 
 function issuesOf(text: string): string[] {
   const result = loadScenarioText('s.yaml', text, { env: {} });
@@ -175,4 +178,17 @@ test('the schema is strict: objects are closed and step/assertion/transport kind
 
 test('the schema is read once and shared', () => {
   assert.equal(getScenarioSchema(), getScenarioSchema());
+});
+
+test('every step and assertion keyword of the schema has exactly one resolver', () => {
+  const defs = (
+    getScenarioSchema() as { definitions: Record<string, { properties: Record<string, unknown> }> }
+  ).definitions;
+  const keywords = (def: string, common: string[]) =>
+    Object.keys(defs[def]?.properties ?? {})
+      .filter((k) => !common.includes(k))
+      .sort();
+  assert.deepEqual(keywords('step', ['id', 'name']), [...RESOLVED_STEP_KINDS].sort());
+  assert.deepEqual(keywords('step', ['id', 'name']), [...STEP_KINDS].sort());
+  assert.deepEqual(keywords('assertion', ['name', 'on']), [...ASSERTION_KINDS].sort());
 });

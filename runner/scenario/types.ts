@@ -1,5 +1,5 @@
 /**
- * ResolvedScenario: what the scenario pipeline (load → validate → rules → normalize) hands to the
+ * ResolvedScenario: what the scenario pipeline (load → validate → resolve) hands to the
  * engine. Everything is explicit here: defaults applied, `count` expanded into instances,
  * `${var}` / `${env:NAME}` interpolated, durations in milliseconds, comparisons parsed, client
  * references resolved to instance names. The engine never re-reads the YAML.
@@ -163,80 +163,20 @@ interface AssertionBase {
   source: SourceRef;
 }
 
-export type ResolvedAssertion = AssertionBase &
-  (
-    | {
-        kind: 'no-loss';
-        /** Messages of at least this effective QoS must reach their audience (default 1). */
-        minQos: QoS;
-      }
-    | {
-        kind: 'duplicates';
-        max: number;
-        /** Duplicate classes that do not count (default redelivery and extra-copy). */
-        allow: ReadonlyArray<'redelivery' | 'extra-copy'>;
-        clients?: string[];
-      }
-    | { kind: 'ordered'; per: 'publisher'; clients?: string[] }
-    | {
-        kind: 'shared-group';
-        group: string;
-        /** Restrict to one `$share/{group}/{filter}` filter; undefined = every filter of that group. */
-        filter?: string;
-        eachMessage: 'once' | 'at-least-once';
-        everyMemberReceives: boolean;
-        /** Max relative deviation of any member's share from the mean, 0..1 (e.g. 0.5). */
-        balanceTolerance?: number;
-      }
-    | {
-        kind: 'received';
-        clients: string[];
-        count: Comparison;
-        window: StepWindow;
-        /** Only count messages whose topic matches this filter. */
-        topic?: string;
-        /** Only count messages published by these instances. */
-        from?: string[];
-      }
-    | {
-        kind: 'session-present';
-        clients: string[];
-        expected: boolean;
-        /** The connect/reconnect step whose CONNACK is checked; undefined = the last connect of each client. */
-        step?: number;
-      }
-    | {
-        kind: 'retained';
-        clients: string[];
-        topic: string;
-        /** true: a retained message arrives after subscribing; false: none does. */
-        present: boolean;
-        payload?: PayloadSpec;
-      }
-    | {
-        kind: 'will';
-        /** Whose will. */
-        of: string;
-        receivers: string[];
-        received: boolean;
-      }
-    | {
-        kind: 'reason-code';
-        packet: 'connack' | 'suback' | 'puback' | 'unsuback' | 'disconnect';
-        clients?: string[];
-        step?: number;
-        /** Acceptable codes (numbers, e.g. 0x87 = 135). */
-        codes: number[];
-      }
-    | {
-        kind: 'latency';
-        /** Percentile (0..100] → bound, e.g. { p: 95, bound: "< 250ms" }; p = 100 is max. */
-        percentiles: Array<{ p: number; bound: Comparison }>;
-        clients?: string[];
-      }
-  );
+/**
+ * The resolved fields of each assertion kind, by its YAML keyword. Each resolver file under
+ * runner/scenario/assertions/ declares its own entry beside the code that fills it
+ * (`declare module '../types.js' { interface AssertionShapes { ... } }`), so adding a kind
+ * touches its schema entry, its resolver file and its verdict file, not this one.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by declaration merging in assertions/<kind>.ts
+export interface AssertionShapes {}
 
-export type AssertionKind = ResolvedAssertion['kind'];
+export type AssertionKind = keyof AssertionShapes;
+
+export type ResolvedAssertion = {
+  [K in AssertionKind]: AssertionBase & { kind: K } & AssertionShapes[K];
+}[AssertionKind];
 
 export interface ResolvedTimeouts {
   /** CONNACK wait of a connect or reconnect. */

@@ -10,7 +10,6 @@
  * unchanged [MQTT-3.3.2-18]. Messages carrying another runId (retained or queued leftovers of an
  * earlier run on a real broker) are `stale`, never deliveries or duplicates.
  */
-import { randomBytes } from 'node:crypto';
 
 export const IDENTITY_PREFIX = 'mqscen1 ';
 /** MQTT 5 User Property key carrying the identity (`<runId> <publisherIdx> <seq>`). */
@@ -20,12 +19,6 @@ const PREFIX_BYTES = Buffer.from(IDENTITY_PREFIX, 'latin1');
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
 const LOWER_W = 0x77;
-
-/** A fresh run id: 8 base-36 characters, enough to tell runs apart on a shared broker. */
-export function createRunId(): string {
-  const n = randomBytes(6).readUIntBE(0, 6);
-  return n.toString(36).padStart(8, '0').slice(-8);
-}
 
 /**
  * The header text of message `seq` (0-based) of publisher `publisherIdx`. The header carries

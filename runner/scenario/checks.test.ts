@@ -1,6 +1,6 @@
 /**
- * Cross-reference rules (what the schema cannot say), each with its exact position, and a file
- * with several rule problems reporting all of them.
+ * What the schema cannot say, checked by the resolvers and the cross-step checks (sequence.ts),
+ * each problem at its exact position, and a file with several problems reporting all of them.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
