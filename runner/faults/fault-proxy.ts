@@ -109,6 +109,7 @@ interface ActiveFault {
 interface RuleEntry extends ActiveRule {
   name: string;
   resolveDone: () => void;
+  resolveHealed: () => void;
   done: Promise<void>;
   fired: number;
 }
@@ -384,6 +385,7 @@ class FaultProxyImpl implements FaultProxy {
       left: times === undefined ? 1 : Number.isFinite(times) ? times : undefined,
       fired: 0,
       resolveDone: done.resolve,
+      resolveHealed: healed.resolve,
       done: done.promise,
       spent: () => {
         done.resolve();
@@ -399,7 +401,6 @@ class FaultProxyImpl implements FaultProxy {
         return entry.fired;
       },
     };
-    (entry as RuleEntry & { resolveHealed: () => void }).resolveHealed = healed.resolve;
     this.#rules.set(id, entry);
     this.#activeRules = [...this.#rules.values()];
     this.emit({
@@ -638,7 +639,7 @@ class FaultProxyImpl implements FaultProxy {
       stream: 'stream' in r.spec ? r.spec.stream : undefined,
     });
     if (byHeal) r.resolveDone();
-    (r as RuleEntry & { resolveHealed?: () => void }).resolveHealed?.();
+    r.resolveHealed();
   }
 
   #signalChange(): void {
