@@ -86,11 +86,11 @@ function scenarioYaml(steps: string, expect: string): string {
 name: proof
 timeout: 20s
 clients:
-  sub:
+  subscriber:
     clientId: proof-sub-{id}
     session: { clean: false, expiry: 1m }
     subscriptions: [{ filter: "{topic}", qos: 1 }]
-  pub:
+  publisher:
     clientId: proof-pub-{id}
 steps:
 ${steps}
@@ -100,7 +100,7 @@ ${expect}
 }
 
 const burst = `  - connect: all
-  - publish: { from: pub, topic: "{topic}", count: 5, qos: 1 }
+  - publish: { from: publisher, topic: "{topic}", count: 5, qos: 1 }
   - settle: { timeout: 1s }`;
 
 const threeChecks = `  - name: no-loss
@@ -117,14 +117,14 @@ const CASES: Case[] = [
     fault: (proxy, idx) =>
       proxy.addRule({
         kind: 'drop',
-        client: 'sub',
+        client: 'subscriber',
         stream: 'downstream',
-        match: { publisher: idx('pub'), seq: 3 },
+        match: { publisher: idx('publisher'), seq: 3 },
       }),
     expect: {
       status: 'failed',
       assertions: {
-        'no-loss': { status: 'failed', actual: /^1 lost: pub#3 \(expected by sub\)$/ },
+        'no-loss': { status: 'failed', actual: /^1 lost: publisher#3 \(expected by subscriber\)$/ },
         duplicates: { status: 'passed' },
         ordered: { status: 'passed' },
       },
@@ -136,14 +136,14 @@ const CASES: Case[] = [
     fault: (proxy, idx) =>
       proxy.addRule({
         kind: 'drop',
-        client: 'pub',
+        client: 'publisher',
         stream: 'upstream',
-        match: { publisher: idx('pub'), seq: 2 },
+        match: { publisher: idx('publisher'), seq: 2 },
       }),
     expect: {
       status: 'failed',
       assertions: {
-        'no-loss': { status: 'failed', actual: /^1 lost: pub#2 \(expected by sub\)$/ },
+        'no-loss': { status: 'failed', actual: /^1 lost: publisher#2 \(expected by subscriber\)$/ },
         duplicates: { status: 'passed' },
         ordered: { status: 'passed' },
       },
@@ -155,16 +155,16 @@ const CASES: Case[] = [
     fault: (proxy, idx) =>
       proxy.addRule({
         kind: 'duplicate',
-        client: 'sub',
+        client: 'subscriber',
         stream: 'downstream',
-        match: { publisher: idx('pub'), seq: 2 },
+        match: { publisher: idx('publisher'), seq: 2 },
         dup: false,
       }),
     expect: {
       status: 'failed',
       assertions: {
         'no-loss': { status: 'passed' },
-        duplicates: { status: 'failed', actual: /sub got pub#2 more than once/ },
+        duplicates: { status: 'failed', actual: /subscriber got publisher#2 more than once/ },
         ordered: { status: 'passed' },
       },
     },
@@ -173,11 +173,11 @@ const CASES: Case[] = [
     name: '#2 again with DUP after a reconnect: an allowed redelivery (and counted when allow: [])',
     yaml: scenarioYaml(
       `  - connect: all
-  - publish: { from: pub, topic: "{topic}", count: 3, qos: 1 }
+  - publish: { from: publisher, topic: "{topic}", count: 3, qos: 1 }
   - settle: { timeout: 1s }
   - wait: 100ms                                 # the subscriber's PUBACKs reach the broker
-  - disconnect: { clients: sub, how: abrupt }
-  - reconnect: sub
+  - disconnect: { clients: subscriber, how: abrupt }
+  - reconnect: subscriber
   - settle: { timeout: 1s }
   - wait: 200ms`,
       `  - name: no-loss
@@ -190,9 +190,9 @@ const CASES: Case[] = [
     fault: (proxy, idx) =>
       proxy.addRule({
         kind: 'duplicate',
-        client: 'sub',
+        client: 'subscriber',
         stream: 'downstream',
-        match: { publisher: idx('pub'), seq: 2 },
+        match: { publisher: idx('publisher'), seq: 2 },
         dup: true,
         afterReconnect: true,
       }),
@@ -201,7 +201,7 @@ const CASES: Case[] = [
       assertions: {
         'no-loss': { status: 'passed' },
         duplicates: { status: 'passed' },
-        'strict duplicates': { status: 'failed', actual: /pub#2/ },
+        'strict duplicates': { status: 'failed', actual: /publisher#2/ },
       },
     },
     todo: 'the oracle does not yet class a DUP copy after a reconnect as an allowed redelivery',
@@ -212,17 +212,17 @@ const CASES: Case[] = [
     fault: (proxy, idx) =>
       proxy.addRule({
         kind: 'reorder',
-        client: 'sub',
+        client: 'subscriber',
         stream: 'downstream',
-        first: { publisher: idx('pub'), seq: 2 },
-        second: { publisher: idx('pub'), seq: 3 },
+        first: { publisher: idx('publisher'), seq: 2 },
+        second: { publisher: idx('publisher'), seq: 3 },
       }),
     expect: {
       status: 'failed',
       assertions: {
         'no-loss': { status: 'passed' },
         duplicates: { status: 'passed' },
-        ordered: { status: 'failed', actual: /^1 message out of order: sub got pub#2 after #3 on / },
+        ordered: { status: 'failed', actual: /^1 message out of order: subscriber got publisher#2 after #3 on / },
       },
     },
   },
@@ -230,11 +230,11 @@ const CASES: Case[] = [
     name: "the subscriber's PUBACK for #2 withheld: the broker redelivers it after the reconnect, allowed",
     yaml: scenarioYaml(
       `  - connect: all
-  - publish: { from: pub, topic: "{topic}", count: 3, qos: 1 }
+  - publish: { from: publisher, topic: "{topic}", count: 3, qos: 1 }
   - settle: { timeout: 1s }
   - wait: 100ms                                 # the subscriber's PUBACKs reach the broker
-  - disconnect: { clients: sub, how: abrupt }
-  - reconnect: sub
+  - disconnect: { clients: subscriber, how: abrupt }
+  - reconnect: subscriber
   - settle: { timeout: 1s }
   - wait: 200ms`,
       `  - name: no-loss
@@ -247,16 +247,16 @@ const CASES: Case[] = [
     fault: (proxy, idx) =>
       proxy.addRule({
         kind: 'withhold-ack',
-        client: 'sub',
+        client: 'subscriber',
         stream: 'downstream',
-        match: { publisher: idx('pub'), seq: 2 },
+        match: { publisher: idx('publisher'), seq: 2 },
       }),
     expect: {
       status: 'failed',
       assertions: {
         'no-loss': { status: 'passed' },
         duplicates: { status: 'passed' },
-        'strict duplicates': { status: 'failed', actual: /pub#2/ },
+        'strict duplicates': { status: 'failed', actual: /publisher#2/ },
       },
     },
     todo: 'the oracle does not yet class a DUP copy after a reconnect as an allowed redelivery',
@@ -265,23 +265,23 @@ const CASES: Case[] = [
     name: 'sessionPresent=0 on the reconnect (the broker discarded the session early): the queued ones are lost',
     yaml: scenarioYaml(
       `  - connect: all
-  - disconnect: sub
-  - publish: { from: pub, topic: "{topic}", count: 3, qos: 1 }
+  - disconnect: subscriber
+  - publish: { from: publisher, topic: "{topic}", count: 3, qos: 1 }
   - id: back
-    reconnect: sub
+    reconnect: subscriber
   - settle: { timeout: 1s }`,
       `  - name: no-loss
     no-loss: {}
   - name: duplicates
     duplicates: { max: 0 }`,
     ),
-    fault: (proxy) => proxy.addRule({ kind: 'forge-session-present', client: 'sub', connack: 2 }),
+    fault: (proxy) => proxy.addRule({ kind: 'forge-session-present', client: 'subscriber', connack: 2 }),
     expect: {
       status: 'failed',
       assertions: {
         'no-loss': {
           status: 'failed',
-          actual: /^3 lost: pub#1\.\.#3 \(expected by sub\)$/,
+          actual: /^3 lost: publisher#1\.\.#3 \(expected by subscriber\)$/,
           details: /session discarded before its expiry/,
         },
         duplicates: { status: 'passed' },
@@ -293,10 +293,10 @@ const CASES: Case[] = [
     name: 'cut after the broker acked #3, before it reached the subscriber: delivered after the reconnect, no loss',
     yaml: scenarioYaml(
       `  - connect: all
-  - publish: { from: pub, topic: "{topic}", count: 5, qos: 1 }
+  - publish: { from: publisher, topic: "{topic}", count: 5, qos: 1 }
   - wait: 300ms
-  - disconnect: { clients: sub, how: abrupt }   # the proxy cut it already: "was not connected"
-  - reconnect: sub
+  - disconnect: { clients: subscriber, how: abrupt }   # the proxy cut it already: "was not connected"
+  - reconnect: subscriber
   - settle: { timeout: 2s }`,
       `  - name: no-loss
     no-loss: {}
@@ -304,7 +304,7 @@ const CASES: Case[] = [
     duplicates: { max: 0 }`,
     ),
     fault: (proxy, idx) =>
-      proxy.addRule({ kind: 'cut-after-ack', client: 'sub', match: { publisher: idx('pub'), seq: 3 } }),
+      proxy.addRule({ kind: 'cut-after-ack', client: 'subscriber', match: { publisher: idx('publisher'), seq: 3 } }),
     expect: {
       status: 'passed',
       assertions: {
