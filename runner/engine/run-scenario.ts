@@ -25,6 +25,7 @@ import type { StartedTarget } from '../targets/target.js';
 import type { ConnectOptions, DisconnectOptions, Transport } from '../transports/transport.js';
 import type { AssertionContext } from '../verdict/assertions/assertion.js';
 import { evaluateAssertion, notEvaluatedAssertion } from '../verdict/assertions/index.js';
+import { brokerBehaviour } from '../verdict/broker-behaviours.js';
 import { deliverableNow, evaluateDeliveries, type OracleReport } from '../verdict/oracle.js';
 import { RunRecord } from '../verdict/record.js';
 import { type ClientSnapshot, SessionModel } from '../verdict/session-model.js';
@@ -84,9 +85,13 @@ export async function runScenario(
 
   const target = options.target;
   const runId = createRunId();
-  const record = new RunRecord(runId, scenario.clients, publishCounts);
-  const awsLike = target.behaviour === 'aws-iot';
-  const model = new SessionModel(scenario.clients, { hashMatchesParent: !awsLike, groupQueue: awsLike });
+  const behaviour = brokerBehaviour(target.behaviour);
+  const model = new SessionModel(scenario.clients, {
+    hashMatchesParent: behaviour.hashMatchesParent,
+    groupQueue: behaviour.groupQueue,
+  });
+  // Receipts are attributed to the subscriptions of the model [MQTT-3.3.4-3].
+  const record = new RunRecord(runId, scenario.clients, publishCounts, model);
   const deadlineMs = options.timeoutMs ?? scenario.timeoutMs;
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new Error('deadline')), deadlineMs);
@@ -152,7 +157,11 @@ export async function runScenario(
   const remaining = steps.slice(stepResults.length);
   for (const s of remaining) stepResults.push(skippedStep(s));
 
-  const oracle = evaluateDeliveries(record, end, { groupQueue: awsLike });
+  // An interrupted run is judged only over messages whose fate is settled (no "lost").
+  const oracle = evaluateDeliveries(record, end, {
+    groupQueue: behaviour.groupQueue,
+    settledOnly: status === 'interrupted',
+  });
   const actx: AssertionContext = {
     scenario,
     record,
@@ -321,7 +330,7 @@ async function runTopLevelStep(
   return fatal === undefined ? { step: result } : { step: result, fatal };
 }
 
-function sum(xs: readonly number[]): number {
+function sum(xs: Iterable<number>): number {
   let n = 0;
   for (const x of xs) n += x;
   return n;

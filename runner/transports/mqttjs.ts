@@ -231,7 +231,11 @@ class MqttjsSession implements TransportSession {
         dup: packet.dup,
         receivedAt: now(),
       };
-      if (packet.properties !== undefined) msg.properties = fromPacketProperties(packet.properties);
+      if (packet.properties !== undefined) {
+        msg.properties = fromPacketProperties(packet.properties);
+        const ids = packet.properties.subscriptionIdentifier;
+        if (ids !== undefined) msg.subscriptionIdentifiers = Array.isArray(ids) ? ids : [ids];
+      }
       const handlers = this.#messageHandlers;
       if (handlers.length === 0 && this.#early) {
         this.#early.push(msg);
@@ -267,10 +271,35 @@ class MqttjsSession implements TransportSession {
     } else if (event === 'lost') this.#lostHandlers.push(handler as TransportSessionEvents['lost']);
   }
 
-  subscribe(
+  async subscribe(
     requests: readonly SubscriptionRequest[],
     properties?: { userProperties?: UserPropertyPairs },
   ): Promise<SubscribeResult> {
+    const v5 = this.#protocol === '5';
+    // One SUBSCRIBE carries one Subscription Identifier for all its filters (MQTT 5 3.8.2.1.2):
+    // requests with different identifiers go out as separate packets, concurrently.
+    const batches = new Map<number | undefined, SubscriptionRequest[]>();
+    for (const r of requests) {
+      const id = v5 ? r.subscriptionIdentifier : undefined;
+      const batch = batches.get(id);
+      if (batch === undefined) batches.set(id, [r]);
+      else batch.push(r);
+    }
+    const byFilter = new Map<string, number>();
+    await Promise.all(
+      [...batches].map(async ([id, batch]) => {
+        const codes = await this.#subscribeOnce(batch, id, properties);
+        for (const [f, code] of codes) byFilter.set(f, code);
+      }),
+    );
+    return { reasonCodes: requests.map((r) => byFilter.get(r.filter) ?? 0x80) };
+  }
+
+  #subscribeOnce(
+    requests: readonly SubscriptionRequest[],
+    subscriptionIdentifier: number | undefined,
+    properties?: { userProperties?: UserPropertyPairs },
+  ): Promise<Map<string, number>> {
     const v5 = this.#protocol === '5';
     const topics: Record<string, { qos: QoS; nl?: boolean; rap?: boolean; rh?: number }> = {};
     for (const r of requests) {
@@ -278,11 +307,17 @@ class MqttjsSession implements TransportSession {
         ? { qos: r.qos, nl: r.noLocal ?? false, rap: r.retainAsPublished ?? false, rh: r.retainHandling ?? 0 }
         : { qos: r.qos };
     }
-    const opts: { qos: QoS; properties?: { userProperties: UserPropertiesObject } } = { qos: 0 };
+    const opts: {
+      qos: QoS;
+      properties?: { userProperties?: UserPropertiesObject; subscriptionIdentifier?: number };
+    } = { qos: 0 };
     if (v5 && properties?.userProperties !== undefined) {
       opts.properties = { userProperties: toUserPropertiesObject(properties.userProperties) };
     }
-    return new Promise<SubscribeResult>((resolve, reject) => {
+    if (v5 && subscriptionIdentifier !== undefined) {
+      opts.properties = { ...opts.properties, subscriptionIdentifier };
+    }
+    return new Promise<Map<string, number>>((resolve, reject) => {
       if (this.#rejectIfClosed(reject, 'subscribe')) return;
       this.#client.subscribe(topics, opts, (err, _granted, packet) => {
         // A SUBACK with failure codes arrives as an error carrying the packet: still an answer.
@@ -298,7 +333,7 @@ class MqttjsSession implements TransportSession {
         const byFilter = new Map<string, number>();
         const sent = Object.keys(topics);
         for (let i = 0; i < sent.length; i++) byFilter.set(sent[i] as string, codes[i] ?? 0x80);
-        resolve({ reasonCodes: requests.map((r) => byFilter.get(r.filter) ?? 0x80) });
+        resolve(byFilter);
       });
     });
   }
@@ -546,6 +581,7 @@ function toConnectResult(connack: IConnackPacket): ConnectResult {
     if (p.maximumQoS !== undefined) result.maximumQoS = p.maximumQoS;
     if (p.topicAliasMaximum !== undefined) result.topicAliasMaximum = p.topicAliasMaximum;
     if (p.maximumPacketSize !== undefined) result.maximumPacketSize = p.maximumPacketSize;
+    if (p.subscriptionIdentifiersAvailable === false) result.subscriptionIdentifiersAvailable = false;
   }
   return result;
 }

@@ -88,6 +88,11 @@ export interface ConnectResult {
   maximumQoS?: number;
   topicAliasMaximum?: number;
   maximumPacketSize?: number;
+  /**
+   * MQTT 5 CONNACK Subscription Identifiers Available; `false` only when the broker said 0
+   * [MQTT-3.2.2-21]. Absent means available (MQTT 5) or unknown.
+   */
+  subscriptionIdentifiersAvailable?: boolean;
 }
 
 export interface SubscriptionRequest {
@@ -98,6 +103,12 @@ export interface SubscriptionRequest {
   noLocal?: boolean;
   retainAsPublished?: boolean;
   retainHandling?: 0 | 1 | 2;
+  /**
+   * MQTT 5 Subscription Identifier (1..268,435,455) for this subscription. A SUBSCRIBE packet
+   * carries one identifier for all its filters, so requests with different identifiers go out as
+   * separate SUBSCRIBE packets; the result keeps the request order.
+   */
+  subscriptionIdentifier?: number;
 }
 
 export interface SubscribeResult {
@@ -128,6 +139,11 @@ export interface ReceivedMessage {
   retain: boolean;
   /** DUP flag as received (informational; AWS IoT does not set it, rule Q-5). */
   dup: boolean;
+  /**
+   * MQTT 5 Subscription Identifiers the broker sent with this copy: one per matching
+   * subscription that has one [MQTT-3.3.4-3], [MQTT-3.3.4-4], [MQTT-3.3.4-5].
+   */
+  subscriptionIdentifiers?: number[];
   properties?: PublishProperties;
   /** performance.timeOrigin + performance.now() at receipt, ms. */
   receivedAt: number;

@@ -55,3 +55,25 @@ export function countUnion(sets: readonly Uint32Array[], first: number, end: num
 export function countBits(bits: Uint32Array, first: number, end: number): number {
   return countUnion([bits], first, end);
 }
+
+/** Sequence ranges [first, end), 0-based. */
+export type SeqRange = readonly [number, number];
+
+/** The set bits of `bits` as ranges (at most `max` bits read). */
+export function rangesOf(bits: Uint32Array, max = 100_000): SeqRange[] {
+  const out: Array<[number, number]> = [];
+  let n = 0;
+  for (let w = 0; w < bits.length && n < max; w++) {
+    const word = bits[w] as number;
+    if (word === 0) continue;
+    for (let b = 0; b < 32; b++) {
+      if ((word & (1 << b)) === 0) continue;
+      const s = w * 32 + b;
+      n++;
+      const last = out[out.length - 1];
+      if (last !== undefined && last[1] === s) last[1] = s + 1;
+      else out.push([s, s + 1]);
+    }
+  }
+  return out;
+}

@@ -11,14 +11,19 @@
  * - `missed`: MQTT owes nothing (QoS 0 while offline, no session) — only `no-loss` at QoS 0
  *   counts these, because that is exactly what it asks about.
  */
-import { countBits, countUnion, hasBit } from './bitset.js';
+import { countBits, countUnion, createBitset, hasBit, type SeqRange } from './bitset.js';
 import { ACK_NONE, type PublisherLog, type RunRecord, type Segment } from './record.js';
-import type { AudienceCandidate, AudienceEntry, ClientSnapshot, SessionModel } from './session-model.js';
+import type {
+  AudienceCandidate,
+  AudienceEntry,
+  ClientSnapshot,
+  SessionEnd,
+  SessionModel,
+} from './session-model.js';
 
 export type MissClass = 'lost' | 'undetermined' | 'missed';
 
-/** Sequence ranges [first, end), 0-based. */
-export type SeqRange = readonly [number, number];
+export type { SeqRange } from './bitset.js';
 
 export interface EntryOutcome {
   segment: Segment;
@@ -31,8 +36,10 @@ export interface EntryOutcome {
   notOwed: number;
   /** Owed messages not received, all of one class. */
   missing?: { cls: MissClass; reason: string; count: number; ranges: SeqRange[] };
-  /** Group entries: messages received by more than one member, or more than once by one. */
+  /** Group entries: messages delivered inside the group more than once with no explanation. */
   multi?: { count: number; ranges: SeqRange[] };
+  /** Group entries: second deliveries after the first recipient's connection broke (allowed, §4.8.2). */
+  redelivered?: { count: number; ranges: SeqRange[] };
   /** Group entries: first receipts per member client. */
   perMember?: Map<number, number>;
   /** Owed messages whose expiry ran out before a recipient came back, when others are missing too. */
@@ -76,6 +83,46 @@ const STATE_TEXT: Record<AudienceCandidate['state'], string> = {
   'offline-none': 'offline without a session',
 };
 
+/** Clock uncertainty between the runner and the broker when comparing an offline time with an expiry. */
+function expiryMarginMs(expiryMs: number): number {
+  return 1000 + 0.05 * expiryMs;
+}
+
+/**
+ * A message held for a session that was offline, when the broker later said the session was gone:
+ * the CONNACK is the ground truth, the runner's clock only judges whether that was before the
+ * declared expiry ran out [MQTT-3.1.2-23] (PS-3).
+ */
+function sessionEndClass(name: string, end: SessionEnd | undefined): { cls: MissClass; reason: string } {
+  if (end === undefined || end.reason === 'clean-disconnect')
+    return { cls: 'missed', reason: `${name}'s session ended before it returned` };
+  if (end.reason === 'clean-start') {
+    return {
+      cls: 'missed',
+      reason: `${name} came back with Clean Start, which discards the session [MQTT-3.1.2-4]`,
+    };
+  }
+  const offline = end.offlineMs ?? 0;
+  const expiry = end.expiryMs ?? 0;
+  const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'never');
+  if (offline < expiry - expiryMarginMs(expiry)) {
+    return {
+      cls: 'lost',
+      reason: `session discarded before its expiry: ${name} came back after ${s(offline)} (Session Expiry ${s(expiry)}) to sessionPresent=0 [MQTT-3.1.2-23]`,
+    };
+  }
+  if (offline > expiry + expiryMarginMs(expiry)) {
+    return {
+      cls: 'missed',
+      reason: `${name}'s session expired: offline ${s(offline)}, Session Expiry ${s(expiry)} (sessionPresent=0, PS-3)`,
+    };
+  }
+  return {
+    cls: 'undetermined',
+    reason: `${name} came back to sessionPresent=0 after ${s(offline)}, too close to its Session Expiry of ${s(expiry)} to tell`,
+  };
+}
+
 /** Class of an owed message one candidate did not receive, and why. */
 export function classifyCandidate(
   c: AudienceCandidate,
@@ -105,9 +152,9 @@ export function classifyCandidate(
     return { cls: 'missed', reason: `QoS 0, in flight when ${name}'s connection ended` };
   }
   if (e.epoch !== c.epoch) {
-    return c.state === 'online'
-      ? { cls: 'undetermined', reason: `in flight when ${name}'s session ended` }
-      : { cls: 'missed', reason: `${name}'s session ended before it returned (sessionPresent=false)` };
+    if (c.state === 'online')
+      return { cls: 'undetermined', reason: `in flight when ${name}'s session ended` };
+    return sessionEndClass(name, e.sessionEnds?.[c.epoch]);
   }
   if (!e.online) {
     return {
@@ -138,8 +185,10 @@ export function classifyEntry(
   }
   let classes = entry.candidates.map((c) => classifyCandidate(c, end, names));
   // With one group queue served online-first (MQ-3, MQ-5), a member still offline at the end
-  // holds nothing as long as another member came back: the queue owed it to that one.
-  if (options.groupQueue && classes.some((k) => k.cls === 'lost')) {
+  // holds nothing as long as another member came back, or any session joined and stayed online
+  // (a new member drains the queue too, MQ-6): the queue owed it to that one.
+  const queueHolder = options.groupQueue ? onlineMemberAtEnd(entry, end, names) : undefined;
+  if (options.groupQueue && (classes.some((k) => k.cls === 'lost') || queueHolder !== undefined)) {
     classes = classes.filter((k, i) => {
       const c = entry.candidates[i];
       const e = c === undefined ? undefined : end[c.client];
@@ -151,6 +200,14 @@ export function classifyEntry(
     return { cls: 'undetermined', reason: `a member may hold it (${und.reason}) [MQTT-4.8.2-5]` };
   }
   const online = entry.candidates.filter((c) => c.state === 'online').map((c) => names[c.client]);
+  const queued =
+    entry.qos > 0 && entry.candidates.some((c) => c.state === 'online' || c.state === 'offline-session');
+  if (queueHolder !== undefined && queued && !classes.some((k) => k.cls === 'lost')) {
+    return {
+      cls: 'lost',
+      reason: `the group queue is drained by any online member (MQ-6); ${queueHolder} was a member online at the end`,
+    };
+  }
   if (classes.some((k) => k.cls === 'lost')) {
     return {
       cls: 'lost',
@@ -167,6 +224,19 @@ export function classifyEntry(
   };
 }
 
+/** A session that is a member of the entry's group and online at the end, by name. */
+function onlineMemberAtEnd(
+  entry: AudienceEntry,
+  end: readonly ClientSnapshot[],
+  names: readonly string[],
+): string | undefined {
+  for (let i = 0; i < end.length; i++) {
+    const e = end[i];
+    if (e?.online && e.groups?.includes(entry.key)) return names[i] ?? `#${i}`;
+  }
+  return undefined;
+}
+
 class RangeCollector {
   readonly ranges: Array<[number, number]> = [];
   count = 0;
@@ -181,6 +251,12 @@ class RangeCollector {
 export interface EvaluateOptions {
   /** Shared groups keep one queue served online-first (AWS IoT); see SessionModelOptions. */
   groupQueue?: boolean;
+  /**
+   * The run was cut short (interrupted, deadline): judge only messages whose fate is settled.
+   * What is missing is `undetermined` (it may still have been on its way), never `lost`;
+   * deliveries, duplicates and order are judged as usual.
+   */
+  settledOnly?: boolean;
 }
 
 /** Evaluates every segment of every publisher against what was received. */
@@ -202,6 +278,26 @@ export function evaluateDeliveries(
   return { outcomes, names };
 }
 
+/**
+ * The copies that satisfy a client entry: those attributed to a non-shared subscription of the
+ * client, or not attributable at all. A copy the client got as a group member is the group's.
+ */
+function directBits(record: RunRecord, client: number, publisher: number): Uint32Array | undefined {
+  const log = record.receiptLog(client, publisher);
+  if (log === undefined) return undefined;
+  const source = record.subscriptions$;
+  if (source === undefined) return log.loose ?? log.bits;
+  const parts: Uint32Array[] = [];
+  if (log.loose !== undefined) parts.push(log.loose);
+  log.channels.forEach((bits, slot) => {
+    if (bits !== undefined && source.slotInfo(client, slot)?.groupKey === undefined) parts.push(bits);
+  });
+  if (parts.length === 1) return parts[0];
+  const out = createBitset(log.bits.length * 32);
+  for (const p of parts) for (let w = 0; w < out.length; w++) out[w] = (out[w] as number) | (p[w] as number);
+  return out;
+}
+
 function evaluateEntry(
   record: RunRecord,
   pub: PublisherLog,
@@ -211,11 +307,13 @@ function evaluateEntry(
   names: readonly string[],
   options: EvaluateOptions,
 ): EntryOutcome {
-  const logs = entry.candidates.map((c) => record.receiptLog(c.client, pub.client));
-  const klass = classifyEntry(entry, end, names, options);
+  const klass: { cls: MissClass; reason: string } = options.settledOnly
+    ? { cls: 'undetermined', reason: 'the run was cut short before its fate was settled' }
+    : classifyEntry(entry, end, names, options);
   const missing = new RangeCollector();
   const expired = new RangeCollector();
   const multi = new RangeCollector();
+  const redelivered = new RangeCollector();
   // A message with a Message Expiry Interval that ran out before any recipient that was away came
   // back must not be delivered [MQTT-3.3.2-5] (PS-8, MQ-8): not owed.
   const returnAt =
@@ -223,32 +321,69 @@ function evaluateEntry(
       ? undefined
       : firstReturn(record, entry, seg.startedAt);
   const perMember = new Map<number, number>();
+  const attributed = record.subscriptions$ !== undefined;
+  // What counts as delivered: a client entry by its own subscriptions; a group by any session
+  // that was a member when the broker delivered (MQ-6, MQTT 5 §4.8.2), not only those at publish.
+  const sets: Uint32Array[] = [];
+  const group = entry.kind === 'group' ? record.groupLog(entry.key, pub.client) : undefined;
+  const looseLogs = entry.candidates.map((c) => record.receiptLog(c.client, pub.client));
+  if (entry.kind === 'client') {
+    const c = entry.candidates[0];
+    const bits = c === undefined ? undefined : directBits(record, c.client, pub.client);
+    if (bits !== undefined) sets.push(bits);
+  } else {
+    if (group !== undefined) sets.push(group.bits);
+    for (const log of looseLogs) {
+      const bits = attributed ? log?.loose : log?.bits;
+      if (bits !== undefined) sets.push(bits);
+    }
+  }
   let owed = 0;
   let delivered = 0;
   let notOwed = 0;
   for (let seq = seg.first; seq < seg.end; seq++) {
-    let got = 0;
-    let dup = false;
-    for (let i = 0; i < logs.length; i++) {
-      const log = logs[i];
-      if (log === undefined || !hasBit(log.bits, seq)) continue;
-      got++;
-      if (entry.kind === 'group') {
-        const client = (entry.candidates[i] as AudienceCandidate).client;
-        perMember.set(client, (perMember.get(client) ?? 0) + 1);
-        if (log.dupBits !== undefined && hasBit(log.dupBits, seq)) dup = true;
-      }
-    }
+    let got = false;
+    for (let i = 0; i < sets.length; i++) if (hasBit(sets[i] as Uint32Array, seq)) got = true;
     const o = isOwed(pub, seq);
     if (o) owed++;
-    if (got > 0) {
+    if (got) {
       delivered++;
-      if (entry.kind === 'group' && (got > 1 || dup)) multi.add(seq);
+      if (entry.kind === 'group') {
+        if (group?.multiBits !== undefined && hasBit(group.multiBits, seq)) multi.add(seq);
+        else if (group?.redeliveredBits !== undefined && hasBit(group.redeliveredBits, seq))
+          redelivered.add(seq);
+        else if (!attributed) {
+          // Without attribution: more than one member, or one member more than once.
+          let holders = 0;
+          let dup = false;
+          for (const log of looseLogs) {
+            if (log === undefined || !hasBit(log.bits, seq)) continue;
+            holders++;
+            if (log.dupBits !== undefined && hasBit(log.dupBits, seq)) dup = true;
+          }
+          if (holders > 1 || dup) multi.add(seq);
+        }
+      }
     } else if (o) {
       if (returnAt !== undefined && returnAt - (pub.sendTime[seq] as number) > (seg.expiryMs ?? 0))
         expired.add(seq);
       else missing.add(seq);
     } else if ((pub.ackCode[seq] as number) !== ACK_NONE || seq < pub.next) notOwed++;
+  }
+  if (entry.kind === 'group') {
+    const members = attributed ? (record.subscriptions$?.groupMembers(entry.key) ?? []) : [];
+    for (const c of entry.candidates) perMember.set(c.client, perMember.get(c.client) ?? 0);
+    for (const m of members) {
+      const bits = record.receiptLog(m.client, pub.client)?.channels[m.slot];
+      const n = bits === undefined ? 0 : countBits(bits, seg.first, seg.end);
+      if (n > 0 || perMember.has(m.client)) perMember.set(m.client, (perMember.get(m.client) ?? 0) + n);
+    }
+    entry.candidates.forEach((c, i) => {
+      const log = looseLogs[i];
+      const bits = attributed ? log?.loose : log?.bits;
+      if (bits !== undefined)
+        perMember.set(c.client, (perMember.get(c.client) ?? 0) + countBits(bits, seg.first, seg.end));
+    });
   }
   const out: EntryOutcome = { segment: seg, entry, owed, delivered, notOwed };
   if (missing.count > 0) out.missing = { ...klass, count: missing.count, ranges: missing.ranges };
@@ -261,6 +396,7 @@ function evaluateEntry(
   }
   if (entry.kind === 'group') {
     out.multi = { count: multi.count, ranges: multi.ranges };
+    if (redelivered.count > 0) out.redelivered = { count: redelivered.count, ranges: redelivered.ranges };
     out.perMember = perMember;
   }
   return out;
@@ -309,9 +445,17 @@ export function deliverableNow(record: RunRecord, model: SessionModel): Delivera
           let anyOnline = false;
           let onlineAtPublish = false;
           let groupExisted = false;
+          const groupBits = record.groupLog(entry.key, pub.client)?.bits;
+          if (groupBits !== undefined) sets.push(groupBits);
+          // A member that joined after the publish drains the queue too (MQ-6).
+          for (const m of record.subscriptions$?.groupMembers(entry.key) ?? []) {
+            const now = clients[m.client];
+            if (now?.status === 'online' && now.subs.has(now.slots[m.slot]?.filter ?? '')) anyOnline = true;
+          }
           for (const c of entry.candidates) {
             const log = record.receiptLog(c.client, pub.client);
-            if (log !== undefined) sets.push(log.bits);
+            const bits = record.subscriptions$ === undefined ? log?.bits : log?.loose;
+            if (bits !== undefined) sets.push(bits);
             if (clients[c.client]?.status === 'online') anyOnline = true;
             if (c.state === 'online') onlineAtPublish = true;
             // Members without a session were gone: a group of those queues nothing (MQ-1).

@@ -11,7 +11,7 @@
 import * as hdr from 'hdr-histogram-js';
 import type { ResolvedClient } from '../scenario/types.js';
 import type { ConnectResult, QoS } from '../transports/transport.js';
-import { createBitset, hasBit, testAndSet } from './bitset.js';
+import { createBitset, hasBit, rangesOf, type SeqRange, testAndSet } from './bitset.js';
 import { createIdentityParser, type ParsedIdentity } from './identity.js';
 import type { AudienceEntry } from './session-model.js';
 
@@ -86,26 +86,119 @@ export interface OrderViolation {
   after: number;
 }
 
+/** Classes of a repeated copy (see docs/verdict-model.md). */
+export type DuplicateClass = 'redelivery' | 'extra-copy' | 'unexplained';
+
 /** What one receiver got from one publisher. */
 export class ReceiptLog {
+  /** Sequence numbers received at least once (any subscription). */
   readonly bits: Uint32Array;
-  /** Sequence numbers received more than once (allocated on the first duplicate). */
+  /** Per subscription slot of the receiver: the copies attributed to it. */
+  readonly channels: Array<Uint32Array | undefined> = [];
+  /** Copies no known subscription explains the attribution of (no session model attached). */
+  loose: Uint32Array | undefined;
+  /** Sequence numbers with an unexplained repeated copy (allocated on the first one). */
   dupBits: Uint32Array | undefined;
+  /** Sequence numbers redelivered after the connection broke (QoS 1) [MQTT-4.3.2-2]. */
+  redeliveredBits: Uint32Array | undefined;
+  /** Sequence numbers with one more copy for another matching subscription [MQTT-3.3.4-2]. */
+  extraBits: Uint32Array | undefined;
   received = 0;
+  /** Repeated copies that count as duplicates: unexplained + redelivered. */
   duplicates = 0;
+  unexplained = 0;
+  redelivered = 0;
+  extraCopies = 0;
   orderViolations = 0;
   readonly orderSamples: OrderViolation[] = [];
   readonly lastSeqByTopic = new Map<string, number>();
   readonly latencyUs: hdr.Histogram;
-  /** Deliveries (duplicates included) per `segment * 65536 + phase`. */
+  /** Deliveries (duplicates included) per `segment * 65536 + phase`; read with RunRecord.deliveriesIn. */
   readonly buckets = new Map<number, number>();
+  readonly #capacity: number;
 
   constructor(capacity: number) {
+    this.#capacity = capacity;
     this.bits = createBitset(capacity);
     // 2 significant digits (values within 1%) keep a histogram near 10 KB: a fan-out of many
     // receivers × publishers stays small.
     this.latencyUs = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 2 });
   }
+
+  channel(slot: number): Uint32Array {
+    let c = this.channels[slot];
+    if (c === undefined) {
+      c = createBitset(this.#capacity);
+      this.channels[slot] = c;
+    }
+    return c;
+  }
+
+  looseBits(): Uint32Array {
+    this.loose ??= createBitset(this.#capacity);
+    return this.loose;
+  }
+
+  /** Marks `seq` as repeated in class `cls`. */
+  markRepeat(cls: DuplicateClass, seq: number): void {
+    if (cls === 'extra-copy') {
+      this.extraCopies++;
+      this.extraBits ??= createBitset(this.#capacity);
+      testAndSet(this.extraBits, seq);
+      return;
+    }
+    this.duplicates++;
+    if (cls === 'redelivery') {
+      this.redelivered++;
+      this.redeliveredBits ??= createBitset(this.#capacity);
+      testAndSet(this.redeliveredBits, seq);
+    } else {
+      this.unexplained++;
+      this.dupBits ??= createBitset(this.#capacity);
+      testAndSet(this.dupBits, seq);
+    }
+  }
+}
+
+/** What one `$share` group got from one publisher, over every session that was ever a member. */
+export class GroupLog {
+  /** Delivered to some member (MQ-6, MQTT 5 §4.8.2: any session of the group may take it). */
+  readonly bits: Uint32Array;
+  /** A second delivery inside the group nothing explains. */
+  multiBits: Uint32Array | undefined;
+  /** A second delivery after the first recipient's connection broke (MQTT 5 §4.8.2). */
+  redeliveredBits: Uint32Array | undefined;
+  multi = 0;
+  redelivered = 0;
+  readonly #capacity: number;
+
+  constructor(capacity: number) {
+    this.#capacity = capacity;
+    this.bits = createBitset(capacity);
+  }
+
+  markRepeat(redelivery: boolean, seq: number): void {
+    if (redelivery) {
+      this.redelivered++;
+      this.redeliveredBits ??= createBitset(this.#capacity);
+      testAndSet(this.redeliveredBits, seq);
+    } else {
+      this.multi++;
+      this.multiBits ??= createBitset(this.#capacity);
+      testAndSet(this.multiBits, seq);
+    }
+  }
+}
+
+/**
+ * What the record needs to attribute a receipt to the subscription that caused it: the session
+ * model implements it.
+ */
+export interface SubscriptionSource {
+  /** Active slots of `client` matching `topic`, non-shared first. */
+  matchingSlots(client: number, topic: string): readonly number[];
+  slotInfo(client: number, slot: number): { filter: string; groupKey?: string } | undefined;
+  groupMembers(key: string): ReadonlyArray<{ client: number; slot: number }>;
 }
 
 export interface ConnectRecord {
@@ -156,11 +249,25 @@ export interface RetainedReceipt {
   topic: string;
   /** This run's message (false: another run's or a foreign publisher's). */
   ours: boolean;
+  /** A will of this run published with RETAIN=1. */
+  will?: boolean;
   publisher?: number;
   seq?: number;
   /** The user payload after the identity header (first 4 KiB). */
   payload: Uint8Array;
   phase: number;
+}
+
+/** Receipts without an mqscen identity on one topic, with one retain flag, at one receiver. */
+export interface AnonymousReceipts {
+  receiver: number;
+  topic: string;
+  retain: boolean;
+  count: number;
+  /** Of which with an empty payload (a retained delete [MQTT-3.3.1-10]). */
+  empty: number;
+  /** Receipts per record phase: windows between steps. */
+  byPhase: Map<number, number>;
 }
 
 export interface StepMark {
@@ -177,16 +284,31 @@ export class RunRecord {
   readonly runId: string;
   readonly clients: readonly ResolvedClient[];
   readonly publishers: Array<PublisherLog | undefined>;
-  /** receiver * clients.length + publisher → log (created at the first receipt). */
-  readonly receipts: Array<ReceiptLog | undefined>;
+  /**
+   * receipts[receiver][publisher rank] → log, created at the first receipt: sized by the pairs
+   * that really exchange messages, never clients × clients.
+   */
+  readonly #receipts: Array<Array<ReceiptLog | undefined> | undefined>;
+  /** Client index → rank among the clients that publish (-1: publishes nothing). */
+  readonly #pubRank: Int32Array;
+  readonly #pubCount: number;
+  /** Group key → per publisher rank. */
+  readonly #groups = new Map<string, Array<GroupLog | undefined>>();
+  /** Attribution of receipts to subscriptions; without it every copy is `loose`. */
+  subscriptions$: SubscriptionSource | undefined;
   readonly connects: ConnectRecord[] = [];
   readonly disconnects: DisconnectRecord[] = [];
   readonly subscriptions: SubscribeRecord[] = [];
   readonly wills: WillReceipt[] = [];
   readonly retained: RetainedReceipt[] = [];
   /** Per receiver: messages from other runs, and messages without an mqscen header. */
-  readonly stale: number[];
-  readonly foreign: number[];
+  readonly stale: Uint32Array;
+  readonly foreign: Uint32Array;
+  /**
+   * Messages without an mqscen identity (another publisher, an empty retained delete, a scenario
+   * publish with `identity: none`), tracked by receiver, topic and retain flag.
+   */
+  readonly anonymous = new Map<string, AnonymousReceipts>();
   /** Increments at every step start and end: receipts are counted per phase for windows. */
   phase = 0;
   readonly steps = new Map<number, StepMark>();
@@ -197,17 +319,33 @@ export class RunRecord {
   duplicates = 0;
   readonly #parse: (payload: Uint8Array) => ParsedIdentity;
 
-  constructor(runId: string, clients: readonly ResolvedClient[], capacities: ReadonlyMap<number, number>) {
+  constructor(
+    runId: string,
+    clients: readonly ResolvedClient[],
+    capacities: ReadonlyMap<number, number>,
+    subscriptions?: SubscriptionSource,
+  ) {
     this.runId = runId;
     this.clients = clients;
+    this.#pubRank = new Int32Array(clients.length).fill(-1);
+    let rank = 0;
     this.publishers = clients.map((_, i) => {
       const cap = capacities.get(i);
-      return cap === undefined || cap === 0 ? undefined : new PublisherLog(i, cap);
+      if (cap === undefined || cap === 0) return undefined;
+      this.#pubRank[i] = rank++;
+      return new PublisherLog(i, cap);
     });
-    this.receipts = new Array(clients.length * clients.length).fill(undefined);
-    this.stale = clients.map(() => 0);
-    this.foreign = clients.map(() => 0);
+    this.#pubCount = rank;
+    this.#receipts = new Array(clients.length);
+    this.stale = new Uint32Array(clients.length);
+    this.foreign = new Uint32Array(clients.length);
+    this.subscriptions$ = subscriptions;
     this.#parse = createIdentityParser(runId);
+  }
+
+  /** Where receipts are attributed from (the session model). */
+  attributeWith(source: SubscriptionSource): void {
+    this.subscriptions$ = source;
   }
 
   stepStarted(ref: number, at: number): void {
@@ -230,12 +368,57 @@ export class RunRecord {
   }
 
   receiptLog(receiver: number, publisher: number): ReceiptLog | undefined {
-    return this.receipts[receiver * this.clients.length + publisher];
+    const rank = this.#pubRank[publisher];
+    if (rank === undefined || rank < 0) return undefined;
+    return this.#receipts[receiver]?.[rank];
+  }
+
+  #log(receiver: number, publisher: number, capacity: number): ReceiptLog {
+    const rank = this.#pubRank[publisher] as number;
+    let row = this.#receipts[receiver];
+    if (row === undefined) {
+      row = new Array(this.#pubCount);
+      this.#receipts[receiver] = row;
+    }
+    let log = row[rank];
+    if (log === undefined) {
+      log = new ReceiptLog(capacity);
+      row[rank] = log;
+    }
+    return log;
+  }
+
+  /** The group's log for one publisher; undefined when no member received anything from it. */
+  groupLog(key: string, publisher: number): GroupLog | undefined {
+    const rank = this.#pubRank[publisher];
+    if (rank === undefined || rank < 0) return undefined;
+    return this.#groups.get(key)?.[rank];
+  }
+
+  #groupLog(key: string, publisher: number, capacity: number): GroupLog {
+    const rank = this.#pubRank[publisher] as number;
+    let row = this.#groups.get(key);
+    if (row === undefined) {
+      row = new Array(this.#pubCount);
+      this.#groups.set(key, row);
+    }
+    let log = row[rank];
+    if (log === undefined) {
+      log = new GroupLog(capacity);
+      row[rank] = log;
+    }
+    return log;
   }
 
   /**
    * Records one received PUBLISH. Runs once per delivery, so it allocates nothing on the common
    * path beyond what the histogram and the bucket map need.
+   *
+   * Attribution: a copy carrying Subscription Identifiers is credited to exactly those
+   * subscriptions [MQTT-3.3.4-3], [MQTT-3.3.4-4], [MQTT-3.3.4-5]; otherwise to the first matching
+   * subscription of the receiver (non-shared first) that has no copy of it yet. A copy no
+   * subscription explains is a duplicate: a redelivery when it is QoS 1 and the receiver's
+   * connection broke after the message was published [MQTT-4.3.2-2], else unexplained.
    */
   onMessage(
     receiver: number,
@@ -243,11 +426,16 @@ export class RunRecord {
     payload: Uint8Array,
     retain: boolean,
     receivedAt: number,
-  ): 'message' | 'duplicate' | 'will' | 'stale' | 'foreign' {
+    qos: QoS = 1,
+    subscriptionIds?: readonly number[],
+  ): 'message' | 'duplicate' | 'extra-copy' | 'will' | 'stale' | 'foreign' {
     const id = this.#parse(payload);
     if (id.kind === 'foreign' || id.kind === 'stale') {
       if (id.kind === 'stale') this.stale[receiver] = (this.stale[receiver] ?? 0) + 1;
-      else this.foreign[receiver] = (this.foreign[receiver] ?? 0) + 1;
+      else {
+        this.foreign[receiver] = (this.foreign[receiver] ?? 0) + 1;
+        this.#keepAnonymous(receiver, topic, retain, payload.length);
+      }
       if (retain)
         this.#keepRetained({
           receiver,
@@ -268,6 +456,17 @@ export class RunRecord {
         phase: this.phase,
         at: receivedAt,
       });
+      // A retained will is a retained message like any other [MQTT-3.1.2-17]: `retained` sees it.
+      if (retain)
+        this.#keepRetained({
+          receiver,
+          topic,
+          ours: true,
+          will: true,
+          publisher: id.publisher,
+          payload: userPart(payload, id),
+          phase: this.phase,
+        });
       return 'will';
     }
     const pub = this.publishers[id.publisher];
@@ -275,18 +474,14 @@ export class RunRecord {
       this.foreign[receiver] = (this.foreign[receiver] ?? 0) + 1;
       return 'foreign';
     }
-    const key = receiver * this.clients.length + id.publisher;
-    let log = this.receipts[key];
-    if (log === undefined) {
-      log = new ReceiptLog(pub.capacity);
-      this.receipts[key] = log;
-    }
+    const log = this.#log(receiver, id.publisher, pub.capacity);
     const seq = id.seq;
     const seg = pub.segmentOf(seq);
     if (seg !== undefined) {
       const bucket = seg.index * 65536 + Math.min(this.phase, 65535);
       log.buckets.set(bucket, (log.buckets.get(bucket) ?? 0) + 1);
     }
+    const seen = hasBit(log.bits, seq);
     if (retain) {
       this.#keepRetained({
         receiver,
@@ -297,17 +492,22 @@ export class RunRecord {
         payload: userPart(payload, id),
         phase: this.phase,
       });
-    }
-    const seen = testAndSet(log.bits, seq);
-    if (seen) {
       // A retained copy sent for a new subscription [MQTT-3.3.1-6] is not a duplicate delivery.
-      if (retain) return 'message';
-      log.duplicates++;
+      if (seen) return 'message';
+    }
+    const fresh = this.#attribute(log, receiver, pub, seq, topic, subscriptionIds);
+    if (!fresh) {
+      const cls: DuplicateClass =
+        qos === 1 && this.brokeAfter(receiver, pub.sendTime[seq] as number) ? 'redelivery' : 'unexplained';
+      log.markRepeat(cls, seq);
       this.duplicates++;
-      if (log.dupBits === undefined) log.dupBits = createBitset(pub.capacity);
-      testAndSet(log.dupBits, seq);
       return 'duplicate';
     }
+    if (seen) {
+      log.markRepeat('extra-copy', seq);
+      return 'extra-copy';
+    }
+    testAndSet(log.bits, seq);
     log.received++;
     this.received++;
     // Order per publisher per topic [MQTT-4.6.0-6]: a first receipt below the highest seen so far.
@@ -323,8 +523,145 @@ export class RunRecord {
     return 'message';
   }
 
+  /** Credits the copy to its subscription(s); false when every one of them already had it. */
+  #attribute(
+    log: ReceiptLog,
+    receiver: number,
+    pub: PublisherLog,
+    seq: number,
+    topic: string,
+    subscriptionIds: readonly number[] | undefined,
+  ): boolean {
+    const source = this.subscriptions$;
+    if (source === undefined) return !testAndSet(log.looseBits(), seq);
+    let fresh = false;
+    if (subscriptionIds !== undefined && subscriptionIds.length > 0) {
+      for (let i = 0; i < subscriptionIds.length; i++) {
+        const slot = (subscriptionIds[i] as number) - 1;
+        const info = source.slotInfo(receiver, slot);
+        if (info === undefined) continue;
+        if (testAndSet(log.channel(slot), seq)) continue;
+        fresh = true;
+        if (info.groupKey !== undefined) this.#groupReceipt(info.groupKey, receiver, pub, seq);
+      }
+      if (fresh) return true;
+      // Identifiers we never gave: fall back to the filters.
+      if (!subscriptionIds.some((n) => source.slotInfo(receiver, n - 1) !== undefined))
+        return this.#attribute(log, receiver, pub, seq, topic, undefined);
+      return false;
+    }
+    const slots = source.matchingSlots(receiver, topic);
+    if (slots.length === 0) return !testAndSet(log.looseBits(), seq);
+    for (let i = 0; i < slots.length; i++) {
+      const slot = slots[i] as number;
+      if (testAndSet(log.channel(slot), seq)) continue;
+      const key = source.slotInfo(receiver, slot)?.groupKey;
+      if (key !== undefined) this.#groupReceipt(key, receiver, pub, seq);
+      return true;
+    }
+    return false;
+  }
+
+  /**
+   * A delivery to a member of group `key`. A second delivery inside the group is allowed only
+   * after the connection of a member that had it broke (it may not have acknowledged,
+   * MQTT 5 §4.8.2); anything else is a duplicate in the group.
+   */
+  #groupReceipt(key: string, receiver: number, pub: PublisherLog, seq: number): void {
+    const g = this.#groupLog(key, pub.client, pub.capacity);
+    if (!testAndSet(g.bits, seq)) return;
+    const sent = pub.sendTime[seq] as number;
+    let redelivery = false;
+    for (const m of this.subscriptions$?.groupMembers(key) ?? []) {
+      if (m.client === receiver) continue;
+      const bits = this.receiptLog(m.client, pub.client)?.channels[m.slot];
+      if (bits !== undefined && hasBit(bits, seq) && this.brokeAfter(m.client, sent)) {
+        redelivery = true;
+        break;
+      }
+    }
+    g.markRepeat(redelivery, seq);
+    this.duplicates++;
+  }
+
+  /** Did `client`'s connection break (lost, or closed without DISCONNECT) after `t`? */
+  brokeAfter(client: number, t: number): boolean {
+    for (let i = this.disconnects.length - 1; i >= 0; i--) {
+      const d = this.disconnects[i] as DisconnectRecord;
+      if (d.at <= t) break;
+      if (d.client === client && (d.how === 'lost' || d.how === 'abrupt')) return true;
+    }
+    return false;
+  }
+
+  #keepAnonymous(receiver: number, topic: string, retain: boolean, bytes: number): void {
+    const key = `${receiver} ${retain ? 1 : 0} ${topic}`;
+    let a = this.anonymous.get(key);
+    if (a === undefined) {
+      if (this.anonymous.size >= MAX_RETAINED) return;
+      a = { receiver, topic, retain, count: 0, empty: 0, byPhase: new Map() };
+      this.anonymous.set(key, a);
+    }
+    a.count++;
+    if (bytes === 0) a.empty++;
+    a.byPhase.set(this.phase, (a.byPhase.get(this.phase) ?? 0) + 1);
+  }
+
   #keepRetained(r: RetainedReceipt): void {
     if (this.retained.length < MAX_RETAINED) this.retained.push(r);
+  }
+
+  /**
+   * Deliveries (duplicates included) of `publisher`'s messages to `receiver` while the record
+   * phase was in [from, to), only on topics `topicOk` accepts when given.
+   */
+  deliveriesIn(
+    receiver: number,
+    publisher: number,
+    from: number,
+    to: number,
+    topicOk?: (topic: string) => boolean,
+  ): number {
+    const log = this.receiptLog(receiver, publisher);
+    const pub = this.publishers[publisher];
+    if (log === undefined || pub === undefined) return 0;
+    let n = 0;
+    for (const [key, count] of log.buckets) {
+      const phase = key % 65536;
+      if (phase < from || phase >= to) continue;
+      if (topicOk !== undefined) {
+        const seg = pub.segments[Math.floor(key / 65536)];
+        if (seg === undefined || !topicOk(seg.topic)) continue;
+      }
+      n += count;
+    }
+    return n;
+  }
+
+  /** Sequence ranges of `publisher`'s messages that `receiver` got again, in class `cls`. */
+  repeatRanges(receiver: number, publisher: number, cls: DuplicateClass): SeqRange[] {
+    const log = this.receiptLog(receiver, publisher);
+    if (log === undefined) return [];
+    const bits =
+      cls === 'redelivery' ? log.redeliveredBits : cls === 'extra-copy' ? log.extraBits : log.dupBits;
+    return bits === undefined ? [] : rangesOf(bits);
+  }
+
+  /** Repeated copies of `publisher`'s messages at `receiver` in class `cls`. */
+  repeatCount(receiver: number, publisher: number, cls: DuplicateClass): number {
+    const log = this.receiptLog(receiver, publisher);
+    if (log === undefined) return 0;
+    return cls === 'redelivery' ? log.redelivered : cls === 'extra-copy' ? log.extraCopies : log.unexplained;
+  }
+
+  /** The set bits of a bitset of this record as ranges. */
+  rangesOf(bits: Uint32Array): SeqRange[] {
+    return rangesOf(bits);
+  }
+
+  /** Every group key that received something. */
+  groupKeys(): string[] {
+    return [...this.#groups.keys()];
   }
 
   /** Was message `seq` of `publisher` received by `receiver`? */

@@ -15,6 +15,28 @@ export interface ModelSubscription {
   qos: QoS;
   noLocal: boolean;
   share?: { group: string; filter: string };
+  /** The client's subscription slot for this filter (see SubscriptionSlot). */
+  slot: number;
+}
+
+/**
+ * One filter a client subscribed to during the run. Slots are never reused: a receipt attributed
+ * to a slot names the subscription that caused it; on MQTT 5 its Subscription Identifier is
+ * `slot + 1` [MQTT-3.3.4-3].
+ */
+export interface SubscriptionSlot {
+  filter: string;
+  /** `{group}/{filter}` for a shared filter (SS-4). */
+  groupKey?: string;
+}
+
+/** Why a client's session ended, per epoch: what the broker said, not what the runner's clock thought. */
+export interface SessionEnd {
+  reason: 'clean-start' | 'not-present' | 'clean-disconnect';
+  /** not-present: how long the client had been offline when the CONNACK said sessionPresent=0, ms. */
+  offlineMs?: number;
+  /** not-present: the Session Expiry Interval the session had, ms (Infinity: 3.1.1 persistent). */
+  expiryMs?: number;
 }
 
 export type ClientStatus = 'offline' | 'connecting' | 'online' | 'disconnecting';
@@ -45,6 +67,13 @@ export interface ClientModel {
    * `no-loss` at QoS 0 can name what a returning subscriber missed while it had no session.
    */
   ghostSubs: Map<string, ModelSubscription>;
+  /** Every filter subscribed during the run, by slot. */
+  slots: SubscriptionSlot[];
+  slotByFilter: Map<string, number>;
+  /** Matching active slots per topic (non-shared first); cleared when the subscriptions change. */
+  matchCache: Map<string, readonly number[]>;
+  /** How each ended session ended, indexed by its epoch. */
+  sessionEnds: Array<SessionEnd | undefined>;
 }
 
 export type CandidateState = 'online' | 'transition' | 'offline-session' | 'offline-none';
@@ -87,6 +116,8 @@ export class SessionModel {
   version = 0;
   readonly groupQueue: boolean;
   readonly #hashMatchesParent: boolean;
+  /** Every (client, slot) that ever subscribed to a shared group, by group key. */
+  readonly #groupMembers = new Map<string, Array<{ client: number; slot: number }>>();
 
   constructor(clients: readonly ResolvedClient[], options: SessionModelOptions) {
     this.#hashMatchesParent = options.hashMatchesParent;
@@ -103,7 +134,73 @@ export class SessionModel {
       subs: new Map(),
       pendingFilters: new Set(),
       ghostSubs: new Map(),
+      slots: [],
+      slotByFilter: new Map(),
+      matchCache: new Map(),
+      sessionEnds: [],
     }));
+  }
+
+  /** The slot of `filter` for client `idx`, allocated at its first use. */
+  slotFor(idx: number, filter: string): number {
+    const c = this.#client(idx);
+    let slot = c.slotByFilter.get(filter);
+    if (slot === undefined) {
+      slot = c.slots.length;
+      const share = parseSharedFilter(filter);
+      const info: SubscriptionSlot = { filter };
+      if (share !== undefined) {
+        info.groupKey = `${share.group}/${share.filter}`;
+        let members = this.#groupMembers.get(info.groupKey);
+        if (members === undefined) {
+          members = [];
+          this.#groupMembers.set(info.groupKey, members);
+        }
+        members.push({ client: idx, slot });
+      }
+      c.slots.push(info);
+      c.slotByFilter.set(filter, slot);
+    }
+    return slot;
+  }
+
+  /** The Subscription Identifier the runner gives `filter` of client `idx` [MQTT-3.3.4-3]. */
+  subscriptionIdFor(idx: number, filter: string): number {
+    return this.slotFor(idx, filter) + 1;
+  }
+
+  slotInfo(idx: number, slot: number): SubscriptionSlot | undefined {
+    return this.clients[idx]?.slots[slot];
+  }
+
+  /** Every (client, slot) that subscribed to the shared group `key` during the run. */
+  groupMembers(key: string): ReadonlyArray<{ client: number; slot: number }> {
+    return this.#groupMembers.get(key) ?? [];
+  }
+
+  /**
+   * The client's active subscriptions (granted, or in flight) matching `topic`, by slot,
+   * non-shared first: how a receipt without Subscription Identifiers is attributed.
+   */
+  matchingSlots(idx: number, topic: string): readonly number[] {
+    const c = this.clients[idx];
+    if (c === undefined) return [];
+    const cached = c.matchCache.get(topic);
+    if (cached !== undefined) return cached;
+    const plain: number[] = [];
+    const shared: number[] = [];
+    const consider = (filter: string, share: { filter: string } | undefined) => {
+      if (!this.#matches(share?.filter ?? filter, topic)) return;
+      const slot = this.slotFor(idx, filter);
+      const list = share === undefined ? plain : shared;
+      if (!list.includes(slot)) list.push(slot);
+    };
+    for (const sub of c.subs.values()) consider(sub.filter, sub.share);
+    for (const f of c.pendingFilters) consider(f, parseSharedFilter(f));
+    const out = [...plain.sort((a, b) => a - b), ...shared.sort((a, b) => a - b)];
+    if (c.matchCache.size > 10_000) c.matchCache.clear();
+    c.matchCache.set(topic, out);
+    return out;
   }
 
   #client(idx: number): ClientModel {
@@ -112,10 +209,12 @@ export class SessionModel {
     return c;
   }
 
-  /** A CONNECT is about to be sent; `at` lets a session whose expiry passed end first. */
-  connectStarted(idx: number, at?: number): void {
+  /**
+   * A CONNECT is about to be sent. The runner's clock never ends a session: the CONNACK says
+   * whether it survived (see `connected`).
+   */
+  connectStarted(idx: number, _at?: number): void {
     const c = this.#client(idx);
-    if (at !== undefined) this.#expireIfDue(c, at);
     c.status = 'connecting';
     this.version++;
   }
@@ -126,13 +225,21 @@ export class SessionModel {
    */
   connected(
     idx: number,
-    _at: number,
+    at: number,
     opts: { clean: boolean; sessionPresent: boolean; persistent: boolean; sessionExpiryMs: number },
   ): void {
     const c = this.#client(idx);
     // Clean Start discards any session [MQTT-3.1.2-4]; resuming with no session on the broker
-    // (sessionPresent=0 [MQTT-3.2.2-3]) means whatever we thought it held is gone too.
-    if (opts.clean || !opts.sessionPresent) this.#discardSession(c);
+    // (sessionPresent=0 [MQTT-3.2.2-3]) means whatever we thought it held is gone too. The
+    // CONNACK is the ground truth: sessionPresent=1 keeps everything the session was owed.
+    if (opts.clean) this.#discardSession(c, { reason: 'clean-start' });
+    else if (!opts.sessionPresent) {
+      this.#discardSession(c, {
+        reason: 'not-present',
+        offlineMs: c.connectNo === 0 ? 0 : Math.max(0, at - c.offlineSince),
+        expiryMs: c.sessionExpiryMs,
+      });
+    }
     c.ghostSubs.clear();
     c.status = 'online';
     c.connectNo++;
@@ -168,7 +275,7 @@ export class SessionModel {
     // Expiry 0 ends it at disconnect [MQTT-3.1.2-23]).
     if (!c.persistent || c.sessionExpiryMs <= 0) {
       for (const [f, s] of c.subs) c.ghostSubs.set(f, s);
-      this.#discardSession(c);
+      this.#discardSession(c, { reason: 'clean-disconnect' });
     }
     c.pendingFilters.clear();
     this.version++;
@@ -176,7 +283,11 @@ export class SessionModel {
 
   subscribeStarted(idx: number, filters: readonly string[]): void {
     const c = this.#client(idx);
-    for (const f of filters) c.pendingFilters.add(f);
+    for (const f of filters) {
+      c.pendingFilters.add(f);
+      this.slotFor(idx, f);
+    }
+    c.matchCache.clear();
     this.version++;
   }
 
@@ -190,11 +301,13 @@ export class SessionModel {
         filter: g.filter,
         qos: Math.min(g.code, 2) as QoS,
         noLocal: g.noLocal,
+        slot: this.slotFor(idx, g.filter),
       };
       const share = parseSharedFilter(g.filter);
       if (share !== undefined) sub.share = share;
       c.subs.set(g.filter, sub);
     }
+    c.matchCache.clear();
     this.version++;
   }
 
@@ -208,25 +321,16 @@ export class SessionModel {
       c.pendingFilters.delete(f);
       c.subs.delete(f);
     }
+    c.matchCache.clear();
     this.version++;
   }
 
-  /** Marks sessions whose expiry passed while offline as ended (PS-3, [MQTT-3.1.2-23]). */
-  expireSessions(at: number): void {
-    for (const c of this.clients) this.#expireIfDue(c, at);
-  }
-
-  #expireIfDue(c: ClientModel, at: number): void {
-    if (c.status !== 'offline' || c.subs.size === 0) return;
-    if (at - c.offlineSince > c.sessionExpiryMs) {
-      for (const [f, sub] of c.subs) c.ghostSubs.set(f, sub);
-      this.#discardSession(c);
-      this.version++;
-    }
-  }
-
-  #discardSession(c: ClientModel): void {
+  #discardSession(c: ClientModel, end: SessionEnd): void {
+    // A first connect has no session to end.
+    if (c.connectNo > 0 || c.subs.size > 0) c.sessionEnds[c.epoch] = end;
     c.subs.clear();
+    c.pendingFilters.clear();
+    c.matchCache.clear();
     c.epoch++;
   }
 
@@ -250,7 +354,7 @@ export class SessionModel {
       if (!ghost) {
         for (const f of c.pendingFilters) {
           if (c.subs.has(f)) continue;
-          const sub: ModelSubscription = { filter: f, qos: 2, noLocal: false };
+          const sub: ModelSubscription = { filter: f, qos: 2, noLocal: false, slot: this.slotFor(c.idx, f) };
           const share = parseSharedFilter(f);
           if (share !== undefined) sub.share = share;
           inFlight.push(sub);
@@ -311,11 +415,18 @@ export class SessionModel {
 
   /** What the final evaluation needs of each client: taken when the steps end, before teardown. */
   snapshot(): ClientSnapshot[] {
-    return this.clients.map((c) => ({
-      online: c.status === 'online',
-      epoch: c.epoch,
-      connectNo: c.connectNo,
-    }));
+    return this.clients.map((c) => {
+      const groups: string[] = [];
+      for (const sub of c.subs.values())
+        if (sub.share !== undefined) groups.push(`${sub.share.group}/${sub.share.filter}`);
+      return {
+        online: c.status === 'online',
+        epoch: c.epoch,
+        connectNo: c.connectNo,
+        groups,
+        sessionEnds: [...c.sessionEnds],
+      };
+    });
   }
 }
 
@@ -323,4 +434,8 @@ export interface ClientSnapshot {
   online: boolean;
   epoch: number;
   connectNo: number;
+  /** Shared groups (`{group}/{filter}`) the client's session is a member of at the end. */
+  groups?: readonly string[];
+  /** How each earlier session ended, by epoch (what the broker's CONNACK said). */
+  sessionEnds?: ReadonlyArray<SessionEnd | undefined>;
 }

@@ -104,7 +104,15 @@ export async function connectClient(
   // Read once: the getter is not free and this handler runs for every message.
   const traceReceipts = debugReceipts.enabled;
   session.on('message', (msg) => {
-    const kind = ctx.record.onMessage(c.idx, msg.topic, msg.payload, msg.retain, msg.receivedAt);
+    const kind = ctx.record.onMessage(
+      c.idx,
+      msg.topic,
+      msg.payload,
+      msg.retain,
+      msg.receivedAt,
+      msg.qos,
+      msg.subscriptionIdentifiers,
+    );
     if (traceReceipts) {
       debugReceipts(
         '%s got %s on %s (%s): %s',

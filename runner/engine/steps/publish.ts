@@ -45,10 +45,9 @@ export const compilePublish: StepCompiler<'publish'> = (step, plan) => {
 };
 
 function segmentFor(ctx: EngineContext, log: PublisherLog, step: StepOf<'publish'>, seq: number): Segment {
+  // The runner's clock never ends a session: a client offline past its expiry stays in the
+  // audience, and its next CONNACK (sessionPresent) decides what it was owed.
   const last = log.segments[log.segments.length - 1];
-  // A session whose expiry passed while offline no longer holds subscriptions (PS-3).
-  if (last === undefined || last.end !== seq || last.stepRef !== step.ref)
-    ctx.model.expireSessions(ctx.now());
   if (
     last !== undefined &&
     last.end === seq &&

@@ -5,6 +5,7 @@
  * those filters stay "in flight" so deliveries on them are undetermined.
  */
 import type { SubscriptionRequest } from '../../transports/transport.js';
+import { brokerBehaviour } from '../../verdict/broker-behaviours.js';
 import { type EngineClient, type EngineContext, withBound } from '../context.js';
 import { type CompiledStep, resolveClients, type StepCompiler } from './step.js';
 
@@ -45,8 +46,18 @@ export async function subscribeClient(
     return [`${c.def.name} is not connected: cannot subscribe`];
   }
   ctx.model.subscribeStarted(c.idx, filters);
+  // MQTT 5: each subscription gets its own Subscription Identifier, so every copy names the
+  // subscription(s) it is for [MQTT-3.3.4-3]..[MQTT-3.3.4-5]; not when the broker said it has
+  // none (Subscription Identifiers Available = 0 [MQTT-3.2.2-21]) or is known to refuse them.
+  const ids =
+    c.def.protocol === '5' &&
+    session.connack.subscriptionIdentifiersAvailable !== false &&
+    brokerBehaviour(ctx.target.behaviour).subscriptionIdentifiers;
+  const sent = ids
+    ? requests.map((q) => ({ ...q, subscriptionIdentifier: ctx.model.subscriptionIdFor(c.idx, q.filter) }))
+    : requests;
   try {
-    const r = await withBound(session.subscribe(requests), ctx.timings.subscribeTimeoutMs);
+    const r = await withBound(session.subscribe(sent), ctx.timings.subscribeTimeoutMs);
     if (r.timedOut) {
       rec.error = `no SUBACK within ${ctx.timings.subscribeTimeoutMs} ms`;
       return [`${c.def.name}: ${rec.error}`];

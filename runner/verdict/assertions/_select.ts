@@ -1,7 +1,4 @@
 /** Selecting clients and reading per-receiver facts, shared by the assertions. */
-import type { SeqRange } from '../oracle.js';
-import type { ReceiptLog } from '../record.js';
-import { toRanges } from './_format.js';
 import type { AssertionContext } from './assertion.js';
 
 /** Indexes of the named clients, or every client when `names` is undefined. */
@@ -18,17 +15,4 @@ export function receiversOf(names: readonly string[] | undefined, ctx: Assertion
       }
   }
   return out;
-}
-
-/** Sequence ranges received more than once. */
-export function dupRanges(log: ReceiptLog): SeqRange[] {
-  const dup = log.dupBits;
-  if (dup === undefined) return [];
-  const seqs: number[] = [];
-  for (let w = 0; w < dup.length && seqs.length < 10_000; w++) {
-    const word = dup[w] as number;
-    if (word === 0) continue;
-    for (let b = 0; b < 32; b++) if ((word & (1 << b)) !== 0) seqs.push(w * 32 + b);
-  }
-  return toRanges(seqs);
 }

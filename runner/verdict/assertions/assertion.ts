@@ -26,6 +26,12 @@ export interface AssertionContext {
 /** What an assertion function returns; the registry adds kind, label, source and status. */
 export interface AssertionVerdict {
   ok: boolean;
+  /**
+   * Set when the assertion had nothing to check (no audience, no message, no client): the
+   * result fails and its text starts with "nothing to check:" and this reason, whatever the
+   * kind, so a vacuous assertion never passes silently (docs/verdict-model.md).
+   */
+  nothingToCheck?: string;
   /** Reads after "expected": "at most 0 duplicate deliveries". */
   expected: string;
   /** Reads after "got": "3 duplicates: subscriber[1] got publisher#4 twice". */

@@ -52,11 +52,12 @@ export function evaluateAssertion(a: ResolvedAssertion, ctx: AssertionContext): 
   try {
     const check = ASSERTIONS[a.kind] as AssertionCheck<typeof a.kind>;
     const v = check(a as AssertionOf<typeof a.kind>, ctx);
+    const nothing = v.nothingToCheck;
     const result: AssertionResult = {
       ...base,
-      status: v.ok ? 'passed' : 'failed',
+      status: v.ok && nothing === undefined ? 'passed' : 'failed',
       expected: v.expected,
-      actual: v.actual,
+      actual: nothing === undefined ? v.actual : `nothing to check: ${nothing}`,
       details: boundDetails(v.details ?? []),
     };
     if (v.rules !== undefined && v.rules.length > 0) result.rules = v.rules;

@@ -63,7 +63,8 @@ export const checkNoLoss: AssertionCheck<'no-loss'> = (a, ctx) => {
     return {
       ok: false,
       expected,
-      actual: `no message of QoS ≥ ${a.minQos} had an audience: nothing was checked`,
+      actual: '',
+      nothingToCheck: `no message of QoS ≥ ${a.minQos} had an audience`,
       details: ['publish to a topic some client subscribes to, or lower `qos:`'],
       rules,
     };
@@ -81,6 +82,16 @@ export const checkNoLoss: AssertionCheck<'no-loss'> = (a, ctx) => {
       ok: false,
       expected,
       actual: `${lostCount} lost: ${head}${lost.length > 3 ? '; …' : ''}`,
+      details: boundDetails(details),
+      rules,
+    };
+  }
+  if (owed === 0) {
+    return {
+      ok: false,
+      expected,
+      actual: '',
+      nothingToCheck: `no message of QoS ≥ ${a.minQos} with an audience was taken by the broker (0 owed)`,
       details: boundDetails(details),
       rules,
     };

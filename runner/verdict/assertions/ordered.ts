@@ -29,6 +29,7 @@ export const checkOrdered: AssertionCheck<'ordered'> = (a, ctx) => {
   }
   return {
     ok: total === 0 && checked > 0,
+    ...(checked === 0 ? { nothingToCheck: 'no message was received, so order could not be checked' } : {}),
     expected: 'every receiver gets each publisher’s messages per topic in publish order',
     actual:
       checked === 0

@@ -71,19 +71,18 @@ export const checkReceived: AssertionCheck<'received'> = (a, ctx) => {
   const perReceiver = new Map<number, number>();
   for (const r of receivers) {
     let n = 0;
+    const topic = a.topic;
+    const topicOk = topic === undefined ? undefined : (t: string) => matchTopic(topic, t);
     for (let p = 0; p < names.length; p++) {
       if (from !== undefined && !from.has(p)) continue;
-      const log = ctx.record.receiptLog(r, p);
-      const pub = ctx.record.publishers[p];
-      if (log === undefined || pub === undefined) continue;
-      for (const [key, count] of log.buckets) {
-        const phase = key % 65536;
-        if (phase < win.from || phase >= win.to) continue;
-        if (a.topic !== undefined) {
-          const seg = pub.segments[Math.floor(key / 65536)];
-          if (seg === undefined || !matchTopic(a.topic, seg.topic)) continue;
-        }
-        n += count;
+      n += ctx.record.deliveriesIn(r, p, win.from, win.to, topicOk);
+    }
+    // Messages without an identity (`identity: none`, empty retained deletes, other publishers)
+    // count by topic when no publisher is named.
+    if (from === undefined) {
+      for (const anon of ctx.record.anonymous.values()) {
+        if (anon.receiver !== r || (topicOk !== undefined && !topicOk(anon.topic))) continue;
+        for (const [phase, count] of anon.byPhase) if (phase >= win.from && phase < win.to) n += count;
       }
     }
     for (const w of ctx.record.wills) {

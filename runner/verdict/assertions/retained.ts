@@ -7,6 +7,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { PayloadSpec } from '../../scenario/types.js';
+import { brokerBehaviour } from '../broker-behaviours.js';
 import { receiversOf } from './_select.js';
 import type { AssertionCheck } from './assertion.js';
 
@@ -65,14 +66,12 @@ export const checkRetained: AssertionCheck<'retained'> = (a, ctx) => {
   const payload = a.payload === undefined ? '' : ` with payload ${specText(a.payload)}`;
   return {
     ok: bad.length === 0 && ok.length > 0,
+    ...(bad.length === 0 && ok.length === 0 ? { nothingToCheck: 'no client matched' } : {}),
     expected: a.present
       ? `${a.clients.join(', ')} receive the retained message on ${a.topic}${payload} after subscribing`
       : `${a.clients.join(', ')} receive no retained message on ${a.topic}`,
     actual: bad.length > 0 ? bad.join('; ') : ok.join(', ') || 'no client matched',
     details: [],
-    rules:
-      ctx.behaviour === 'aws-iot'
-        ? ['MQTT-3.3.1-6', 'MQTT-3.3.1-8', 'R-3', 'SS-8']
-        : ['MQTT-3.3.1-6', 'MQTT-3.3.1-8'],
+    rules: [...brokerBehaviour(ctx.behaviour).retainedRules],
   };
 };

@@ -30,6 +30,7 @@ export const checkSessionPresent: AssertionCheck<'session-present'> = (a, ctx) =
   }
   return {
     ok: wrong.length === 0 && got.length > 0,
+    ...(wrong.length === 0 && got.length === 0 ? { nothingToCheck: 'no client matched' } : {}),
     expected: `${a.clients.join(', ')} sessionPresent=${a.expected} ${where}`,
     actual: wrong.length > 0 ? wrong.join('; ') : got.join(', ') || 'no client matched',
     details: [],

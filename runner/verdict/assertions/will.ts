@@ -25,6 +25,7 @@ export const checkWill: AssertionCheck<'will'> = (a, ctx) => {
     .map((d) => `${d.how}${d.reasonCode === undefined ? '' : ` (0x${d.reasonCode.toString(16)})`}`);
   return {
     ok,
+    ...(got.length === 0 && missing.length === 0 ? { nothingToCheck: 'no receiver matched' } : {}),
     expected: `${a.receivers.join(', ')} ${a.received ? 'receive' : 'do not receive'} the will of ${a.of}`,
     actual: [...got, ...missing].join(', ') || 'no receiver matched',
     details: [`${a.of} disconnects: ${how.join(', ') || 'none recorded'}`],
