@@ -204,7 +204,6 @@ const CASES: Case[] = [
         'strict duplicates': { status: 'failed', actual: /publisher#2/ },
       },
     },
-    todo: 'the oracle does not yet class a DUP copy after a reconnect as an allowed redelivery',
   },
   {
     name: 'reorder #2 and #3: `ordered` names the pair',
@@ -259,7 +258,6 @@ const CASES: Case[] = [
         'strict duplicates': { status: 'failed', actual: /publisher#2/ },
       },
     },
-    todo: 'the oracle does not yet class a DUP copy after a reconnect as an allowed redelivery',
   },
   {
     name: 'sessionPresent=0 on the reconnect (the broker discarded the session early): the queued ones are lost',
@@ -287,7 +285,6 @@ const CASES: Case[] = [
         duplicates: { status: 'passed' },
       },
     },
-    todo: 'the oracle does not yet take sessionPresent=0 before the expiry as the broker discarding the session',
   },
   {
     name: 'cut after the broker acked #3, before it reached the subscriber: delivered after the reconnect, no loss',

@@ -495,7 +495,7 @@ export class RunRecord {
       // A retained copy sent for a new subscription [MQTT-3.3.1-6] is not a duplicate delivery.
       if (seen) return 'message';
     }
-    const fresh = this.#attribute(log, receiver, pub, seq, topic, subscriptionIds);
+    const fresh = this.#attribute(log, receiver, pub, seq, topic, qos, subscriptionIds);
     if (!fresh) {
       const cls: DuplicateClass =
         qos === 1 && this.brokeAfter(receiver, pub.sendTime[seq] as number) ? 'redelivery' : 'unexplained';
@@ -530,6 +530,7 @@ export class RunRecord {
     pub: PublisherLog,
     seq: number,
     topic: string,
+    qos: QoS,
     subscriptionIds: readonly number[] | undefined,
   ): boolean {
     const source = this.subscriptions$;
@@ -542,12 +543,12 @@ export class RunRecord {
         if (info === undefined) continue;
         if (testAndSet(log.channel(slot), seq)) continue;
         fresh = true;
-        if (info.groupKey !== undefined) this.#groupReceipt(info.groupKey, receiver, pub, seq);
+        if (info.groupKey !== undefined) this.#groupReceipt(info.groupKey, receiver, pub, seq, qos);
       }
       if (fresh) return true;
       // Identifiers we never gave: fall back to the filters.
       if (!subscriptionIds.some((n) => source.slotInfo(receiver, n - 1) !== undefined))
-        return this.#attribute(log, receiver, pub, seq, topic, undefined);
+        return this.#attribute(log, receiver, pub, seq, topic, qos, undefined);
       return false;
     }
     const slots = source.matchingSlots(receiver, topic);
@@ -556,7 +557,7 @@ export class RunRecord {
       const slot = slots[i] as number;
       if (testAndSet(log.channel(slot), seq)) continue;
       const key = source.slotInfo(receiver, slot)?.groupKey;
-      if (key !== undefined) this.#groupReceipt(key, receiver, pub, seq);
+      if (key !== undefined) this.#groupReceipt(key, receiver, pub, seq, qos);
       return true;
     }
     return false;
@@ -564,15 +565,16 @@ export class RunRecord {
 
   /**
    * A delivery to a member of group `key`. A second delivery inside the group is allowed only
-   * after the connection of a member that had it broke (it may not have acknowledged,
-   * MQTT 5 §4.8.2); anything else is a duplicate in the group.
+   * for QoS 1, after the connection of a member that had it broke (it may not have acknowledged:
+   * the broker may then give it to another member, MQTT 5 §4.8.2; a QoS 2 delivery must be
+   * completed with the first one); anything else is a duplicate in the group.
    */
-  #groupReceipt(key: string, receiver: number, pub: PublisherLog, seq: number): void {
+  #groupReceipt(key: string, receiver: number, pub: PublisherLog, seq: number, qos: QoS): void {
     const g = this.#groupLog(key, pub.client, pub.capacity);
     if (!testAndSet(g.bits, seq)) return;
     const sent = pub.sendTime[seq] as number;
     let redelivery = false;
-    for (const m of this.subscriptions$?.groupMembers(key) ?? []) {
+    for (const m of qos === 1 ? (this.subscriptions$?.groupMembers(key) ?? []) : []) {
       if (m.client === receiver) continue;
       const bits = this.receiptLog(m.client, pub.client)?.channels[m.slot];
       if (bits !== undefined && hasBit(bits, seq) && this.brokeAfter(m.client, sent)) {
