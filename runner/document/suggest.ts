@@ -17,7 +17,7 @@ export function closest(input: string, candidates: Iterable<string>): string | u
 }
 
 /** Optimal string alignment distance (insert, delete, substitute, swap adjacent). */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const cols = b.length + 1;
   const d: number[] = new Array(rows * cols).fill(0);

@@ -86,7 +86,7 @@ export async function loadDocument(file: string, kind: DocumentKind): Promise<Lo
 }
 
 /** Parses file contents already in memory (also used by tests and by stdin input). */
-export function parseDocumentBytes(file: string, bytes: Uint8Array, kind: DocumentKind): LoadResult {
+function parseDocumentBytes(file: string, bytes: Uint8Array, kind: DocumentKind): LoadResult {
   const fail = (message: string, offset?: number): LoadResult => {
     const pos = offset === undefined ? undefined : positionOfByte(bytes, offset);
     return {

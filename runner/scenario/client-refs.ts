@@ -37,12 +37,12 @@ export function buildCatalog(clients: Readonly<Record<string, Client | undefined
   return { groups, counts, all, loose };
 }
 
-export function instanceName(declared: string, index: number): string {
+function instanceName(declared: string, index: number): string {
   return `${declared}[${index}]`;
 }
 
 /** "subscriber[1..3], publisher" for messages. */
-export function describeDeclared(catalog: ClientCatalog): string {
+function describeDeclared(catalog: ClientCatalog): string {
   const parts: string[] = [];
   for (const [name, count] of catalog.counts) parts.push(count === undefined ? name : `${name}[1..${count}]`);
   return parts.length === 0 ? '(none)' : parts.join(', ');

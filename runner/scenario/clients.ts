@@ -31,7 +31,7 @@ export function resolveClients(
 }
 
 /** `{n}`, `{n:02}`, `{name}`, `{run}` in a client id template. */
-export function expandClientId(template: string, name: string, index: number, runId: string): string {
+function expandClientId(template: string, name: string, index: number, runId: string): string {
   return template.replace(PLACEHOLDER_RE, (match, inner: string) => {
     if (inner === 'name') return name;
     if (inner === 'run') return runId;

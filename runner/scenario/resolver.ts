@@ -20,7 +20,7 @@ import { checkTopicFilter, checkTopicName } from './topic-rules.js';
 import type { Comparison, ResolvedAssertion, ResolvedStep, SourceRef, StepKind } from './types.js';
 
 /** Largest MQTT Four Byte Integer interval (Session/Message Expiry), seconds; also "never" [MQTT-3.1.2-23]. */
-export const MAX_INTERVAL_S = 0xffffffff;
+const MAX_INTERVAL_S = 0xffffffff;
 
 /** How a step uses its clients, for the cross-step checks (sequence.ts). */
 export interface ClientUse {

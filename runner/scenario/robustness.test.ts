@@ -7,7 +7,9 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { formatIssue } from '../errors.js';
+import { ASSERTION_KINDS } from './assertions/index.js';
 import { loadScenarioText } from './index.js';
+import { STEP_KINDS } from './step-tree.js';
 
 test('a schema problem and a rule problem in one file are both reported', () => {
   const result = loadScenarioText(
@@ -47,27 +49,8 @@ test('arbitrary values anywhere give issues, never an exception', () => {
       fc.oneof(fc.string(), fc.integer()),
     ),
   );
-  const stepKey = fc.constantFrom(
-    'connect',
-    'subscribe',
-    'unsubscribe',
-    'publish',
-    'disconnect',
-    'reconnect',
-    'wait',
-    'settle',
-    'parallel',
-    'id',
-  );
-  const assertionKey = fc.constantFrom(
-    'no-loss',
-    'received',
-    'will',
-    'shared-group',
-    'latency',
-    'reason-code',
-    'on',
-  );
+  const stepKey = fc.constantFrom(...STEP_KINDS, 'id');
+  const assertionKey = fc.constantFrom(...ASSERTION_KINDS, 'on');
   const doc = fc.record(
     {
       name: fc.oneof(fc.string(), value),

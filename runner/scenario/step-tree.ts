@@ -55,7 +55,7 @@ export function buildStepTree(steps: readonly Step[]): StepTree {
 }
 
 /** The step keyword of a (schema-valid) step item. */
-export function stepKind(raw: Step): StepKind {
+function stepKind(raw: Step): StepKind {
   // A step the schema refused may be anything; it is skipped by the rules but still numbered.
   if (raw === null || typeof raw !== 'object') return 'wait';
   for (const kind of STEP_KINDS) if (kind in raw) return kind;

@@ -10,24 +10,19 @@ import createDebug from 'debug';
 import { EnvironmentError } from '../errors.js';
 import type { ResolvedClient } from '../scenario/types.js';
 import { describeInsecurity } from './insecurity.js';
+import type { AwsIotTarget } from './schema-types.js';
 import type { Behaviour, StartedTarget, TargetConnection } from './target.js';
 import { readTlsFiles } from './url.js';
 
 const debug = createDebug('mqscen:target:aws-iot');
 
-export type AwsIotAuth = 'mtls' | 'sigv4' | 'custom-authorizer';
+export type AwsIotAuth = AwsIotTarget['auth'];
 
-/** Custom authorizer settings; the same names as the aws-iot-sdk transport's `extra.customAuthorizer`. */
-export interface AwsCustomAuthorizer {
-  /** Authorizer name, sent as x-amz-customauthorizer-name. */
-  name: string;
-  tokenKeyName?: string;
-  tokenValue?: string;
-  /** Base64 signature of the token, sent as x-amz-customauthorizer-signature. */
-  tokenSignature?: string;
-  username?: string;
-  password?: string;
-}
+/**
+ * Custom authorizer settings as the targets file writes them (secrets substituted); the same names
+ * as the aws-iot-sdk transport's `extra.customAuthorizer`.
+ */
+export type AwsCustomAuthorizer = NonNullable<AwsIotTarget['customAuthorizer']>;
 
 export interface AwsIotTargetOptions {
   /** Target name shown in reports. */

@@ -35,10 +35,10 @@ import type { TargetDefinition } from './target.js';
 const debug = createDebug('mqscen:target');
 
 /** The file looked for in the working folder when --targets is not given. */
-export const DEFAULT_TARGETS_FILE = 'mqscen.targets.yaml';
+const DEFAULT_TARGETS_FILE = 'mqscen.targets.yaml';
 
 /** Names that work without a targets file. */
-export const builtinTargetNames: readonly string[] = [
+const builtinTargetNames: readonly string[] = [
   'embedded',
   'embedded:aws-iot',
   'embedded:mosquitto',
@@ -46,7 +46,7 @@ export const builtinTargetNames: readonly string[] = [
 ];
 
 /** The target used when none is named. */
-export const DEFAULT_TARGET = 'embedded';
+const DEFAULT_TARGET = 'embedded';
 
 /** Targets files above 256 KiB are refused (a targets file is a few dozen lines). */
 const TARGETS_FILE: DocumentKind = {
@@ -381,11 +381,6 @@ function interpolate(value: string, env: NodeJS.ProcessEnv, file: TargetsFile, p
   throw new EnvironmentError(`${at}  ${formatPath(path)}: environment variable ${r.missing} is not set`, {
     hint: `export ${r.missing}=... or put ${r.missing}=... in a .env file in the working folder`,
   });
-}
-
-/** The targets JSON schema (schemas/targets.schema.json). */
-export function getTargetsSchema(): object {
-  return targetsChecker.schema();
 }
 
 const targetsChecker = createSchemaChecker('targets.schema.json', {

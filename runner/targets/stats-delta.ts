@@ -5,6 +5,7 @@
  * received, ...) are the difference between the end and the start of the scenario; gauges (queue
  * lengths, members, connections, ...) are what they are at the end.
  */
+import { isObject } from '../document/value.js';
 
 /** Numeric fields that are a current level, not a running count. */
 const GAUGES: ReadonlySet<string> = new Set([
@@ -40,8 +41,8 @@ function diffObject(before: unknown, after: unknown, key: string | undefined): u
     if (key !== undefined && GAUGES.has(key)) return after;
     return typeof before === 'number' ? after - before : after;
   }
-  if (!isPlainObject(after)) return after;
-  const prev = isPlainObject(before) ? before : {};
+  if (!isObject(after)) return after;
+  const prev = isObject(before) ? before : {};
   const out: Record<string, unknown> = {};
   for (const [k, value] of Object.entries(after)) {
     if (key !== undefined && ENTITY_MAPS.has(key)) {
@@ -58,10 +59,6 @@ function diffObject(before: unknown, after: unknown, key: string | undefined): u
 /** Whether any running count (not a gauge, not a flag) in a diffed entry is non-zero. */
 function hasMovingCount(value: unknown, key: string): boolean {
   if (typeof value === 'number') return !GAUGES.has(key) && value !== 0;
-  if (!isPlainObject(value)) return false;
+  if (!isObject(value)) return false;
   return Object.entries(value).some(([k, v]) => hasMovingCount(v, k));
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

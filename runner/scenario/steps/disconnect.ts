@@ -3,6 +3,8 @@
  * sent, no will [MQTT-3.14.4-3]) or abrupt (socket cut, the broker publishes the will
  * [MQTT-3.1.2-8]).
  */
+
+import { isObject } from '../../document/value.js';
 import type { DocPath } from '../../document/yaml.js';
 import { labelled, refsText, type StepResolver, stepBody } from '../resolver.js';
 import type { Step } from '../schema-types.js';
@@ -15,7 +17,7 @@ export const resolveDisconnect: StepResolver<'disconnect'> = (node, head, cx) =>
   const at: DocPath = [...node.path, 'disconnect'];
   const { refs, path } = shorthandClients(body, at);
   const clients = cx.clients(refs, path);
-  const obj = typeof body === 'object' && !Array.isArray(body) ? (body as DisconnectObject) : undefined;
+  const obj = isObject(body) ? (body as DisconnectObject) : undefined;
   const how = obj?.how ?? 'graceful';
   const step: ReturnType<StepResolver<'disconnect'>>['step'] = {
     ...head,

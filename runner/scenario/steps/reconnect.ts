@@ -1,12 +1,12 @@
 /** `reconnect: <clients>` or `{ clients, clean }`: connect again, resuming the session unless `clean`. */
+import { isObject } from '../../document/value.js';
 import { labelled, refsText, type StepResolver, stepBody } from '../resolver.js';
 import { shorthandClients } from './_clients.js';
 
 export const resolveReconnect: StepResolver<'reconnect'> = (node, head, cx) => {
   const body = stepBody(node, 'reconnect');
   const { refs, path } = shorthandClients(body, [...node.path, 'reconnect']);
-  const clean =
-    typeof body === 'object' && !Array.isArray(body) ? (body as { clean?: boolean }).clean : undefined;
+  const clean = isObject(body) ? (body as { clean?: boolean }).clean : undefined;
   const clients = cx.clients(refs, path);
   const label = labelled(
     node.raw.name,
