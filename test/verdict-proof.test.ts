@@ -221,7 +221,10 @@ const CASES: Case[] = [
       assertions: {
         'no-loss': { status: 'passed' },
         duplicates: { status: 'passed' },
-        ordered: { status: 'failed', actual: /^1 message out of order: subscriber got publisher#2 after #3 on / },
+        ordered: {
+          status: 'failed',
+          actual: /^1 message out of order: subscriber got publisher#2 after #3 on /,
+        },
       },
     },
   },
@@ -301,7 +304,11 @@ const CASES: Case[] = [
     duplicates: { max: 0 }`,
     ),
     fault: (proxy, idx) =>
-      proxy.addRule({ kind: 'cut-after-ack', client: 'subscriber', match: { publisher: idx('publisher'), seq: 3 } }),
+      proxy.addRule({
+        kind: 'cut-after-ack',
+        client: 'subscriber',
+        match: { publisher: idx('publisher'), seq: 3 },
+      }),
     expect: {
       status: 'passed',
       assertions: {
