@@ -116,6 +116,8 @@ export class ReceiptLog {
   /** Deliveries (duplicates included) per `segment * 65536 + phase`; read with RunRecord.deliveriesIn. */
   readonly buckets = new Map<number, number>();
   readonly #capacity: number;
+  /** The one channel aliasing `bits` (-1: none yet; -2: several channels, none aliases). */
+  #sole = -1;
 
   constructor(capacity: number) {
     this.#capacity = capacity;
@@ -125,18 +127,37 @@ export class ReceiptLog {
     this.latencyUs = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 2 });
   }
 
+  /**
+   * The copies attributed to subscription `slot`. While a receiver gets this publisher's messages
+   * through one subscription only (the common case), that channel is `bits` itself: one bitset,
+   * not two. The second channel gives the first one its own copy.
+   */
   channel(slot: number): Uint32Array {
-    let c = this.channels[slot];
-    if (c === undefined) {
-      c = createBitset(this.#capacity);
-      this.channels[slot] = c;
+    const c = this.channels[slot];
+    if (c !== undefined) return c;
+    if (this.#sole === -1 && this.loose === undefined) {
+      this.#sole = slot;
+      this.channels[slot] = this.bits;
+      return this.bits;
     }
-    return c;
+    this.#unshare();
+    const fresh = createBitset(this.#capacity);
+    this.channels[slot] = fresh;
+    return fresh;
   }
 
   looseBits(): Uint32Array {
-    this.loose ??= createBitset(this.#capacity);
+    if (this.loose === undefined) {
+      this.#unshare();
+      this.loose = createBitset(this.#capacity);
+    }
     return this.loose;
+  }
+
+  /** Until now every first copy came through the sole channel: it gets a copy of `bits`. */
+  #unshare(): void {
+    if (this.#sole >= 0) this.channels[this.#sole] = this.bits.slice();
+    this.#sole = -2;
   }
 
   /** Marks `seq` as repeated in class `cls`. */
