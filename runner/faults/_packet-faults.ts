@@ -111,7 +111,16 @@ export class PacketFaults {
 
   /** Bytes read from one side. */
   push(stream: Stream, chunk: Buffer): void {
-    for (const frame of this.#split[stream].push(chunk)) {
+    const split = this.#split[stream];
+    if (split.broken) {
+      this.#host.forward(stream, chunk);
+      return;
+    }
+    for (const frame of split.push(chunk)) {
+      if (split.broken) {
+        this.#host.forward(stream, frame);
+        continue;
+      }
       // Once a cut is pending nothing more reaches the client; its acks still reach the broker.
       if (this.#cutting && stream === 'downstream') return;
       this.#frame(stream, frame);
@@ -457,8 +466,11 @@ export class PacketFaults {
 /** Splits a byte stream into MQTT control packets by their fixed header (type byte + length). */
 export class FrameSplitter {
   #buf: Buffer = Buffer.alloc(0);
+  /** Not MQTT (a length of more than 4 bytes): everything from here on passes as it comes. */
+  broken = false;
 
   push(chunk: Buffer): Buffer[] {
+    if (this.broken) return [chunk];
     this.#buf = this.#buf.length === 0 ? chunk : Buffer.concat([this.#buf, chunk]);
     const frames: Buffer[] = [];
     for (;;) {
@@ -477,7 +489,15 @@ export class FrameSplitter {
           break;
         }
       }
-      if (!complete) break;
+      if (!complete) {
+        if (i > 4) {
+          // A Remaining Length has at most 4 bytes [MQTT-2.2.3]: not MQTT, stop parsing.
+          this.broken = true;
+          frames.push(b);
+          this.#buf = Buffer.alloc(0);
+        }
+        break;
+      }
       const total = i + 1 + length;
       if (b.length < total) break;
       frames.push(b.subarray(0, total));

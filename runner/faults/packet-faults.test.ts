@@ -340,3 +340,33 @@ test('a packet rule on a client without packet parsing is refused', async (t) =>
     /not opened with packets: true/,
   );
 });
+
+test('frames are split by their fixed header across any chunking; a non-MQTT stream passes unparsed', async () => {
+  const { FrameSplitter } = await import('./_packet-faults.js');
+  const mqttPacket = (await import('mqtt-packet')).default;
+  const packets = [
+    mqttPacket.generate({ cmd: 'pingreq' }),
+    mqttPacket.generate({
+      cmd: 'publish',
+      topic: 'a/b',
+      payload: Buffer.alloc(300, 7),
+      qos: 1,
+      messageId: 9,
+      dup: false,
+      retain: false,
+    }),
+    mqttPacket.generate({ cmd: 'puback', messageId: 9 }),
+  ];
+  const all = Buffer.concat(packets);
+  for (const size of [1, 2, 7, 128, all.length]) {
+    const split = new FrameSplitter();
+    const frames: Buffer[] = [];
+    for (let i = 0; i < all.length; i += size) frames.push(...split.push(all.subarray(i, i + size)));
+    assert.deepEqual(frames, packets, `chunks of ${size}`);
+  }
+  const split = new FrameSplitter();
+  const junk = Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01, 0x41]);
+  assert.deepEqual(split.push(junk), [junk]);
+  assert.equal(split.broken, true);
+  assert.deepEqual(split.push(Buffer.from('more')), [Buffer.from('more')]);
+});
