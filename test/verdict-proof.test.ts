@@ -75,6 +75,8 @@ interface Case {
   yaml: string;
   /** Installs the fault; `idx(name)` is a client's index in the identity header. */
   fault(proxy: FaultProxy, idx: (name: string) => number): void;
+  /** Byte faults applied when step `step` starts (so they hit that step, not the connects). */
+  during?: { step: number; fault: (proxy: FaultProxy) => void };
   expect: Expectation;
   /** The verdict is right only once the oracle knows this; until then the case is a todo. */
   todo?: string;
@@ -328,6 +330,37 @@ const CASES: Case[] = [
       },
     },
   },
+  {
+    name: 'latency and a 300 ms partition of the subscriber during the burst: everything arrives, no false failure',
+    yaml: scenarioYaml(
+      `  - connect: all
+  - publish: { from: publisher, topic: "{topic}", count: 20, qos: 1, rate: 50/s }
+  - settle: { timeout: 3s }`,
+      threeChecks,
+    ),
+    fault: () => undefined,
+    during: {
+      step: 2,
+      fault: (proxy) => {
+        proxy.addFault({
+          kind: 'latency',
+          latencyMs: 50,
+          jitterMs: 20,
+          clients: ['subscriber'],
+          durationMs: 600,
+        });
+        proxy.partition(['subscriber'], { durationMs: 300 });
+      },
+    },
+    expect: {
+      status: 'passed',
+      assertions: {
+        'no-loss': { status: 'passed', actual: /^20 of 20 owed deliveries arrived$/ },
+        duplicates: { status: 'passed', actual: /^no duplicates$/ },
+        ordered: { status: 'passed', actual: /^in order \(20 messages checked\)$/ },
+      },
+    },
+  },
 ];
 
 let runNo = 0;
@@ -350,7 +383,11 @@ async function prove(
     if (withFault) c.fault(proxy, idx);
     const result = await runScenario(scenario, {
       target,
-      reporter: {},
+      reporter: {
+        onStepStart: (_info, step) => {
+          if (withFault && c.during?.step === step.ref) c.during.fault(proxy);
+        },
+      },
       signal: new AbortController().signal,
       timings: { teardownMs: 1000 },
     });
@@ -394,7 +431,7 @@ for (const kind of ['embedded', 'mosquitto'] as const) {
         const { result, proxy } = await prove(kind, c, true);
         // The fault really happened (a rule that never fired would prove nothing).
         assert.ok(
-          proxy.events.some((e) => e.type === 'packet'),
+          proxy.events.some((e) => e.type === 'packet' || e.type === 'applied'),
           `the fault never fired: ${explain(result, proxy)}`,
         );
         check(result, proxy, c.expect);
