@@ -206,6 +206,8 @@ class MqttjsSession implements TransportSession {
    * codes are stored, so the common path never touches the map.
    */
   readonly #ackCodes = new Map<number, number>();
+  /** Set once the ack listener is attached (at the first QoS 1/2 publish). */
+  #readsAcks = false;
 
   constructor(
     client: MqttClient,
@@ -242,11 +244,6 @@ class MqttjsSession implements TransportSession {
         return;
       }
       for (let i = 0; i < handlers.length; i++) handlers[i]?.(msg);
-    });
-    client.on('packetreceive', (packet) => {
-      if ((packet.cmd === 'puback' || packet.cmd === 'pubrec') && packet.reasonCode) {
-        if (packet.messageId !== undefined) this.#ackCodes.set(packet.messageId, packet.reasonCode);
-      }
     });
     client.on('disconnect', (packet) => {
       // [MQTT-3.14.2-1] a server DISCONNECT carries a reason code on MQTT 5.
@@ -368,6 +365,16 @@ class MqttjsSession implements TransportSession {
           else resolve(OK);
         });
         return;
+      }
+      // Only a session that publishes at QoS 1/2 reads acks: a subscriber's every PUBLISH would
+      // otherwise pass through this listener for nothing.
+      if (!this.#readsAcks) {
+        this.#readsAcks = true;
+        this.#client.on('packetreceive', (packet) => {
+          if ((packet.cmd === 'puback' || packet.cmd === 'pubrec') && packet.reasonCode) {
+            if (packet.messageId !== undefined) this.#ackCodes.set(packet.messageId, packet.reasonCode);
+          }
+        });
       }
       this.#client.publish(request.topic, payload, opts, (err, packet) => {
         const id = packet?.messageId;

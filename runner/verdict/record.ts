@@ -112,19 +112,41 @@ export class ReceiptLog {
   orderViolations = 0;
   readonly orderSamples: OrderViolation[] = [];
   readonly lastSeqByTopic = new Map<string, number>();
-  readonly latencyUs: hdr.Histogram;
   /** Deliveries (duplicates included) per `segment * 65536 + phase`; read with RunRecord.deliveriesIn. */
   readonly buckets = new Map<number, number>();
   readonly #capacity: number;
   /** The one channel aliasing `bits` (-1: none yet; -2: several channels, none aliases). */
   #sole = -1;
+  #latency: hdr.Histogram | undefined;
+  /**
+   * Latencies (µs) not yet in the histogram. Recording into an HDR histogram costs about half of
+   * all the work per receipt, so receipts only append here and the histogram is filled when
+   * first read (most scenarios never read it); memory stays linear in deliveries.
+   */
+  #pending = new Uint32Array(64);
+  #pendingCount = 0;
 
   constructor(capacity: number) {
     this.#capacity = capacity;
     this.bits = createBitset(capacity);
-    // 2 significant digits (values within 1%) keep a histogram near 10 KB: a fan-out of many
-    // receivers × publishers stays small.
-    this.latencyUs = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 2 });
+  }
+
+  /** Publish-to-receipt times of first deliveries, µs (2 significant digits: values within 1%). */
+  get latencyUs(): hdr.Histogram {
+    this.#latency ??= hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 2 });
+    const pending = this.#pending;
+    for (let i = 0; i < this.#pendingCount; i++) this.#latency.recordValue(pending[i] as number);
+    this.#pendingCount = 0;
+    return this.#latency;
+  }
+
+  recordLatency(us: number): void {
+    if (this.#pendingCount === this.#pending.length) {
+      const grown = new Uint32Array(this.#pending.length * 2);
+      grown.set(this.#pending);
+      this.#pending = grown;
+    }
+    this.#pending[this.#pendingCount++] = Math.min(us, 0xffffffff);
   }
 
   /**
@@ -540,7 +562,7 @@ export class RunRecord {
       log.lastSeqByTopic.set(topic, seq);
     }
     const sent = pub.sendTime[seq] as number;
-    if (sent > 0) log.latencyUs.recordValue(Math.max(1, Math.round((receivedAt - sent) * 1000)));
+    if (sent > 0) log.recordLatency(Math.max(1, Math.round((receivedAt - sent) * 1000)));
     return 'message';
   }
 

@@ -9,7 +9,7 @@
  */
 import type { PayloadSpec } from '../../scenario/types.js';
 import type { PublishRequest, QoS } from '../../transports/transport.js';
-import { formatMessageHeader, IDENTITY_PROPERTY } from '../../verdict/identity.js';
+import { createHeaderWriter, IDENTITY_PROPERTY } from '../../verdict/identity.js';
 import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../../verdict/record.js';
 import { type EngineClient, type EngineContext, sleep, withBound } from '../context.js';
 import { type CompiledStep, resolveClients, type StepCompiler, type StepOf } from './step.js';
@@ -97,6 +97,7 @@ async function publishBurst(
   const exact = step.identity === 'none' ? buildUserPayload(step.payload, 0) : undefined;
   const user =
     exact !== undefined || step.payload.kind === 'size' ? undefined : buildUserPayload(step.payload, 0);
+  const header = createHeaderWriter(ctx.record.runId, c.idx);
   const receiveMax = c.session.connack.receiveMaximum ?? Number.POSITIVE_INFINITY;
   const window = Math.max(1, Math.min(ctx.timings.publishWindow, receiveMax));
   const interval = step.ratePerSecond !== undefined && step.ratePerSecond > 0 ? 1000 / step.ratePerSecond : 0;
@@ -163,18 +164,18 @@ async function publishBurst(
       const at = ctx.now();
       log.sendTime[seq] = at;
       let payload: Uint8Array;
-      const header = exact === undefined ? formatMessageHeader(record.runId, c.idx, seq, at) : '';
       if (exact !== undefined) {
         payload = exact;
       } else if (user === undefined) {
         const bytes = step.payload.kind === 'size' ? step.payload.bytes : 0;
-        const buf = Buffer.alloc(Math.max(bytes, header.length), 0x2e);
-        buf.write(header, 0, 'latin1');
+        const buf = Buffer.alloc(Math.max(bytes, header.length(seq, at)), 0x2e);
+        header.write(buf, seq, at);
         payload = buf;
       } else {
-        const buf = Buffer.allocUnsafe(header.length + user.length);
-        buf.write(header, 0, 'latin1');
-        buf.set(user, header.length);
+        const length = header.length(seq, at);
+        const buf = Buffer.allocUnsafe(length + user.length);
+        header.write(buf, seq, at);
+        buf.set(user, length);
         payload = buf;
       }
       const request: PublishRequest = { topic: step.topic, payload, qos, retain: step.retain };
