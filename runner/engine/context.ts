@@ -5,11 +5,13 @@
  */
 import debugFactory from 'debug';
 import { now } from '../clock.js';
+import type { StepError } from '../errors.js';
 import type { ResolvedClient, ResolvedScenario } from '../scenario/types.js';
 import type { StartedTarget } from '../targets/target.js';
 import type { Transport, TransportSession } from '../transports/transport.js';
 import type { RunRecord } from '../verdict/record.js';
 import type { SessionModel } from '../verdict/session-model.js';
+import { type DeclaredOutcomes, declaredOutcomes } from './declared-outcomes.js';
 
 export const debug = debugFactory('mqscen:engine');
 /** One line per received message: only for debugging small scenarios. */
@@ -31,7 +33,7 @@ export interface EngineTimings {
   connectTimeoutMs: number;
   /** SUBACK, UNSUBACK wait, ms. */
   subscribeTimeoutMs: number;
-  /** PUBACK/PUBCOMP wait, ms: after it the packet is recorded unacknowledged. */
+  /** PUBACK/PUBCOMP wait, ms: a publish not acknowledged by then fails its step. */
   ackTimeoutMs: number;
   /** Graceful close of each client at the end, ms; then the socket is destroyed. */
   teardownMs: number;
@@ -61,23 +63,35 @@ export class EngineContext {
   readonly identityProperty: boolean;
   /** End MQTT 5 persistent sessions at teardown. */
   readonly cleanupSessions: boolean;
-  /**
-   * CONNACK refusal codes a `reason-code` assertion expects, per client index: such a refusal is
-   * the behaviour under test, so the client stays offline and the scenario goes on.
-   */
-  readonly expectedRefusals: ReadonlyMap<number, ReadonlySet<number>>;
+  /** Refusals and broker disconnects the scenario declares as expected (derived once). */
+  readonly declared: DeclaredOutcomes;
   /** performance clock at scenario start, ms since epoch. */
   readonly startedAt: number;
+  /** When the scenario deadline is reached, same clock. */
+  readonly deadlineAt: number;
   /** Notes for the running top-level step (connection losses and the like). */
   readonly pendingNotes: string[] = [];
+  /** The running top-level step. */
+  currentStep: { ref: number; label: string } | undefined;
+  /** Clients left offline by a refusal or disconnect the scenario declared: acting for them is noted, not fatal. */
+  readonly offlineAsDeclared = new Set<number>();
   #receiptWaiters: Array<() => void> = [];
+  #failure: StepError | Error | undefined;
+  readonly #failed = new AbortController();
+  readonly #deadline: AbortSignal;
+  readonly #interrupt: AbortSignal;
 
   constructor(init: {
     scenario: ResolvedScenario;
     target: StartedTarget;
     record: RunRecord;
     model: SessionModel;
-    signal: AbortSignal;
+    /** Ctrl+C. */
+    interrupt: AbortSignal;
+    /** Aborted when the scenario deadline is reached. */
+    deadline: AbortSignal;
+    /** The scenario deadline, ms from now. */
+    deadlineMs: number;
     timings: EngineTimings;
     getTransport: (name: string) => Promise<Transport>;
     identityProperty?: boolean;
@@ -85,33 +99,99 @@ export class EngineContext {
   }) {
     this.cleanupSessions = init.cleanupSessions ?? true;
     this.identityProperty = init.identityProperty ?? false;
-    const refusals = new Map<number, Set<number>>();
-    for (const a of init.scenario.expect) {
-      if (a.kind !== 'reason-code' || a.packet !== 'connack') continue;
-      const names = a.clients ?? init.scenario.clients.map((c) => c.name);
-      for (const n of names) {
-        const idx = init.scenario.clients.findIndex((c) => c.name === n);
-        if (idx < 0) continue;
-        const set = refusals.get(idx) ?? new Set<number>();
-        for (const code of a.codes) if (code !== 0) set.add(code);
-        refusals.set(idx, set);
-      }
-    }
-    this.expectedRefusals = refusals;
+    this.declared = declaredOutcomes(init.scenario, init.target.behaviour);
     this.scenario = init.scenario;
     this.target = init.target;
     this.record = init.record;
     this.model = init.model;
-    this.signal = init.signal;
+    this.#interrupt = init.interrupt;
+    this.#deadline = init.deadline;
+    this.signal = AbortSignal.any([init.interrupt, init.deadline, this.#failed.signal]);
     this.timings = init.timings;
     this.getTransport = init.getTransport;
     this.clients = init.scenario.clients.map((def, idx) => ({ idx, def, session: undefined }));
     this.clientIndex = new Map(init.scenario.clients.map((c, i) => [c.name, i]));
     this.startedAt = now();
+    this.deadlineAt = this.startedAt + init.deadlineMs;
   }
 
   now(): number {
     return now();
+  }
+
+  /** The first step failure of the scenario, if any. */
+  get failure(): StepError | Error | undefined {
+    return this.#failure;
+  }
+
+  get interrupted(): boolean {
+    return this.#interrupt.aborted;
+  }
+
+  get deadlineReached(): boolean {
+    return this.#deadline.aborted;
+  }
+
+  /**
+   * A step failed: the first failure is kept, and every running wait ends at once (the signal
+   * aborts), so the scenario stops where it went wrong instead of running on a broken premise.
+   */
+  fail(error: StepError | Error): void {
+    if (this.#failure !== undefined) return;
+    this.#failure = error;
+    debug('failure: %s', error.message);
+    this.#failed.abort(error);
+  }
+
+  /** `ms`, shortened to what is left before the scenario deadline (at least 1 ms). */
+  bound(ms: number): { ms: number; byDeadline: boolean } {
+    const left = Math.max(1, Math.floor(this.deadlineAt - now()));
+    return left < ms ? { ms: left, byDeadline: true } : { ms, byDeadline: false };
+  }
+
+  /**
+   * Waits for an answer of the broker within `ms` (shortened to the deadline), ending early when the
+   * scenario stops. `timedOut` covers both the bound and the deadline; `stopped` an interrupt or an
+   * earlier failure, after which nothing more is to be said about this wait.
+   */
+  async awaitAnswer<T>(
+    p: Promise<T>,
+    ms: number,
+  ): Promise<
+    | { ok: true; value: T }
+    | { ok: false; timedOut: true; afterMs: number; byDeadline: boolean }
+    | { ok: false; timedOut: false }
+  > {
+    const b = this.bound(ms);
+    const started = now();
+    let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
+    const bound = new Promise<'bound' | 'aborted'>((resolve) => {
+      timer = setTimeout(() => resolve('bound'), b.ms);
+      onAbort = () => resolve('aborted');
+      this.signal.addEventListener('abort', onAbort, { once: true });
+      if (this.signal.aborted) resolve('aborted');
+    });
+    try {
+      const r = await Promise.race([p.then((value) => ({ value })), bound]);
+      if (typeof r === 'object') return { ok: true, value: r.value };
+      if (r === 'bound') return { ok: false, timedOut: true, afterMs: b.ms, byDeadline: b.byDeadline };
+      const afterMs = Math.round(now() - started);
+      // The deadline is a bound too: the broker did not answer in the time the scenario allows.
+      if (this.deadlineReached && !this.interrupted && this.#failure === undefined)
+        return { ok: false, timedOut: true, afterMs, byDeadline: true };
+      return { ok: false, timedOut: false };
+    } finally {
+      clearTimeout(timer);
+      if (onAbort !== undefined) this.signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /** "within 10000 ms" or "before the scenario deadline (3000 ms)", for no-answer messages. */
+  describeBound(afterMs: number, byDeadline: boolean): string {
+    return byDeadline
+      ? `before the scenario deadline (${Math.round(this.deadlineAt - this.startedAt)} ms)`
+      : `within ${afterMs} ms`;
   }
 
   client(name: string): EngineClient {

@@ -321,8 +321,10 @@ test('aborting the signal mid-run ends promptly with status interrupted', async 
   assert.equal(r.steps[1]?.status, 'interrupted');
   assert.equal(r.steps[2]?.status, 'skipped');
   assert.ok(r.counters.published > 10 && r.counters.published < 200, `published ${r.counters.published}`);
-  // What was recorded is still evaluated.
-  assert.equal(r.assertions[0]?.status, 'passed', explain(r));
+  // An interrupted run gives no verdict: never an assertion failure, and the reason is said.
+  assert.equal(r.assertions[0]?.status, 'skipped', explain(r));
+  assert.match(r.assertions[0]?.skipReason ?? '', /not evaluated: the run was interrupted/);
+  assert.equal(r.error?.step?.ref, 2);
 });
 
 test('an unreachable broker ends the scenario errored with a transport error, in bounded time', async () => {
@@ -332,6 +334,7 @@ test('an unreachable broker ends the scenario errored with a transport error, in
     behaviour: 'generic',
     transport: 'mqttjs',
     url: 'mqtt://127.0.0.1:1',
+    capabilities: { outlivesRun: true, connectPacingMs: 0 },
     connectionFor: () => ({ url: 'mqtt://127.0.0.1:1', transport: 'mqttjs' }),
     close: async () => {},
   };
@@ -638,6 +641,7 @@ test('on a long-lived broker (url target) sessions left by a run are discarded a
     behaviour: 'mosquitto',
     transport: 'mqttjs',
     url: mosquitto.url,
+    capabilities: { outlivesRun: true, connectPacingMs: 0 },
     connectionFor: (c) => mosquitto.connectionFor(c),
     close: async () => {},
   };

@@ -8,7 +8,7 @@
  * ScenarioError (before any network activity) only when the scenario cannot be compiled.
  */
 
-import { formatIssue, MqscenError, ScenarioError } from '../errors.js';
+import { EXIT_CODES, formatIssue, MqscenError, ScenarioError } from '../errors.js';
 import type { Reporter, ScenarioStartInfo } from '../reporters/reporter.js';
 import type {
   Counters,
@@ -40,7 +40,7 @@ import {
 } from './context.js';
 import { errorInfo, protocolsOf, skippedStep, targetInfo } from './scenario-results.js';
 import { STEPS } from './steps/index.js';
-import type { CompiledStep, CompilePlan } from './steps/step.js';
+import type { CompiledStep, CompilePlan, StepOutcome } from './steps/step.js';
 
 export interface RunScenarioOptions {
   target: StartedTarget;
@@ -95,13 +95,14 @@ export async function runScenario(
   const deadlineMs = options.timeoutMs ?? scenario.timeoutMs;
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new Error('deadline')), deadlineMs);
-  const signal = AbortSignal.any([options.signal, deadline.signal]);
   const ctx = new EngineContext({
     scenario,
     target,
     record,
     model,
-    signal,
+    interrupt: options.signal,
+    deadline: deadline.signal,
+    deadlineMs,
     timings,
     getTransport,
     identityProperty: options.identityProperty ?? false,
@@ -125,37 +126,58 @@ export async function runScenario(
   await call(() => reporter.onScenarioStart?.(info));
 
   const stepResults: StepResult[] = [];
-  let error: ScenarioErrorInfo | undefined = policyError;
-  let status: ScenarioStatus = policyError === undefined ? 'passed' : 'errored';
+  let failedStep: CompiledStep | undefined;
   let end: ClientSnapshot[] | undefined;
   try {
     for (const step of steps) {
-      if (signal.aborted || error !== undefined) break;
+      if (ctx.signal.aborted || policyError !== undefined) break;
       const result = await runTopLevelStep(ctx, step, info, reporter);
-      stepResults.push(result.step);
-      if (result.fatal !== undefined) {
-        error = errorInfo(result.fatal, step);
-        status = 'errored';
+      stepResults.push(result);
+      if (ctx.failure !== undefined) {
+        failedStep = step;
         break;
       }
     }
   } finally {
     clearTimeout(timer);
     end = model.snapshot();
-    await teardown(ctx);
+    // A scenario cut short (the broker went silent, the deadline, Ctrl+C) closes its clients
+    // quickly: a graceful DISCONNECT waits for acks a silent broker never sends.
+    await teardown(ctx, ctx.signal.aborted);
   }
+  const remaining = steps.slice(stepResults.length);
+  for (const s of remaining) stepResults.push(skippedStep(s));
+
+  // Why the scenario ended early, first that applies: Ctrl+C, a failed step, the deadline.
+  let status: ScenarioStatus = 'passed';
+  let error: ScenarioErrorInfo | undefined;
+  let notEvaluated: string | undefined;
   if (options.signal.aborted) {
     status = 'interrupted';
-    error ??= { code: 'E_INTERRUPTED', message: 'interrupted: the remaining steps did not run' };
-  } else if (deadline.signal.aborted && status !== 'errored') {
+    error = { code: 'E_INTERRUPTED', message: 'interrupted: the remaining steps did not run' };
+    if (ctx.currentStep !== undefined) {
+      error.message = `interrupted by Ctrl+C during step [${ctx.currentStep.ref}] ${ctx.currentStep.label}`;
+      error.step = { ...ctx.currentStep };
+    }
+    notEvaluated = 'not evaluated: the run was interrupted (Ctrl+C) before the scenario ended';
+  } else if (policyError !== undefined) {
+    status = 'errored';
+    error = policyError;
+    notEvaluated = 'not evaluated: the scenario did not run (its policy could not be applied)';
+  } else if (ctx.failure !== undefined) {
+    status = 'errored';
+    error = errorInfo(ctx.failure, failedStep);
+    notEvaluated = `not evaluated: step [${failedStep?.ref}] failed (${error.code})`;
+  } else if (deadline.signal.aborted) {
     status = 'failed';
     error = {
       code: 'E_TIMEOUT',
       message: `scenario deadline of ${deadlineMs} ms reached; raise timeout: in the scenario or --timeout`,
+      exitCode: EXIT_CODES.failed,
     };
+    if (ctx.currentStep !== undefined) error.step = { ...ctx.currentStep };
+    notEvaluated = `not evaluated: the scenario deadline (${deadlineMs} ms) cut the steps short`;
   }
-  const remaining = steps.slice(stepResults.length);
-  for (const s of remaining) stepResults.push(skippedStep(s));
 
   // An interrupted run is judged only over messages whose fate is settled (no "lost").
   const oracle = evaluateDeliveries(record, end, {
@@ -170,14 +192,17 @@ export async function runScenario(
     behaviour: target.behaviour,
     clientIndex: ctx.clientIndex,
   };
-  // A scenario that broke off (refused connect, deadline) has no verdict: its assertions are
-  // reported as not evaluated, so the cause is not buried under failures computed from a partial
-  // record. An interrupted one (Ctrl+C) still shows what the record says so far: the user chose to
-  // stop, and the run exits 130 whatever the assertions say. The record goes to the JSON report.
+  // A scenario that did not run to its end (Ctrl+C, a failed step, the deadline) has no verdict:
+  // its assertions are reported as not evaluated, with the reason, so the cause is not buried under
+  // failures computed from a partial record, and an interruption never reads as a broker failure.
+  // The record still goes to the JSON report.
   const assertions =
-    error === undefined || status === 'interrupted'
+    notEvaluated === undefined
       ? scenario.expect.map((a) => evaluateAssertion(a, actx))
-      : scenario.expect.map((a) => notEvaluatedAssertion(a, scenario.file));
+      : scenario.expect.map((a) => ({
+          ...notEvaluatedAssertion(a, scenario.file),
+          skipReason: notEvaluated,
+        }));
   if (status === 'passed' && assertions.some((a) => a.status === 'failed')) status = 'failed';
 
   const result: ScenarioResult = {
@@ -287,7 +312,7 @@ async function runTopLevelStep(
   step: CompiledStep,
   info: ScenarioStartInfo,
   reporter: Omit<Reporter, 'onRunEnd'>,
-): Promise<{ step: StepResult; fatal?: unknown }> {
+): Promise<StepResult> {
   const desc = { ref: step.ref, kind: step.kind, label: step.label };
   await call(() => reporter.onStepStart?.(info, desc));
   const before = counters(ctx);
@@ -295,39 +320,47 @@ async function runTopLevelStep(
   const foreignBefore = sum(ctx.record.foreign);
   const startedAt = ctx.now();
   ctx.pendingNotes.length = 0;
+  ctx.currentStep = { ref: step.ref, label: step.label };
   ctx.record.stepStarted(step.ref, startedAt);
   const progress = reporter.onStepProgress
     ? setInterval(() => {
         safe(() => reporter.onStepProgress?.(info, { ref: step.ref }, delta(before, counters(ctx))));
       }, PROGRESS_MS)
     : undefined;
-  let outcome: { notes: string[]; error?: string } = { notes: [] };
-  let fatal: unknown;
+  let outcome: StepOutcome = { notes: [] };
   try {
     outcome = await step.run(ctx);
   } catch (error) {
-    fatal = error;
+    // A step throws only for what must end the scenario; the first failure is the one reported.
+    ctx.fail(error instanceof Error ? error : new Error(String(error)));
   } finally {
     if (progress !== undefined) clearInterval(progress);
     ctx.record.stepEnded(step.ref, ctx.now());
   }
-  const interrupted = ctx.signal.aborted;
+  const failure = ctx.failure;
   const result: StepResult = {
     ref: step.ref,
     kind: step.kind,
     label: step.label,
     status:
-      fatal !== undefined || outcome.error !== undefined ? 'failed' : interrupted ? 'interrupted' : 'passed',
+      failure !== undefined
+        ? 'failed'
+        : ctx.signal.aborted
+          ? 'interrupted'
+          : outcome.warning !== undefined
+            ? 'warning'
+            : 'passed',
     startedAtMs: Math.round(startedAt - ctx.startedAt),
     durationMs: Math.round(ctx.now() - startedAt),
     notes: [...outcome.notes, ...ctx.pendingNotes, ...strayNotes(ctx, staleBefore, foreignBefore)],
     counters: delta(before, counters(ctx)),
   };
-  if (fatal !== undefined) result.error = (fatal as Error)?.message ?? String(fatal);
-  else if (outcome.error !== undefined) result.error = outcome.error;
+  if (failure !== undefined) result.error = failure.message;
+  else if (outcome.warning !== undefined && result.status === 'warning')
+    result.notes.unshift(outcome.warning);
   debug('step %d %s: %s %o', step.ref, step.label, result.status, result.notes);
   await call(() => reporter.onStepEnd?.(info, result));
-  return fatal === undefined ? { step: result } : { step: result, fatal };
+  return result;
 }
 
 function sum(xs: Iterable<number>): number {
@@ -347,7 +380,8 @@ function strayNotes(ctx: EngineContext, staleBefore: number, foreignBefore: numb
 }
 
 /** Closes every client still connected: graceful within the bound, else the socket is destroyed. */
-async function teardown(ctx: EngineContext): Promise<void> {
+async function teardown(ctx: EngineContext, cutShort: boolean): Promise<void> {
+  const gracefulMs = cutShort ? Math.min(1000, ctx.timings.teardownMs) : ctx.timings.teardownMs;
   await Promise.all(
     ctx.clients.map(async (c) => {
       const session = c.session;
@@ -359,7 +393,7 @@ async function teardown(ctx: EngineContext): Promise<void> {
       if (c.def.protocol === '5' && ctx.cleanupSessions) opts.sessionExpiry = 0;
       const r = await withBound(
         session.disconnect(opts).catch(() => undefined),
-        ctx.timings.teardownMs,
+        gracefulMs,
       );
       if (r.timedOut)
         await withBound(
@@ -371,7 +405,14 @@ async function teardown(ctx: EngineContext): Promise<void> {
       ctx.model.disconnected(c.idx, at);
     }),
   );
-  if (ctx.cleanupSessions && (ctx.target.kind === 'url' || ctx.target.kind === 'aws-iot'))
+  // A broker that went away or stopped answering is not asked again (each connect would wait out
+  // its bound); the next run's clean start discards what is left.
+  if (
+    ctx.cleanupSessions &&
+    ctx.target.capabilities?.outlivesRun === true &&
+    ctx.failure === undefined &&
+    !ctx.deadlineReached
+  )
     await wipeSessions(ctx);
 }
 
@@ -392,8 +433,9 @@ async function wipeSessions(ctx: EngineContext): Promise<void> {
     );
   });
   if (stale.length === 0) return;
-  // AWS IoT accepts one CONNECT per second per client id (C-4).
-  if (ctx.target.kind === 'aws-iot') await sleep(1100, AbortSignal.timeout(1100));
+  // Some brokers accept one CONNECT per client id per interval (AWS IoT: one per second, C-4).
+  const pacing = ctx.target.capabilities?.connectPacingMs ?? 0;
+  if (pacing > 0) await sleep(pacing, AbortSignal.timeout(pacing));
   await Promise.all(
     stale.map(async (c) => {
       try {

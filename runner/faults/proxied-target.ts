@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import type { ResolvedClient } from '../scenario/types.js';
 import type { StartedTarget, TargetConnection } from '../targets/target.js';
+import type { FaultEvent } from './fault.js';
 import type { FaultProxy } from './fault-proxy.js';
 
 export interface ProxiedTargetOptions {
@@ -65,6 +66,7 @@ export async function proxyTarget(
     behaviour: target.behaviour,
     transport: target.transport,
     url: target.url,
+    ...(target.capabilities === undefined ? {} : { capabilities: target.capabilities }),
     connectionFor(client: ResolvedClient): TargetConnection {
       const conn = target.connectionFor(client);
       const route = routes.get(client.name);
@@ -80,10 +82,37 @@ export async function proxyTarget(
       return out;
     },
     close: () => target.close(),
+    causedLoss: (client) => proxy.events.some((e) => cutsConnection(e, client)),
   };
   if (target.stats !== undefined) {
     const stats = target.stats.bind(target);
     return { ...wrapped, stats: () => stats() };
   }
   return wrapped;
+}
+
+// --- internal ---
+
+/** Faults that end or starve a connection, so that the client's keep-alive or socket gives up. */
+const CUTTING_FAULTS = new Set<string>([
+  'blackhole',
+  'reset',
+  'limit-data',
+  'down',
+  'partition',
+  'slow-close',
+]);
+
+/** True when `e` is the proxy breaking `client`'s connection on purpose. */
+function cutsConnection(e: FaultEvent, client: string): boolean {
+  switch (e.type) {
+    case 'packet':
+      return e.client === client && e.action.startsWith('cut');
+    case 'connection':
+      return e.client === client && (e.action === 'reset' || e.action === 'limit' || e.action === 'refused');
+    case 'applied':
+      return (e.clients === undefined || e.clients.includes(client)) && CUTTING_FAULTS.has(e.kind);
+    default:
+      return false;
+  }
 }

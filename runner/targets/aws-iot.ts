@@ -126,6 +126,8 @@ export async function startAwsIotTarget(options: AwsIotTargetOptions): Promise<S
     transport,
     url,
     ...(insecure.length > 0 ? { insecure } : {}),
+    // AWS IoT Core accepts one CONNECT per second per client id (C-4).
+    capabilities: { outlivesRun: true, connectPacingMs: 1100 },
     connectionFor(client: ResolvedClient): TargetConnection {
       const conn: TargetConnection = { url, transport, extra: baseExtra };
       if (tls !== undefined) conn.tls = tls;

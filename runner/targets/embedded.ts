@@ -73,6 +73,7 @@ export async function startEmbeddedTarget(options: EmbeddedTargetOptions = {}): 
     behaviour: profile,
     transport: 'mqttjs',
     url: mqttUrl,
+    capabilities: { outlivesRun: false, connectPacingMs: 0 },
     urls,
     connectionFor(client: ResolvedClient): TargetConnection {
       const conn: TargetConnection = { url: mqttUrl, transport: 'mqttjs' };

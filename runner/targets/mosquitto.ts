@@ -178,6 +178,7 @@ async function startOnce(
     behaviour: 'mosquitto',
     transport: 'mqttjs',
     url: mqttUrl,
+    capabilities: { outlivesRun: false, connectPacingMs: 0 },
     urls,
     pid: child.pid ?? -1,
     connectionFor(client: ResolvedClient): TargetConnection {

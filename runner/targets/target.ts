@@ -19,6 +19,20 @@ export type TargetConnection = Pick<ConnectOptions, 'url' | 'tls' | 'username' |
   transport: string;
 };
 
+/** What the engine adapts to in a target, so it never checks a target by its kind. */
+export interface TargetCapabilities {
+  /**
+   * The broker outlives the run (a URL, AWS IoT Core): sessions the run leaves behind are discarded
+   * at its end, or the next run would resume them with stale messages.
+   */
+  readonly outlivesRun: boolean;
+  /**
+   * Least time between two CONNECTs with the same client id, ms; 0 = none. AWS IoT Core accepts
+   * one per second per client id (C-4).
+   */
+  readonly connectPacingMs: number;
+}
+
 export interface StartedTarget {
   readonly name: string;
   readonly kind: 'embedded' | 'mosquitto' | 'url' | 'aws-iot';
@@ -32,8 +46,15 @@ export interface StartedTarget {
    * each; printed at run start and written into the reports. Absent or empty when there are none.
    */
   readonly insecure?: readonly string[];
+  /** What the engine adapts to; absent = none of them (a broker the run owns, no pacing). */
+  readonly capabilities?: TargetCapabilities;
   /** Connection settings for one client (a client's own `transport:` override is applied by the engine). */
   connectionFor(client: ResolvedClient): TargetConnection;
+  /**
+   * True when the target itself broke this client's connection on purpose (a fault proxy staging
+   * a reset or a partition): such a loss is part of the scenario, not a failure of the broker.
+   */
+  causedLoss?(client: string): boolean;
   /** Broker-side counters, when the target can read them (embedded broker). */
   stats?(): Record<string, unknown>;
   /**

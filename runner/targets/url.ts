@@ -61,6 +61,7 @@ export async function startUrlTarget(options: UrlTargetOptions): Promise<Started
     transport,
     url: publicUrl,
     ...(insecure.length > 0 ? { insecure } : {}),
+    capabilities: { outlivesRun: true, connectPacingMs: 0 },
     connectionFor(client: ResolvedClient): TargetConnection {
       const conn: TargetConnection = { url: options.url, transport };
       if (tls !== undefined) conn.tls = tls;

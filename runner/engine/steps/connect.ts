@@ -1,14 +1,16 @@
 /**
  * `connect`: opens each listed client's connection concurrently, then subscribes its declared
- * subscriptions unless the broker resumed a session that holds them (`resubscribe`). A refused or
- * unreachable connect ends the scenario (TransportError → status errored, exit 3).
+ * subscriptions unless the broker resumed a session that holds them (`resubscribe`). A refused
+ * CONNECT the scenario does not declare, an unreachable broker or no CONNACK within
+ * `timeouts.connect` (or before the deadline) ends the scenario (TransportError, exit 3). A
+ * connection the broker closes later, unless declared, ends it too (StepError, exit 3).
  */
-import { MqscenError, TransportError } from '../../errors.js';
+import { MqscenError, StepError, TransportError } from '../../errors.js';
 import type { ConnectOptions, TransportSession, WillMessage } from '../../transports/transport.js';
 import { formatWillHeader } from '../../verdict/identity.js';
 import { debug, debugReceipts, type EngineClient, type EngineContext } from '../context.js';
 import { buildUserPayload } from './publish.js';
-import { type CompiledStep, resolveClients, type StepCompiler } from './step.js';
+import { type CompiledStep, forEachClient, resolveClients, type StepCompiler } from './step.js';
 import { subscribeClient } from './subscribe.js';
 
 export const compileConnect: StepCompiler<'connect'> = (step, plan) => {
@@ -18,9 +20,7 @@ export const compileConnect: StepCompiler<'connect'> = (step, plan) => {
     kind: step.kind,
     label: step.label,
     async run(ctx) {
-      const notes = await Promise.all(
-        idx.map((i) => connectClient(ctx, ctx.clients[i] as EngineClient, step.ref, undefined)),
-      );
+      const notes = await forEachClient(ctx, idx, (c) => connectClient(ctx, c, step.ref, undefined));
       return { notes: notes.flat() };
     },
   } satisfies CompiledStep;
@@ -48,7 +48,8 @@ export async function connectClient(
     protocol: def.protocol,
     clean,
     keepalive: def.keepalive,
-    connectTimeoutMs: ctx.timings.connectTimeoutMs,
+    // The transport's own bound, shortened to what is left of the scenario deadline.
+    connectTimeoutMs: ctx.bound(ctx.timings.connectTimeoutMs).ms,
   };
   if (conn.tls !== undefined) options.tls = conn.tls;
   if (conn.extra !== undefined) options.extra = conn.extra;
@@ -78,8 +79,21 @@ export async function connectClient(
   let session: TransportSession;
   try {
     const transport = await ctx.getTransport(transportName);
-    session = await transport.connect(options);
+    const pending = transport.connect(options);
+    // The transport bounds the wait itself; this one ends it early on Ctrl+C or another failure.
+    const r = await ctx.awaitAnswer(pending, options.connectTimeoutMs + 1000);
+    if (!r.ok) {
+      // A connection that completes after all is closed at once.
+      pending.then((s) => s.disconnect({ how: 'abrupt' })).catch(() => undefined);
+      ctx.model.connectFailed(c.idx, ctx.now());
+      if (!r.timedOut) return [`${def.name}: connect abandoned (the scenario stopped)`];
+      const message = `${def.name}: no CONNACK from the broker ${ctx.describeBound(r.afterMs, r.byDeadline)}`;
+      record.error = { code: 'E_NO_ANSWER', message };
+      throw new StepError('no-answer', message);
+    }
+    session = r.value;
   } catch (error) {
+    if (error instanceof StepError) throw error;
     ctx.model.connectFailed(c.idx, ctx.now());
     const err =
       error instanceof MqscenError
@@ -92,7 +106,8 @@ export async function connectClient(
     if (err instanceof TransportError && err.reasonCode !== undefined) {
       record.error.reasonCode = err.reasonCode;
       // A refusal the scenario asserts (e.g. 0x87 Not authorized) is the behaviour under test.
-      if (ctx.expectedRefusals.get(c.idx)?.has(err.reasonCode)) {
+      if (ctx.declared.refusal('connack', c.idx, stepRef, err.reasonCode)) {
+        ctx.offlineAsDeclared.add(c.idx);
         return [`${def.name} refused: CONNACK 0x${err.reasonCode.toString(16)} (expected by reason-code)`];
       }
     }
@@ -101,6 +116,7 @@ export async function connectClient(
   const connack = session.connack;
   record.connack = connack;
   c.session = session;
+  ctx.offlineAsDeclared.delete(c.idx);
   // Read once: the getter is not free and this handler runs for every message.
   const traceReceipts = debugReceipts.enabled;
   session.on('message', (msg) => {
@@ -129,9 +145,10 @@ export async function connectClient(
     if (c.session !== session) return;
     c.session = undefined;
     const lostAt = ctx.now();
+    const inStep = ctx.currentStep?.ref ?? 0;
     const d: (typeof ctx.record.disconnects)[number] = {
       client: c.idx,
-      stepRef: 0,
+      stepRef: inStep,
       at: lostAt,
       how: 'lost',
       message: loss.message,
@@ -139,8 +156,20 @@ export async function connectClient(
     if (loss.reasonCode !== undefined) d.reasonCode = loss.reasonCode;
     ctx.record.disconnects.push(d);
     ctx.model.disconnected(c.idx, lostAt);
-    ctx.pendingNotes.push(`${def.name}: connection lost (${loss.message})`);
     debug('%s lost: %s', def.name, loss.message);
+    // The broker's reason (MQTT 5 DISCONNECT) is in loss.message: shown with the step either way.
+    if (ctx.declared.brokerDisconnect(c.idx, inStep)) {
+      ctx.offlineAsDeclared.add(c.idx);
+      ctx.pendingNotes.push(`${def.name}: connection closed by the broker as declared (${loss.message})`);
+      return;
+    }
+    if (ctx.target.causedLoss?.(def.name) === true) {
+      ctx.offlineAsDeclared.add(c.idx);
+      ctx.pendingNotes.push(`${def.name}: connection cut by a staged fault (${loss.message})`);
+      return;
+    }
+    ctx.pendingNotes.push(`${def.name}: connection lost (${loss.message})`);
+    ctx.fail(new StepError('connection-lost', `${def.name}: connection lost (${loss.message})`));
   });
   // A session outlives the connection with cleanSession=0 (3.1.1) [MQTT-3.1.2-4] or a Session
   // Expiry Interval > 0 (MQTT 5) [MQTT-3.1.2-23]; the broker may lower the interval (PS-3).

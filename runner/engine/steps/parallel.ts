@@ -1,7 +1,8 @@
 /**
- * `parallel`: runs its child steps at the same time. Every child runs to its end (bounded by its
- * own waits); the first fatal error is rethrown after all have finished, so no client is left
- * half-way. Messages published while a client is mid-transition are undetermined, not failures.
+ * `parallel`: runs its child steps at the same time. The first child that fails stops the others
+ * (`ctx.fail` aborts their waits); every child is awaited, so no client is left half-way, then the
+ * failure ends the scenario. Messages published while a client is mid-transition are undetermined,
+ * not failures.
  */
 import type { CompiledStep, StepCompiler } from './step.js';
 
@@ -17,25 +18,24 @@ export const compileParallel: StepCompiler<'parallel'> = (step, plan) => {
           ctx.record.stepStarted(child.ref, ctx.now());
           try {
             return await child.run(ctx);
+          } catch (error) {
+            ctx.fail(error instanceof Error ? error : new Error(String(error)));
+            throw error;
           } finally {
             ctx.record.stepEnded(child.ref, ctx.now());
           }
         }),
       );
       const notes: string[] = [];
-      const errors: string[] = [];
-      let fatal: unknown;
+      const warnings: string[] = [];
       results.forEach((r, i) => {
         const child = children[i] as CompiledStep;
-        if (r.status === 'rejected') {
-          fatal ??= r.reason;
-          return;
-        }
+        if (r.status === 'rejected') return;
         for (const n of r.value.notes) notes.push(`[${child.ref}] ${n}`);
-        if (r.value.error !== undefined) errors.push(`[${child.ref}] ${r.value.error}`);
+        if (r.value.warning !== undefined) warnings.push(`[${child.ref}] ${r.value.warning}`);
       });
-      if (fatal !== undefined) throw fatal;
-      return errors.length > 0 ? { notes, error: errors.join('; ') } : { notes };
+      if (ctx.failure !== undefined) throw ctx.failure;
+      return warnings.length > 0 ? { notes, warning: warnings.join('; ') } : { notes };
     },
   } satisfies CompiledStep;
 };

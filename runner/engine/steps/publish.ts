@@ -7,12 +7,15 @@
  * acknowledged (AWS IoT ignores QoS 2, Q-2) is recorded as such after the ack bound, not awaited
  * forever.
  */
+import { StepError } from '../../errors.js';
 import type { PayloadSpec } from '../../scenario/types.js';
+import { formatReason } from '../../transports/reason-codes.js';
 import type { PublishRequest, QoS } from '../../transports/transport.js';
 import { createHeaderWriter, IDENTITY_PROPERTY } from '../../verdict/identity.js';
 import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../../verdict/record.js';
-import { type EngineClient, type EngineContext, sleep, withBound } from '../context.js';
-import { type CompiledStep, resolveClients, type StepCompiler, type StepOf } from './step.js';
+import { type EngineClient, type EngineContext, sleep } from '../context.js';
+import { type CompiledStep, forEachClient, resolveClients, type StepCompiler, type StepOf } from './step.js';
+import { notConnected } from './subscribe.js';
 
 /** The user part of a payload. For `size`, the padding that makes header + padding = bytes. */
 export function buildUserPayload(spec: PayloadSpec, headerLength: number): Uint8Array {
@@ -34,12 +37,8 @@ export const compilePublish: StepCompiler<'publish'> = (step, plan) => {
     kind: step.kind,
     label: step.label,
     async run(ctx) {
-      const results = await Promise.all(
-        idx.map((i) => publishBurst(ctx, ctx.clients[i] as EngineClient, step)),
-      );
-      const notes = results.flatMap((r) => r.notes);
-      const errors = results.flatMap((r) => (r.error === undefined ? [] : [r.error]));
-      return errors.length > 0 ? { notes, error: errors.join('; ') } : { notes };
+      const notes = await forEachClient(ctx, idx, (c) => publishBurst(ctx, c, step));
+      return { notes: notes.flat() };
     },
   } satisfies CompiledStep;
 };
@@ -79,17 +78,11 @@ function segmentFor(ctx: EngineContext, log: PublisherLog, step: StepOf<'publish
   return seg;
 }
 
-async function publishBurst(
-  ctx: EngineContext,
-  c: EngineClient,
-  step: StepOf<'publish'>,
-): Promise<{ notes: string[]; error?: string }> {
+async function publishBurst(ctx: EngineContext, c: EngineClient, step: StepOf<'publish'>): Promise<string[]> {
   const log = ctx.record.publishers[c.idx];
-  if (log === undefined) return { notes: [], error: `${c.def.name}: no publish log (internal)` };
+  if (log === undefined) throw new Error(`${c.def.name}: no publish log`);
   const name = c.def.name;
-  if (c.session === undefined) {
-    return { notes: [], error: `${name} is not connected: nothing published` };
-  }
+  if (c.session === undefined) return notConnected(ctx, c, 'publish');
   const v5 = c.def.protocol === '5';
   const qos: QoS = step.qos;
   // `identity: none`: the bytes exactly as written, the same buffer for every message (an empty
@@ -130,6 +123,14 @@ async function publishBurst(
         awaiting.delete(seq);
         log.ackCode[seq] = ACK_TIMEOUT;
         release();
+        if (!ctx.offlineAsDeclared.has(c.idx)) {
+          ctx.fail(
+            new StepError(
+              'no-answer',
+              `${name}: publish #${seq + 1} to ${step.topic} (QoS ${qos}) not acknowledged within ${ackTimeout} ms`,
+            ),
+          );
+        }
       }
     },
     Math.min(250, ackTimeout),
@@ -141,7 +142,11 @@ async function publishBurst(
   try {
     for (let i = 0; i < step.count; i++) {
       if (ctx.signal.aborted) {
-        stopped = 'interrupted';
+        stopped = ctx.interrupted
+          ? 'interrupted'
+          : ctx.failure !== undefined
+            ? 'the scenario failed'
+            : 'deadline';
         break;
       }
       if (interval > 0) {
@@ -155,7 +160,8 @@ async function publishBurst(
       }
       const session = c.session;
       if (session === undefined) {
-        stopped = `${name} lost its connection`;
+        // Closed by the broker as the scenario declares; an undeclared loss has failed the step.
+        stopped = 'the broker closed its connection';
         break;
       }
       const seq = log.next++;
@@ -199,6 +205,14 @@ async function publishBurst(
           if (r.reasonCode < 0x80) {
             seg.owed++;
             record.acked++;
+          } else if (!ctx.declared.refusal('puback', c.idx, step.ref, r.reasonCode)) {
+            ctx.fail(
+              new StepError(
+                'refused',
+                `${name}: the broker refused publish #${seq + 1} to ${step.topic} (${qos === 1 ? 'PUBACK' : 'PUBREC'} ${formatReason(r.reasonCode, qos === 1 ? 'puback' : 'pubrec')}); ` +
+                  `if the scenario expects it, declare it: reason-code: { packet: puback, codes: [0x${r.reasonCode.toString(16)}] }`,
+              ),
+            );
           }
           if (qos === 0 || awaiting.delete(seq)) release();
         },
@@ -220,23 +234,33 @@ async function publishBurst(
     // oracle computed. Without it a next step (a reconnect) could overtake the messages.
     const session = c.session;
     if (qos === 0 && sent > 0 && session !== undefined && !ctx.signal.aborted) {
-      await withBound(
+      const r = await ctx.awaitAnswer(
         session.unsubscribe([`mqscen/barrier/${record.runId}`]).catch(() => undefined),
         ackTimeout,
       );
+      if (!r.ok && r.timedOut) {
+        throw new StepError(
+          'no-answer',
+          `${name}: no UNSUBACK ${ctx.describeBound(r.afterMs, r.byDeadline)} (mqscen's end-of-burst check after ${sent} QoS 0 publishes)`,
+        );
+      }
     }
   } finally {
     clearInterval(watchdog);
     ctx.signal.removeEventListener('abort', wakeUp);
   }
+  // The deadline came while the broker still owed acks: it did not answer in the time allowed.
+  if (awaiting.size > 0 && ctx.deadlineReached && !ctx.interrupted && ctx.failure === undefined) {
+    throw new StepError(
+      'no-answer',
+      `${name}: ${awaiting.size} publish(es) to ${step.topic} not acknowledged ${ctx.describeBound(0, true)}`,
+    );
+  }
   const notes: string[] = [];
   const timedOut = countCodes(log, t0, ACK_TIMEOUT, step.ref);
   if (timedOut > 0) notes.push(`${name}: ${timedOut} not acknowledged within ${ackTimeout} ms`);
   if (stopped !== undefined) notes.push(`${name}: stopped after ${sent} of ${step.count} (${stopped})`);
-  const out: { notes: string[]; error?: string } = { notes };
-  if (stopped !== undefined && stopped !== 'interrupted')
-    out.error = `${name}: ${stopped} after ${sent} of ${step.count}`;
-  return out;
+  return notes;
 }
 
 function countCodes(log: PublisherLog, _since: number, code: number, stepRef: number): number {

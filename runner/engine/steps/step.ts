@@ -4,22 +4,29 @@
  * anything connects (style rule 6), so configuration mistakes surface first.
  */
 import type { ResolvedScenario, ResolvedStep, StepKind } from '../../scenario/types.js';
-import type { EngineContext } from '../context.js';
+import type { EngineClient, EngineContext } from '../context.js';
 
 export type StepOf<K extends StepKind> = Extract<ResolvedStep, { kind: K }>;
 
 export interface StepOutcome {
   /** Short facts: "sessionPresent=true", "settled 60/60 in 41 ms". */
   notes: string[];
-  /** Something went wrong that does not stop the scenario (the step is marked failed). */
-  error?: string;
+  /**
+   * The step ended, but not as hoped, without failing the scenario (a settle that timed out with
+   * messages pending, with the count): status `warning`. What fails a step is thrown instead.
+   */
+  warning?: string;
 }
 
 export interface CompiledStep {
   readonly ref: number;
   readonly kind: StepKind;
   readonly label: string;
-  /** Runs the step. Throws only for what must end the scenario (unreachable broker, ...). */
+  /**
+   * Runs the step. Throws (or calls `ctx.fail`) for what must end the scenario: a StepError for a
+   * broker that went away, never answered or refused what the scenario did not declare; a
+   * TransportError for a connect that failed. Returns quietly when `ctx.signal` aborted.
+   */
   run(ctx: EngineContext): Promise<StepOutcome>;
 }
 
@@ -46,4 +53,30 @@ export function resolveClients(names: readonly string[], step: ResolvedStep, pla
     }
     return i;
   });
+}
+
+/**
+ * Runs `fn` for each client at once. The first failure stops the others at once (`ctx.fail`
+ * aborts their waits); all of them are awaited, so no client is left half-way, then that failure
+ * is thrown.
+ */
+export async function forEachClient<T>(
+  ctx: EngineContext,
+  clients: readonly number[],
+  fn: (client: EngineClient) => Promise<T>,
+): Promise<T[]> {
+  const results = await Promise.allSettled(
+    clients.map((i) =>
+      fn(ctx.clients[i] as EngineClient).catch((error: unknown) => {
+        ctx.fail(error instanceof Error ? error : new Error(String(error)));
+        throw error;
+      }),
+    ),
+  );
+  const values: T[] = [];
+  for (const r of results) {
+    if (r.status === 'rejected') throw ctx.failure ?? r.reason;
+    values.push(r.value);
+  }
+  return values;
 }

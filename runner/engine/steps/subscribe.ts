@@ -1,13 +1,16 @@
 /**
  * `subscribe`: each listed client subscribes (concurrently). The SUBACK codes are recorded (a code
  * >= 0x80 is a refusal [MQTT-3.9.3-2], no subscription) and the session model learns the granted
- * QoS. No SUBACK within the bound (AWS ignores QoS 2 subscriptions, Q-2) is recorded, not fatal;
- * those filters stay "in flight" so deliveries on them are undetermined.
+ * QoS. A refusal the scenario does not declare (a `reason-code` assertion on `suback`) fails the
+ * step (exit 1): the scenario would otherwise run on with members that are not members. No SUBACK
+ * within `timeouts.subscribe` or before the deadline fails it too (exit 3).
  */
+import { StepError } from '../../errors.js';
+import { formatReason } from '../../transports/reason-codes.js';
 import type { SubscriptionRequest } from '../../transports/transport.js';
 import { brokerBehaviour } from '../../verdict/broker-behaviours.js';
-import { type EngineClient, type EngineContext, withBound } from '../context.js';
-import { type CompiledStep, resolveClients, type StepCompiler } from './step.js';
+import type { EngineClient, EngineContext } from '../context.js';
+import { type CompiledStep, forEachClient, resolveClients, type StepCompiler } from './step.js';
 
 export const compileSubscribe: StepCompiler<'subscribe'> = (step, plan) => {
   const idx = resolveClients(step.clients, step, plan);
@@ -16,8 +19,8 @@ export const compileSubscribe: StepCompiler<'subscribe'> = (step, plan) => {
     kind: step.kind,
     label: step.label,
     async run(ctx) {
-      const notes = await Promise.all(
-        idx.map((i) => subscribeClient(ctx, ctx.clients[i] as EngineClient, step.ref, step.subscriptions)),
+      const notes = await forEachClient(ctx, idx, (c) =>
+        subscribeClient(ctx, c, step.ref, step.subscriptions),
       );
       return { notes: notes.flat() };
     },
@@ -43,7 +46,7 @@ export async function subscribeClient(
   ctx.record.subscriptions.push(rec);
   if (session === undefined) {
     rec.error = 'not connected';
-    return [`${c.def.name} is not connected: cannot subscribe`];
+    return notConnected(ctx, c, 'subscribe');
   }
   ctx.model.subscribeStarted(c.idx, filters);
   // MQTT 5: each subscription gets its own Subscription Identifier, so every copy names the
@@ -56,27 +59,52 @@ export async function subscribeClient(
   const sent = ids
     ? requests.map((q) => ({ ...q, subscriptionIdentifier: ctx.model.subscriptionIdFor(c.idx, q.filter) }))
     : requests;
+  let r: Awaited<ReturnType<typeof ctx.awaitAnswer<{ reasonCodes: number[] }>>>;
   try {
-    const r = await withBound(session.subscribe(sent), ctx.timings.subscribeTimeoutMs);
-    if (r.timedOut) {
-      rec.error = `no SUBACK within ${ctx.timings.subscribeTimeoutMs} ms`;
-      return [`${c.def.name}: ${rec.error}`];
-    }
-    rec.codes = r.value.reasonCodes;
-    ctx.model.subscribed(
-      c.idx,
-      requests.map((q, i) => ({
-        filter: q.filter,
-        code: r.value.reasonCodes[i] ?? 0x80,
-        noLocal: q.noLocal ?? false,
-      })),
-    );
-    const refused = rec.codes.filter((code) => code >= 0x80);
-    return refused.length > 0
-      ? [`${c.def.name} SUBACK ${rec.codes.map((x) => `0x${x.toString(16)}`).join(',')}`]
-      : [];
+    r = await ctx.awaitAnswer(session.subscribe(sent), ctx.timings.subscribeTimeoutMs);
   } catch (error) {
     rec.error = (error as Error)?.message ?? String(error);
-    return [`${c.def.name}: subscribe failed: ${rec.error}`];
+    if (ctx.failure !== undefined || ctx.offlineAsDeclared.has(c.idx))
+      return [`${c.def.name}: subscribe failed: ${rec.error}`];
+    throw new StepError('connection-lost', `${c.def.name}: subscribe failed: ${rec.error}`, { cause: error });
   }
+  if (!r.ok) {
+    if (!r.timedOut) return [];
+    rec.error = `no SUBACK ${ctx.describeBound(r.afterMs, r.byDeadline)}`;
+    throw new StepError('no-answer', `${c.def.name}: ${rec.error} for ${filters.join(', ')}`);
+  }
+  rec.codes = r.value.reasonCodes;
+  ctx.model.subscribed(
+    c.idx,
+    requests.map((q, i) => ({
+      filter: q.filter,
+      code: r.value.reasonCodes[i] ?? 0x80,
+      noLocal: q.noLocal ?? false,
+    })),
+  );
+  const refused = requests.flatMap((q, i) => {
+    const code = r.value.reasonCodes[i] ?? 0x80;
+    return code >= 0x80 ? [{ filter: q.filter, code }] : [];
+  });
+  if (refused.length === 0) return [];
+  const undeclared = refused.filter((x) => !ctx.declared.refusal('suback', c.idx, stepRef, x.code));
+  const shown = refused.map((x) => `${x.filter}: ${formatReason(x.code, 'suback', c.def.protocol)}`);
+  if (undeclared.length > 0) {
+    throw new StepError(
+      'refused',
+      `${c.def.name}: the broker refused the subscription (SUBACK ${shown.join('; ')}); ` +
+        `if the scenario expects it, declare it: reason-code: { packet: suback, codes: [${undeclared.map((x) => `0x${x.code.toString(16)}`).join(', ')}] }`,
+    );
+  }
+  return [`${c.def.name} SUBACK ${shown.join('; ')} (expected by reason-code)`];
+}
+
+/**
+ * A step acting for a client that is not connected: noted when the scenario made it so (a declared
+ * refusal or broker disconnect), else the step fails (the scenario is acting on a broken premise).
+ */
+export function notConnected(ctx: EngineContext, c: EngineClient, action: string): string[] {
+  const note = `${c.def.name} is not connected: cannot ${action}`;
+  if (ctx.offlineAsDeclared.has(c.idx) || ctx.failure !== undefined) return [note];
+  throw new StepError('not-connected', note);
 }
