@@ -22,6 +22,8 @@ const kind = positionals[0] ?? 'embedded:mosquitto';
 interface Running {
   port: number;
   close(): Promise<void>;
+  /** Sizes the embedded broker keeps (client entries in its stats, sessions, connections). */
+  sizes?(): Record<string, number>;
 }
 
 async function start(): Promise<Running> {
@@ -48,7 +50,18 @@ async function start(): Promise<Running> {
   ) as typeof import('../broker/index.js');
   const broker = await module.startBroker({ profile, settings: JSON.parse(values.settings as string) });
   const url = new URL(broker.urls.mqtt as string);
-  return { port: Number(url.port), close: () => broker.close() };
+  return {
+    port: Number(url.port),
+    close: () => broker.close(),
+    sizes: () => {
+      const stats = broker.stats();
+      return {
+        clients: Object.keys(stats.clients).length,
+        sessions: stats.totals.sessions,
+        connections: stats.totals.connections,
+      };
+    },
+  };
 }
 
 const running = await start();
@@ -66,7 +79,7 @@ lines.on('line', (line) => {
   if (line.trim() === 'stats') {
     const memory = process.memoryUsage();
     process.stdout.write(
-      `${JSON.stringify({ rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external })}\n`,
+      `${JSON.stringify({ rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, ...running.sizes?.() })}\n`,
     );
   } else if (line.trim() === 'snapshot') {
     // A heap snapshot for memory work (Chrome DevTools → Memory → Load).

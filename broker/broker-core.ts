@@ -66,6 +66,13 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   /** Last CONNECT time per client id (C-4 when realistic). */
   readonly lastConnectAt = new Map<string, number>();
   private readonly clientCounters = new Map<string, Counters>();
+  /**
+   * Counters of ended sessions, newest last, for the last RETIRED_CLIENTS_MAX client ids (a run's
+   * report still sees clients that are gone); older ones only live on in `retiredTotals`, so memory
+   * per client id goes when its session goes.
+   */
+  private readonly retiredCounters = new Map<string, Counters>();
+  private readonly retiredTotals = createCounters();
   private readonly groupCounterMap = new Map<string, Counters>();
   private readonly totals = createCounters();
   private received = 0;
@@ -77,7 +84,10 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     super();
     this.settings = settings;
     this.authorizer = authorizer;
-    this.index = new SubscriptionIndex({ parentMatchesMultiLevel: settings.parentMatchesMultiLevel });
+    this.index = new SubscriptionIndex({
+      parentMatchesMultiLevel: settings.parentMatchesMultiLevel,
+      maxLevels: settings.maxTopicLevels,
+    });
     this.groups = new SharedGroups({
       settings,
       session: (clientId) => this.sessions.get(clientId),
@@ -125,7 +135,12 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     if (!session || session.connection !== connection) return;
     session.connection = null;
     debug('client %s disconnected (%s)', session.clientId, connection.endReason);
-    this.emit('client-disconnected', connection, connection.endReason);
+    try {
+      this.emit('client-disconnected', connection, connection.endReason);
+    } catch (error) {
+      // A listener that throws must not leave the session half cleaned.
+      debug('client-disconnected listener failed: %s', (error as Error).stack);
+    }
     if (connection.will && !this.closing) this.scheduleWill(session, connection.will);
     if (this.settings.sharedInflightOnLeave === 'return-to-group') this.returnSharedMessages(session);
     if (session.expiryInterval === 0) {
@@ -172,13 +187,19 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     clearTimeout(session.resumeTimer);
     clearTimeout(session.expiryTimer);
     clearTimeout(session.willTimer);
-    for (const sub of session.subscriptions.values()) this.removeSubscription(session, sub);
-    session.subscriptions.clear();
+    try {
+      for (const sub of session.subscriptions.values()) this.removeSubscription(session, sub);
+    } finally {
+      // A failing removal must not leave a half-ended session behind.
+      session.subscriptions.clear();
+      this.sessions.delete(session);
+    }
     const lost = session.queue.length + session.inflight.size;
     if (lost > 0) countDrop(this.clientCounters_(session.clientId), 'session-ended', lost);
     session.queue.length = 0;
     session.inflight.clear();
     this.sessions.delete(session);
+    this.retireCounters(session.clientId);
     const publishWill = session.pendingWill;
     session.pendingWill = undefined;
     if (publishWill && !this.closing) publishWill();
@@ -672,10 +693,25 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   clientCounters_(clientId: string): Counters {
     let counters = this.clientCounters.get(clientId);
     if (!counters) {
-      counters = createCounters();
+      // A client id that comes back continues its counts.
+      counters = this.retiredCounters.get(clientId) ?? createCounters();
+      this.retiredCounters.delete(clientId);
       this.clientCounters.set(clientId, counters);
     }
     return counters;
+  }
+
+  /** The session of `clientId` ended: its counters move to the bounded list of ended ones. */
+  private retireCounters(clientId: string): void {
+    const counters = this.clientCounters.get(clientId);
+    if (!counters || this.sessions.get(clientId)) return;
+    this.clientCounters.delete(clientId);
+    this.retiredCounters.set(clientId, counters);
+    if (this.retiredCounters.size > RETIRED_CLIENTS_MAX) {
+      const [oldest, old] = this.retiredCounters.entries().next().value as [string, Counters];
+      this.retiredCounters.delete(oldest);
+      addCounters(this.retiredTotals, old);
+    }
   }
 
   groupCounters(key: string): Counters {
@@ -694,6 +730,9 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   stats(): BrokerStats {
     this.pruneRetained();
     const clients: Record<string, ClientCounters> = {};
+    for (const [clientId, counters] of this.retiredCounters) {
+      clients[clientId] = { ...structuredClone(counters), queueLength: 0, inflight: 0, connected: false };
+    }
     for (const [clientId, counters] of this.clientCounters) {
       const session = this.sessions.get(clientId);
       clients[clientId] = {
@@ -719,7 +758,9 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       groups[key] = { ...structuredClone(counters), ...shape };
     }
     const totals = createCounters();
+    addCounters(totals, this.retiredTotals);
     for (const counters of this.clientCounters.values()) addCounters(totals, counters);
+    for (const counters of this.retiredCounters.values()) addCounters(totals, counters);
     totals.delivered = this.totals.delivered;
     return {
       clients,
@@ -752,6 +793,9 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
 }
 
 // --- internal ---
+
+/** Ended sessions whose per-client counters stats() still lists. */
+const RETIRED_CLIENTS_MAX = 1000;
 
 /** Node timers hold at most 2^31-1 ms (24.8 days); longer session expiries are re-armed until due. */
 const MAX_TIMER_MS = 2_147_483_647;

@@ -10,6 +10,7 @@ import type { ClientIdentity } from './authorizer.js';
 import type { BrokerCore } from './broker-core.js';
 import { encodeAck } from './encode.js';
 import { dispatchPacket } from './handlers/index.js';
+import { hardenParser, undefinedProperty, WireError } from './packet-rules.js';
 import type { BrokerMessage, Session } from './session-store.js';
 
 const debug = createDebug('mqscen:broker');
@@ -94,6 +95,7 @@ export class Connection {
     this.broker = broker;
     this.stream = stream;
     this.info = info;
+    hardenParser(this.parser);
     this.parser.on('packet', (packet: Packet) => this.onPacket(packet));
     this.parser.on('error', (error: Error) => this.onParseError(error));
     stream.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -104,7 +106,21 @@ export class Connection {
     stream.on('close', () => this.onClose());
     stream.on('end', () => this.destroy());
     stream.on('drain', () => this.broker.drained(this));
+    const connectTimeout = broker.settings.connectTimeout;
+    if (connectTimeout > 0) {
+      // No CONNECT (or only part of one) within the bound: an unauthenticated socket holds nothing for long.
+      this.connectTimer = setTimeout(() => {
+        if (this.state === 'connected' || this.closed) return;
+        debug('connection %d: no CONNECT within %d s', this.id, connectTimeout);
+        this.endReason = 'connect timeout';
+        this.endedBy = 'server';
+        this.destroy();
+      }, connectTimeout * 1000);
+      this.connectTimer.unref();
+    }
   }
+
+  private connectTimer: NodeJS.Timeout | undefined;
 
   private cachedIdentity: ClientIdentity | undefined;
 
@@ -146,9 +162,27 @@ export class Connection {
       this.onParseError(error as Error);
       return;
     }
+    if (this.closed) return;
     // A packet still arriving whose announced length is already over the limit [MQTT-3.2.2-15].
-    const pending = (this.parser as unknown as { packet: { length?: number } }).packet;
-    if (!this.closed && (pending.length ?? -1) > this.broker.settings.maxPacketSize) {
+    const pending = (this.parser as unknown as { packet: { cmd?: string | null; length?: number } }).packet;
+    const length = pending.length ?? -1;
+    if (this.state === 'new') {
+      const settings = this.broker.settings;
+      if (pending.cmd && pending.cmd !== 'connect') {
+        // [MQTT-3.1.0-1] the first packet must be CONNECT: closed before its body is buffered.
+        this.endReason = `${pending.cmd} before CONNECT`;
+        this.destroy();
+        return;
+      }
+      if (length > Math.min(settings.maxConnectPacketSize, settings.maxPacketSize)) {
+        // An unconnected socket may not make the broker buffer a huge CONNECT (e.g. a 256 MB claim).
+        debug('connection %d: CONNECT of %d bytes refused before it arrives', this.id, length);
+        this.endReason = 'CONNECT too large';
+        this.destroy();
+        return;
+      }
+    }
+    if (length > this.broker.settings.maxPacketSize) {
       this.protocolViolation(0x95, 'packet too large');
     }
   }
@@ -158,6 +192,14 @@ export class Connection {
     if ((packet.length ?? 0) > this.broker.settings.maxPacketSize) {
       this.protocolViolation(0x95, 'packet too large');
       return;
+    }
+    if (this.protocolVersion === 5 || (packet.cmd === 'connect' && packet.protocolVersion === 5)) {
+      const property = undefinedProperty(packet);
+      if (property !== undefined) {
+        // MQTT 5 section 2.2.2.2: a property not defined for the packet type is a Malformed Packet.
+        this.onParseError(new WireError(`property ${property} is not allowed in ${packet.cmd}`, 0x81));
+        return;
+      }
     }
     this.keepAliveTimer?.refresh();
     if (this.blockers > 0 || this.heldHead < this.held.length) {
@@ -224,6 +266,10 @@ export class Connection {
       this.destroy();
       return;
     }
+    if (error instanceof WireError && error.reasonCode !== 0x81) {
+      this.protocolViolation(error.reasonCode, error.message);
+      return;
+    }
     // [MQTT-4.13.1-1] malformed packet: DISCONNECT 0x81 (MQTT 5), then close.
     this.protocolViolation(0x81, `malformed packet: ${error.message}`);
   }
@@ -274,6 +320,7 @@ export class Connection {
 
   /** Arms the keep-alive timer: 1.5 x keep alive without a packet closes the connection [MQTT-3.1.2-22]. */
   startKeepAlive(seconds: number): void {
+    clearTimeout(this.connectTimer);
     this.keepAlive = seconds;
     clearTimeout(this.keepAliveTimer);
     if (seconds <= 0) return;
@@ -317,25 +364,38 @@ export class Connection {
   /** Flushes what was written, then closes; destroys if the peer does not close within a bound. */
   end(): void {
     if (this.closed) return;
-    this.markClosed();
-    this.stream.end();
-    setTimeout(() => this.stream.destroy(), 1000).unref();
+    try {
+      this.markClosed();
+    } finally {
+      // Whatever the session cleanup did, the socket goes: never a connection left half open.
+      this.stream.end();
+      setTimeout(() => this.stream.destroy(), 1000).unref();
+    }
   }
 
   destroy(): void {
-    this.markClosed();
-    this.stream.destroy();
+    try {
+      this.markClosed();
+    } finally {
+      this.stream.destroy();
+    }
   }
 
   private markClosed(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.keepAliveTimer);
+    clearTimeout(this.connectTimer);
     this.parser.removeAllListeners('packet');
     this.held = [];
     this.heldHead = 0;
     // Session bookkeeping at once, so a will or a takeover does not wait for the socket.
-    this.broker.detach(this);
+    try {
+      this.broker.detach(this);
+    } catch (error) {
+      debug('connection %d (%s): session cleanup failed: %s', this.id, this.clientId, (error as Error).stack);
+      this.broker.emit('client-error', this, error as Error);
+    }
   }
 
   private onClose(): void {

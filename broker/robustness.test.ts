@@ -7,6 +7,7 @@ import { connect as netConnect } from 'node:net';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import mqttPacket, { type Packet } from 'mqtt-packet';
+import { startHost } from '../bench/broker-processes.js';
 import { connect, delay, inbox, rawClient, startTestBroker } from './_test-helpers.js';
 
 function encode(packets: Packet[], protocolVersion: 4 | 5): Buffer {
@@ -127,4 +128,65 @@ test('a subscriber that stops reading loses QoS 0 messages instead of growing th
   await other.subscribeAsync('ok', { qos: 1 });
   await pub.publishAsync('ok', 'fine', { qos: 1 });
   assert.equal((await inbox(other).next()).payload.toString(), 'fine');
+});
+
+test('malformed packets over many connections plus churn of unique client ids: memory returns once clients are gone', async (t) => {
+  // The broker in its own process, so its RSS is its own (bench/broker-host.ts, with gc exposed).
+  const host = await startHost('embedded:mosquitto', {}, false, [
+    '--expose-gc',
+    // A fixed young generation: its growth under load is not what this test measures.
+    '--max-semi-space-size=2',
+  ]);
+  t.after(() => host.stop());
+  const port = Number(new URL(host.url).port);
+  const measure = async (): Promise<{
+    rss: number;
+    clients: number;
+    sessions: number;
+    connections: number;
+  }> => {
+    await host.request('gc');
+    await host.request('gc');
+    return (await host.request('stats')) as {
+      rss: number;
+      clients: number;
+      sessions: number;
+      connections: number;
+    };
+  };
+  const random = fc.sample(fc.tuple(fc.nat(), fc.nat(255), fc.nat()), { numRuns: 4000, seed: 7 });
+  let next = 0;
+  /** `count` unique clean clients (CONNECT, SUBSCRIBE, PUBLISH, DISCONNECT); every 5th sends a mutated copy instead. */
+  const churn = async (count: number): Promise<void> => {
+    const end = next + count;
+    await Promise.all(
+      Array.from({ length: 25 }, async () => {
+        while (next < end) {
+          const i = next++;
+          const bytes = Buffer.concat([validSession(4, `churn-${i}`), encode([{ cmd: 'disconnect' }], 4)]);
+          if (i % 5 === 0) {
+            const [position, value, cut] = random[i % random.length] as [number, number, number];
+            bytes[position % bytes.length] = value;
+            await sendRaw(port, bytes.subarray(0, (cut % bytes.length) + 1));
+          } else {
+            await sendRaw(port, bytes);
+          }
+        }
+      }),
+    );
+  };
+  await churn(4000);
+  await delay(300);
+  const start = await measure();
+  await churn(8000);
+  await delay(300);
+  const after = await measure();
+  t.diagnostic(
+    `RSS ${(start.rss / 1e6).toFixed(1)} MB -> ${(after.rss / 1e6).toFixed(1)} MB; ${JSON.stringify(after)}`,
+  );
+  assert.equal(after.sessions, 0);
+  assert.equal(after.connections, 0);
+  // Per-client counters of ended sessions are kept for a bounded number of client ids only.
+  assert.ok(after.clients <= 1000, `client entries kept: ${after.clients}`);
+  assert.ok(after.rss <= start.rss * 1.2, `RSS ${start.rss} -> ${after.rss}`);
 });

@@ -17,6 +17,18 @@ export interface BrokerSettings {
   keepAliveZeroToMax: boolean;
   /** Largest packet accepted, bytes; sent as CONNACK Maximum Packet Size; larger → DISCONNECT 0x95 [MQTT-3.2.2-15]. */
   maxPacketSize: number;
+  /**
+   * A socket that has not completed CONNECT within this many seconds is closed; 0 = never. Bounds
+   * what idle or dripping unauthenticated sockets may hold.
+   */
+  connectTimeout: number;
+  /** Largest CONNECT packet, bytes (capped by maxPacketSize): a bigger remaining-length claim from an unconnected socket closes it at once. */
+  maxConnectPacketSize: number;
+  /**
+   * Most levels in a topic name or filter; more is an invalid topic or filter. The specification
+   * sets none; the bound keeps the matcher's work per message bounded (Mosquitto: 200).
+   */
+  maxTopicLevels: number;
   /** Largest PUBLISH payload, bytes (P-1); larger → disconnect. 0 = only maxPacketSize applies. */
   maxPayloadSize: number;
   /** Inbound QoS>0 window, sent as CONNACK Receive Maximum [MQTT-3.3.4-9]; exceeded → DISCONNECT 0x93. */
@@ -146,6 +158,9 @@ export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   keepAliveZeroToMax: false,
   maxPacketSize: 268_435_455,
   maxPayloadSize: 0,
+  connectTimeout: 10,
+  maxConnectPacketSize: 1024 * 1024,
+  maxTopicLevels: 1000,
   receiveMaximum: 65_535,
   maxInflightOut: 65_535,
   maxQueuedMessages: 1000,

@@ -5,6 +5,7 @@
  */
 import qlobber from 'qlobber';
 import type { Subscription } from './session-store.js';
+import { levelCount } from './topic.js';
 
 export interface FilterEntry {
   readonly topicFilter: string;
@@ -15,12 +16,7 @@ export interface FilterEntry {
 }
 
 export class SubscriptionIndex {
-  private readonly matcher = new qlobber.QlobberDedup<string>({
-    separator: '/',
-    wildcard_one: '+',
-    wildcard_some: '#',
-    match_empty_levels: true,
-  });
+  private readonly matcher: InstanceType<typeof qlobber.QlobberDedup<string>>;
   private readonly entries = new Map<string, FilterEntry>();
   private readonly parentMatchesMultiLevel: boolean;
   /**
@@ -30,8 +26,17 @@ export class SubscriptionIndex {
    */
   private readonly matchCache = new Map<string, FilterEntry[]>();
 
-  constructor(options: { parentMatchesMultiLevel: boolean }) {
+  /** `maxLevels`: the most levels a topic or filter may have (validated before it gets here). */
+  constructor(options: { parentMatchesMultiLevel: boolean; maxLevels: number }) {
     this.parentMatchesMultiLevel = options.parentMatchesMultiLevel;
+    this.matcher = new qlobber.QlobberDedup<string>({
+      separator: '/',
+      wildcard_one: '+',
+      wildcard_some: '#',
+      match_empty_levels: true,
+      // qlobber refuses (throws on) more words than this; its default of 100 is below the bound.
+      max_words: Math.max(options.maxLevels, 1),
+    });
   }
 
   private entry(topicFilter: string): FilterEntry {
@@ -111,9 +116,3 @@ export class SubscriptionIndex {
 // --- internal ---
 
 const MATCH_CACHE_MAX = 10_000;
-
-function levelCount(s: string): number {
-  let n = 1;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) === 47) n++;
-  return n;
-}

@@ -3,16 +3,24 @@
  * (the subscription index uses qlobber for the many-filters case).
  */
 
-/** [MQTT-4.7.1-1] wildcards are not allowed in topic names; [MQTT-4.7.3-1] at least one character; [MQTT-4.7.3-2] no U+0000. */
-export function isValidTopicName(topic: string): boolean {
+/**
+ * [MQTT-4.7.1-1] wildcards are not allowed in topic names; [MQTT-4.7.3-1] at least one character;
+ * [MQTT-4.7.3-2] no U+0000; at most `maxLevels` levels (0 = no bound).
+ */
+export function isValidTopicName(topic: string, maxLevels = 0): boolean {
   if (topic.length === 0) return false;
+  if (maxLevels > 0 && levelCount(topic) > maxLevels) return false;
   return !topic.includes('+') && !topic.includes('#') && !topic.includes('\u0000');
 }
 
-/** [MQTT-4.7.1-2] `#` last and alone in its level; [MQTT-4.7.1-3] `+` alone in its level; [MQTT-4.7.3-1] non-empty. */
-export function isValidTopicFilter(filter: string): boolean {
+/**
+ * [MQTT-4.7.1-2] `#` last and alone in its level; [MQTT-4.7.1-3] `+` alone in its level;
+ * [MQTT-4.7.3-1] non-empty; at most `maxLevels` levels (0 = no bound).
+ */
+export function isValidTopicFilter(filter: string, maxLevels = 0): boolean {
   if (filter.length === 0 || filter.includes('\u0000')) return false;
   const levels = filter.split('/');
+  if (maxLevels > 0 && levels.length > maxLevels) return false;
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i] as string;
     if (level.includes('#') && (level !== '#' || i !== levels.length - 1)) return false;
@@ -30,14 +38,14 @@ export interface SharedFilter {
  * `$share/{ShareName}/{filter}` [MQTT-4.8.2-1, MQTT-4.8.2-2], SS-2. Returns null for a plain filter
  * and 'invalid' for a malformed shared one.
  */
-export function parseSharedFilter(filter: string): SharedFilter | null | 'invalid' {
+export function parseSharedFilter(filter: string, maxLevels = 0): SharedFilter | null | 'invalid' {
   if (!filter.startsWith('$share/')) return filter === '$share' ? 'invalid' : null;
   const rest = filter.slice('$share/'.length);
   const slash = rest.indexOf('/');
   if (slash <= 0) return 'invalid';
   const shareName = rest.slice(0, slash);
   const topicFilter = rest.slice(slash + 1);
-  if (/[+#]/.test(shareName) || !isValidTopicFilter(topicFilter)) return 'invalid';
+  if (/[+#]/.test(shareName) || !isValidTopicFilter(topicFilter, maxLevels)) return 'invalid';
   return { shareName, topicFilter };
 }
 
@@ -85,4 +93,11 @@ export function topicLimitProblem(topic: string, maxBytes: number, maxSlashes: n
     if (slashes > maxSlashes) return `${slashes} slashes, more than ${maxSlashes}`;
   }
   return undefined;
+}
+
+/** Number of levels of a topic name or filter (`a/b` has 2). */
+export function levelCount(topic: string): number {
+  let n = 1;
+  for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) n++;
+  return n;
 }

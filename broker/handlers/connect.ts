@@ -123,7 +123,7 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
       return;
     }
     if (
-      !isValidTopicName(packet.will.topic) ||
+      !isValidTopicName(packet.will.topic, settings.maxTopicLevels) ||
       isReservedForPublish(settings.reservedTopics, packet.will.topic) ||
       // T-3: the will topic obeys the topic limits of a publish.
       topicLimitProblem(packet.will.topic, settings.maxTopicBytes, settings.maxTopicSlashes) !== undefined
@@ -214,6 +214,12 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
     session &&
     (cleanStart || (!settings.crossVersionResume && isV5(session.protocolVersion) !== isV5(version)))
   ) {
+    // [MQTT-3.1.3-9] a new Network Connection before the Will Delay Interval passed: the will is not
+    // sent, even when its Clean Start ends the old session (which would otherwise send it early, as
+    // Mosquitto 2.0.11 does not: checked side by side).
+    clearTimeout(session.willTimer);
+    session.willTimer = undefined;
+    session.pendingWill = undefined;
     broker.endSession(session);
     session = undefined;
   }
@@ -237,7 +243,8 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
   if (props.maximumPacketSize !== undefined) connection.clientMaxPacketSize = props.maximumPacketSize;
   connection.will = will;
 
-  const connack: IConnackPacket = { cmd: 'connack', sessionPresent };
+  // MQTT 3.1 (level 3) has no Session Present flag: the first CONNACK byte is reserved (0).
+  const connack: IConnackPacket = { cmd: 'connack', sessionPresent: version === 3 ? false : sessionPresent };
   if (version === 5) {
     connack.reasonCode = 0;
     const p: NonNullable<IConnackPacket['properties']> = {};

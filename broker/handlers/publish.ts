@@ -63,8 +63,8 @@ export function handlePublish(broker: BrokerCore, connection: Connection, packet
       topic = known;
     }
   }
-  if (!isValidTopicName(topic)) {
-    // [MQTT-3.3.2-2] wildcards in a topic name; [MQTT-4.7.3-1] empty topic.
+  if (!isValidTopicName(topic, settings.maxTopicLevels)) {
+    // [MQTT-3.3.2-2] wildcards in a topic name; [MQTT-4.7.3-1] empty topic; more levels than maxTopicLevels.
     connection.protocolViolation(settings.invalidTopicReasonCode, `invalid topic name "${topic}"`);
     return;
   }

@@ -21,6 +21,11 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
     connection.protocolViolation(0x82, 'SUBSCRIBE without a packet identifier');
     return;
   }
+  if (packet.subscriptions.length === 0) {
+    // [MQTT-3.8.3-2] (MQTT 5) / [MQTT-3.8.3-3] (3.1.1): a SUBSCRIBE needs at least one filter.
+    connection.protocolViolation(0x82, 'SUBSCRIBE without topic filters');
+    return;
+  }
   const subscriptionId = v5 ? packet.properties?.subscriptionIdentifier : undefined;
   if (subscriptionId === 0) {
     // MQTT 5 section 3.8.2.1.2: a Subscription Identifier of 0 is a protocol error.
@@ -58,16 +63,16 @@ export function handleSubscribe(broker: BrokerCore, connection: Connection, pack
   };
   for (const wanted of packet.subscriptions) {
     const filter = wanted.topic;
-    const shared = parseSharedFilter(filter);
+    const shared = parseSharedFilter(filter, settings.maxTopicLevels);
     if (
       shared === 'invalid' ||
-      (shared === null && !isValidTopicFilter(filter)) ||
+      (shared === null && !isValidTopicFilter(filter, settings.maxTopicLevels)) ||
       // SS-2: ShareName at most maxShareNameLength UTF-8 characters.
       (shared !== null &&
         settings.maxShareNameLength > 0 &&
         [...shared.shareName].length > settings.maxShareNameLength)
     ) {
-      // [MQTT-4.7.1-1], [MQTT-4.7.1-2], [MQTT-4.7.3-1], [MQTT-4.8.2-1], [MQTT-4.8.2-2], SS-2.
+      // [MQTT-4.7.1-1], [MQTT-4.7.1-2], [MQTT-4.7.3-1], [MQTT-4.8.2-1], [MQTT-4.8.2-2], SS-2, maxTopicLevels.
       if (settings.invalidFilter === 'disconnect' || !v5) {
         connection.protocolViolation(0x81, `malformed topic filter "${filter}"`);
         return;

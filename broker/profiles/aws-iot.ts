@@ -18,6 +18,8 @@ export const AWS_IOT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   // P-1: payload at most 128 KB; the advertised Maximum Packet Size sits a little above it.
   maxPayloadSize: 131_072,
   maxPacketSize: 149_504,
+  // Not documented by AWS: an unconnected socket gets 10 s to complete CONNECT (emulator bound).
+  connectTimeout: 10,
   // 100 unacknowledged QoS 1 messages each way.
   receiveMaximum: 100,
   maxInflightOut: 100,

@@ -14,6 +14,11 @@ import { BASE_SETTINGS, type BrokerSettings } from '../settings.js';
 
 export const MOSQUITTO_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   ...BASE_SETTINGS,
+  // Mosquitto 2.0.11 closed a socket that sent no CONNECT (or only part of one) after ~90 s in a
+  // side-by-side probe (1.5 x its 60 s default keep alive).
+  connectTimeout: 90,
+  // Mosquitto's topic hierarchy limit (TOPIC_HIERARCHY_LIMIT 200).
+  maxTopicLevels: 200,
   receiveMaximum: 20,
   maxInflightOut: 20,
   // max_queued_messages 1000 (Mosquitto default).
