@@ -79,7 +79,7 @@ lines.on('line', (line) => {
   if (line.trim() === 'stats') {
     const memory = process.memoryUsage();
     process.stdout.write(
-      `${JSON.stringify({ rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, ...running.sizes?.() })}\n`,
+      `${JSON.stringify({ rss: memory.rss, heapTotal: memory.heapTotal, heapUsed: memory.heapUsed, external: memory.external, ...running.sizes?.() })}\n`,
     );
   } else if (line.trim() === 'snapshot') {
     // A heap snapshot for memory work (Chrome DevTools → Memory → Load).
