@@ -84,6 +84,10 @@ export interface ScenarioResult {
   counters: Counters;
   /** Everything else the oracle knows (per client, per publisher, per group), for the JSON report. */
   oracle?: Record<string, unknown>;
+  /** Rates over time, per declared client (the HTML report's timeline). */
+  timeline?: ScenarioTimeline;
+  /** Latency percentiles and histogram of the scenario's deliveries. */
+  latency?: LatencySummary;
   /** Broker-side counters when the target is the embedded broker. */
   brokerStats?: Record<string, unknown>;
   /** What the target's AWS IoT policy refused during the scenario (embedded broker, POL-10). */
@@ -116,6 +120,60 @@ export interface ScenarioErrorInfo {
   exitCode?: number;
   /** The top-level step that failed, when one did. */
   step?: { ref: number; label: string };
+}
+
+/**
+ * Message rates over time for the HTML report, per declared client (`subscriber`, not
+ * `subscriber[7]`): 10,000 instances are one series. Bucket i covers
+ * [i * bucketMs, (i + 1) * bucketMs) ms since the scenario started.
+ */
+export interface ScenarioTimeline {
+  bucketMs: number;
+  buckets: number;
+  series: TimelineSeries[];
+  /** Connects and disconnects, for runs with few clients (at most TIMELINE_EVENTS_MAX). */
+  events: TimelineEvent[];
+  /** How many connect/disconnect events there were in all (more than `events` when capped). */
+  eventCount: number;
+  /** Fault windows (proxy toxics, packet faults), when the scenario injected any. */
+  faults?: Array<{ atMs: number; untilMs?: number; label: string; client?: string }>;
+}
+
+export interface TimelineSeries {
+  /** Declared client name. */
+  client: string;
+  instances: number;
+  /** PUBLISH sent per bucket. */
+  published: number[];
+  /** PUBACK/PUBCOMP with a success code received per bucket. */
+  acked: number[];
+  /** Deliveries received per bucket (duplicates included). */
+  received: number[];
+  /** The fewest instances connected at any time during each bucket. */
+  online: number[];
+}
+
+export interface TimelineEvent {
+  atMs: number;
+  client: string;
+  kind: 'connect' | 'disconnect' | 'connect-failed';
+  /** graceful / abrupt / lost / teardown, or the error of a failed connect. */
+  detail?: string;
+}
+
+/** End-to-end latency of every first delivery in the scenario, from the merged HDR histograms. */
+export interface LatencySummary {
+  count: number;
+  minMs: number;
+  meanMs: number;
+  p50Ms: number;
+  p90Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  /** Log-spaced bins: deliveries with latency in (previous upToMs, upToMs]. */
+  bins: Array<{ upToMs: number; count: number }>;
 }
 
 export type RunEndReason = 'passed' | 'failed' | 'interrupted';

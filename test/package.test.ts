@@ -128,4 +128,6 @@ test('npm pack → install the tarball in an empty folder → npx mqscen run wor
   assert.equal(ran.code, 0, `${ran.stdout}\n${ran.stderr}`);
   assert.match(ran.stdout, /1 passed, 0 failed/);
   assert.ok(existsSync(join(app, 'reports', 'junit.xml')), 'the JUnit report is written in the user folder');
+  // The HTML report inlines uPlot from the installed dependency.
+  assert.match(readFileSync(join(app, 'reports', 'report.html'), 'utf8'), /var uPlot=/);
 });

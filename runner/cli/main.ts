@@ -51,6 +51,11 @@ function buildProgram(setExit: (code: number) => void): Command {
       'reports/results.json',
     )
     .option('--no-json', 'do not write JSON results')
+    .option(
+      '--html <path>',
+      'self-contained HTML report with charts (default: report.html beside the JUnit file)',
+    )
+    .option('--no-html', 'do not write the HTML report')
     .option('--var <key=value>', 'set a scenario variable (repeatable)', collectVar, [])
     .option('--timeout <duration>', 'overall deadline per scenario, e.g. 30s (overrides the file)')
     .option('--bail', 'stop after the first scenario that does not pass')
@@ -72,6 +77,16 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (files: string[], opts: { var: string[]; targets?: string }) => {
       const { validateCommand } = await import('./validate-command.js');
       setExit(await validateCommand(files, opts));
+    });
+
+  program
+    .command('report')
+    .description('render the HTML report of an earlier run from its results.json')
+    .argument('<results>', 'results file written by `mqscen run` (default there: reports/results.json)')
+    .option('--html <path>', 'HTML file to write (default: report.html beside the results file)')
+    .action(async (file: string, opts: { html?: string }) => {
+      const { reportCommand } = await import('./report-command.js');
+      setExit(await reportCommand(file, opts));
     });
 
   program

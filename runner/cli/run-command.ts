@@ -38,6 +38,8 @@ export interface RunCommandOptions {
   junitStrict?: boolean;
   /** A path, `-` for stdout, or false. */
   json: string | false;
+  /** A path, false (`--no-html`), or undefined: report.html beside the JUnit file. */
+  html?: string | false;
   var: string[];
   timeout?: string;
   bail?: boolean;
@@ -45,7 +47,11 @@ export interface RunCommandOptions {
   reporter: 'auto' | 'live' | 'plain';
 }
 
-const REPORT_LABELS: Readonly<Record<string, string>> = { junit: 'JUnit report', json: 'JSON results' };
+const REPORT_LABELS: Readonly<Record<string, string>> = {
+  junit: 'JUnit report',
+  json: 'JSON results',
+  html: 'HTML report',
+};
 
 export async function runCommand(patterns: string[], rawOpts: Record<string, unknown>): Promise<number> {
   // Normally armed by bin/mqscen.js already; arming again is a no-op.
@@ -116,6 +122,23 @@ async function runWithSignal(
   // `--json -`: the results are the run's stdout, so nothing else may be written there.
   const jsonToStdout = opts.json === '-';
   if (opts.json !== false && !jsonToStdout) await checkReportPath(opts.json, 'json', 'JSON results');
+  const htmlFile = htmlPathFor(opts);
+  if (htmlFile !== undefined) {
+    for (const [flag, other] of [
+      ['--junit', opts.junit],
+      ['--json', opts.json],
+    ] as const) {
+      if (other !== false && resolve(other) === resolve(htmlFile)) {
+        throw new UsageError(
+          `--html and ${flag} both write ${htmlFile}; one report would overwrite the other`,
+          {
+            hint: 'give them different paths, or leave the HTML report out with --no-html',
+          },
+        );
+      }
+    }
+    await checkReportPath(htmlFile, 'html', 'HTML report');
+  }
 
   // 4. Reporters.
   const consoleStream = jsonToStdout ? process.stderr : process.stdout;
@@ -132,6 +155,7 @@ async function runWithSignal(
     reporters.push(
       await createReporter('json', jsonToStdout ? { stream: process.stdout } : { outputFile: opts.json }),
     );
+  if (htmlFile !== undefined) reporters.push(await createReporter('html', { outputFile: htmlFile }));
   const reporter = createReporterFanOut(reporters);
 
   // 5. The suite.
@@ -170,6 +194,13 @@ async function runWithSignal(
   }
   if (missing && (code === EXIT_CODES.passed || code === EXIT_CODES.failed)) return EXIT_CODES.environment;
   return code;
+}
+
+/** `--html PATH`; without it, report.html beside the JUnit file (or in reports/); none with --no-html. */
+export function htmlPathFor(opts: Pick<RunCommandOptions, 'html' | 'junit'>): string | undefined {
+  if (opts.html === false) return undefined;
+  if (typeof opts.html === 'string') return opts.html;
+  return opts.junit === false ? join('reports', 'report.html') : join(dirname(opts.junit), 'report.html');
 }
 
 /**

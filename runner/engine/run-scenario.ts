@@ -38,6 +38,7 @@ import {
   sleep,
   withBound,
 } from './context.js';
+import { buildLatency, buildTimeline } from './report-data.js';
 import { errorInfo, protocolsOf, skippedStep, targetInfo } from './scenario-results.js';
 import { STEPS } from './steps/index.js';
 import type { CompiledStep, CompilePlan, StepOutcome } from './steps/step.js';
@@ -219,6 +220,11 @@ export async function runScenario(
     oracle: summarizeOracle(record, oracle),
   };
   if (error !== undefined) result.error = error;
+  // What the HTML report draws; a failure here must never cost the verdict.
+  const timeline = safe(() => buildTimeline(record, ctx.startedAt, now()));
+  if (timeline !== undefined) result.timeline = timeline;
+  const latency = safe(() => buildLatency(record));
+  if (latency !== undefined) result.latency = latency;
   const stats = safe(() => target.stats?.());
   if (stats !== undefined) result.brokerStats = brokerStatsSince(statsAtStart, stats);
   const refusals = safe(() => target.policyRefusals?.(startedAtMs));

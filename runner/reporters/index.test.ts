@@ -34,7 +34,7 @@ test('chooseConsoleReporter: live only on a terminal outside CI, with colour all
 });
 
 test('registry: every name creates a reporter with that name; an unknown name is a usage error', async () => {
-  assert.deepEqual([...reporterNames].sort(), ['json', 'junit', 'live', 'plain']);
+  assert.deepEqual([...reporterNames].sort(), ['html', 'json', 'junit', 'live', 'plain']);
   for (const name of reporterNames) {
     const r = (await createReporter(name)) as Reporter & { name?: string };
     assert.equal(r.name, name);

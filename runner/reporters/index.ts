@@ -6,6 +6,7 @@
 import createDebug from 'debug';
 import { UsageError } from '../errors.js';
 import type { RunEndReason, RunSummary } from '../results.js';
+import type { HtmlReporterOptions } from './html.js';
 import type { JsonReporterOptions } from './json.js';
 import type { JUnitReporterOptions } from './junit.js';
 import type { LiveReporterOptions } from './live.js';
@@ -24,6 +25,8 @@ export interface ReporterOptionsMap {
   junit: JUnitReporterOptions;
   /** The RunSummary as JSON (default `reports/results.json`). */
   json: JsonReporterOptions;
+  /** Self-contained HTML report with charts (default `reports/report.html`). */
+  html: HtmlReporterOptions;
 }
 
 export type ReporterName = keyof ReporterOptionsMap;
@@ -42,6 +45,7 @@ export const reporterFactories: { readonly [N in ReporterName]: ReporterFactory<
   plain: async (options) => (await import('./plain.js')).createPlainReporter(options),
   junit: async (options) => (await import('./junit.js')).createJUnitReporter(options),
   json: async (options) => (await import('./json.js')).createJsonReporter(options),
+  html: async (options) => (await import('./html.js')).createHtmlReporter(options),
 };
 
 export const reporterNames: readonly ReporterName[] = Object.freeze(
@@ -62,7 +66,9 @@ export async function createReporter(name: string, options?: unknown): Promise<R
   if (!isReporterName(name)) {
     throw new UsageError(
       `unknown reporter "${name}"; available reporters are ${reporterNames.map((n) => `"${n}"`).join(', ')}`,
-      { hint: 'use --reporter live or --reporter plain (junit and json are set with --junit and --json)' },
+      {
+        hint: 'use --reporter live or --reporter plain (junit, json and html are set with --junit, --json and --html)',
+      },
     );
   }
   const factory = reporterFactories[name] as (options?: unknown) => Promise<Reporter>;

@@ -84,6 +84,13 @@ async function harness(name: ReporterName, dir: string): Promise<Harness> {
         output: () => (existsSync(file) ? readFileSync(file, 'utf8') : ''),
       };
     }
+    case 'html': {
+      const file = join(dir, 'html-out', 'report.html');
+      return {
+        reporter: await createReporter('html', { outputFile: file }),
+        output: () => (existsSync(file) ? readFileSync(file, 'utf8') : ''),
+      };
+    }
   }
 }
 
@@ -100,6 +107,13 @@ const expectations: Record<ReporterName, RegExp[]> = {
   ],
   junit: [/<testsuite [^>]*name="will on abrupt disconnect"/, /<error [^>]*type="E_INTERRUPTED"/],
   json: [/"reason": "interrupted"/, /"schemaVersion": 1/],
+  html: [
+    /<!doctype html>/,
+    /shared-subscription message queuing/,
+    /every message published while subscriber was offline reaches it after reconnect/,
+    /publisher#1 → test\/qos0 QoS0, expected by subscriber, never received/,
+    /var uPlot=/,
+  ],
 };
 
 for (const name of reporterNames) {

@@ -321,6 +321,10 @@ export interface StepMark {
 }
 
 const MAX_SAMPLES = 100;
+/** Finest resolution of the delivery timeline the reports draw, ms of wall time. */
+export const DELIVERY_BUCKET_MS = 10;
+/** A declared client's delivery timeline holds at most this many buckets; past it they double in width. */
+const DELIVERY_BUCKETS_MAX = 4096;
 const MAX_RETAINED = 10_000;
 
 export class RunRecord {
@@ -355,6 +359,16 @@ export class RunRecord {
   /** Increments at every step start and end: receipts are counted per phase for windows. */
   phase = 0;
   readonly steps = new Map<number, StepMark>();
+  /**
+   * Deliveries (duplicates and wills included) per declared client (`declaredNames`) per
+   * `deliveryBucketMs` of wall time: the reports' delivery rate. Per declared name, not per
+   * instance, so 10,000 subscribers cost one sparse map, and bounded: a long run doubles the
+   * bucket width rather than grow past DELIVERY_BUCKETS_MAX.
+   */
+  deliveryBucketMs = DELIVERY_BUCKET_MS;
+  readonly declaredNames: string[];
+  readonly declaredOf: Int32Array;
+  readonly deliveryBuckets: Array<Map<number, number>>;
   /** Live totals. */
   published = 0;
   acked = 0;
@@ -383,6 +397,10 @@ export class RunRecord {
     this.stale = new Uint32Array(clients.length);
     this.foreign = new Uint32Array(clients.length);
     this.subscriptions$ = subscriptions;
+    this.declaredNames = [...new Set(clients.map((c) => c.declaredAs))];
+    const declaredIndex = new Map(this.declaredNames.map((n, i) => [n, i]));
+    this.declaredOf = Int32Array.from(clients, (c) => declaredIndex.get(c.declaredAs) ?? 0);
+    this.deliveryBuckets = this.declaredNames.map(() => new Map<number, number>());
     this.#parse = createIdentityParser(runId);
   }
 
@@ -490,6 +508,7 @@ export class RunRecord {
       return id.kind;
     }
     if (id.kind === 'will') {
+      this.#countDelivery(receiver, receivedAt);
       this.wills.push({
         receiver,
         of: id.publisher,
@@ -524,6 +543,7 @@ export class RunRecord {
       const bucket = seg.index * 65536 + Math.min(this.phase, 65535);
       log.buckets.set(bucket, (log.buckets.get(bucket) ?? 0) + 1);
     }
+    this.#countDelivery(receiver, receivedAt);
     const seen = hasBit(log.bits, seq);
     if (retain) {
       this.#keepRetained({
@@ -650,6 +670,27 @@ export class RunRecord {
     a.count++;
     if (bytes === 0) a.empty++;
     a.byPhase.set(this.phase, (a.byPhase.get(this.phase) ?? 0) + 1);
+  }
+
+  #countDelivery(receiver: number, receivedAt: number): void {
+    const buckets = this.deliveryBuckets[this.declaredOf[receiver] as number];
+    if (buckets === undefined) return;
+    const at = Math.floor(receivedAt / this.deliveryBucketMs);
+    buckets.set(at, (buckets.get(at) ?? 0) + 1);
+    if (buckets.size > DELIVERY_BUCKETS_MAX) this.#coarsenDeliveries();
+  }
+
+  /** Doubles the delivery bucket width of every declared client (they share one resolution). */
+  #coarsenDeliveries(): void {
+    this.deliveryBucketMs *= 2;
+    for (const [i, map] of this.deliveryBuckets.entries()) {
+      const merged = new Map<number, number>();
+      for (const [slot, n] of map) {
+        const k = Math.floor(slot / 2);
+        merged.set(k, (merged.get(k) ?? 0) + n);
+      }
+      this.deliveryBuckets[i] = merged;
+    }
   }
 
   #keepRetained(r: RetainedReceipt): void {
