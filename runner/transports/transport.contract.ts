@@ -272,6 +272,37 @@ export function describeTransportContract(name: string, setup: TransportContract
           // Expiry is forwarded minus the time spent in the broker [MQTT-3.3.2-6].
           assert.ok((p?.messageExpiryInterval ?? 0) > 0 && (p?.messageExpiryInterval ?? 0) <= 60);
         });
+
+        test('MQTT 5: a message carries the identifiers of the subscriptions it matched', async (t) => {
+          const tp = topic(t, 'subid/a');
+          const sub = await open(t, clientId(t, 'sub'));
+          if (sub.connack.subscriptionIdentifiersAvailable === false) {
+            t.skip('the broker announced Subscription Identifiers Available = 0 [MQTT-3.2.2-21]');
+            return;
+          }
+          const inbox = collect(sub);
+          const wildcard = `${tp.slice(0, tp.lastIndexOf('/'))}/+`;
+          const { reasonCodes } = await sub.subscribe([
+            { filter: tp, qos: 1, subscriptionIdentifier: 7 },
+            { filter: wildcard, qos: 1, subscriptionIdentifier: 300_000 },
+          ]);
+          assert.deepEqual(reasonCodes, [1, 1], 'both filters granted, in request order');
+          const pub = await open(t, clientId(t, 'pub'));
+          await pub.publish({ topic: tp, payload: Buffer.from('x'), qos: 1, retain: false });
+          // [MQTT-3.3.4-3]: one PUBLISH (or one per subscription), each identifier of a matching
+          // subscription carried; together the receipts name both.
+          const seen = new Set<number>();
+          for (const m of await inbox.waitFor(1))
+            for (const id of m.subscriptionIdentifiers ?? []) seen.add(id);
+          if (seen.size < 2) {
+            await inbox.waitFor(2).catch(() => []);
+            for (const m of inbox.messages) for (const id of m.subscriptionIdentifiers ?? []) seen.add(id);
+          }
+          assert.deepEqual(
+            [...seen].sort((x, y) => x - y),
+            [7, 300_000],
+          );
+        });
       }
 
       if (!lacks.has('will')) {

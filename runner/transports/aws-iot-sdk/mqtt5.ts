@@ -178,6 +178,9 @@ class Mqtt5Session extends SdkSession implements TransportSession {
       };
       const props = fromPublishPacket(p);
       if (props !== undefined) msg.properties = props;
+      // [MQTT-3.3.4-3] one identifier per matching subscription that has one.
+      if (p.subscriptionIdentifiers !== undefined && p.subscriptionIdentifiers.length > 0)
+        msg.subscriptionIdentifiers = [...p.subscriptionIdentifiers];
       this.emitMessage(msg);
     });
     client.on('disconnection', (event) => {
@@ -203,6 +206,30 @@ class Mqtt5Session extends SdkSession implements TransportSession {
     properties?: { userProperties?: ReadonlyArray<readonly [string, string]> },
   ): Promise<SubscribeResult> {
     this.assertOpen('subscribe');
+    // One SUBSCRIBE carries one Subscription Identifier for all its filters (MQTT 5 3.8.2.1.2):
+    // requests with different identifiers go out as separate packets, concurrently.
+    const batches = new Map<number | undefined, SubscriptionRequest[]>();
+    for (const r of requests) {
+      const batch = batches.get(r.subscriptionIdentifier);
+      if (batch === undefined) batches.set(r.subscriptionIdentifier, [r]);
+      else batch.push(r);
+    }
+    const byFilter = new Map<string, number>();
+    await Promise.all(
+      [...batches].map(async ([id, batch]) => {
+        const codes = await this.#subscribeOnce(batch, id, properties);
+        for (let i = 0; i < batch.length; i++)
+          byFilter.set((batch[i] as SubscriptionRequest).filter, codes[i] ?? 0x80);
+      }),
+    );
+    return { reasonCodes: requests.map((r) => byFilter.get(r.filter) ?? 0x80) };
+  }
+
+  async #subscribeOnce(
+    requests: readonly SubscriptionRequest[],
+    subscriptionIdentifier: number | undefined,
+    properties?: { userProperties?: ReadonlyArray<readonly [string, string]> },
+  ): Promise<number[]> {
     const packet: mqtt5.SubscribePacket = {
       subscriptions: requests.map((r) => {
         const s: mqtt5.Subscription = { topicFilter: r.filter, qos: r.qos as number as mqtt5.QoS };
@@ -213,11 +240,12 @@ class Mqtt5Session extends SdkSession implements TransportSession {
         return s;
       }),
     };
+    if (subscriptionIdentifier !== undefined) packet.subscriptionIdentifier = subscriptionIdentifier;
     if (properties?.userProperties !== undefined)
       packet.userProperties = toUserProperties(properties.userProperties);
     try {
       const suback = await this.#live().subscribe(packet);
-      return { reasonCodes: suback.reasonCodes.map(Number) };
+      return suback.reasonCodes.map(Number);
     } catch (err) {
       throw this.operationError('subscribe', err);
     }
@@ -364,6 +392,7 @@ function toConnectResult(connack: mqtt5.ConnackPacket): ConnectResult {
   if (connack.maximumQos !== undefined) r.maximumQoS = Number(connack.maximumQos);
   if (connack.topicAliasMaximum !== undefined) r.topicAliasMaximum = connack.topicAliasMaximum;
   if (connack.maximumPacketSize !== undefined) r.maximumPacketSize = connack.maximumPacketSize;
+  if (connack.subscriptionIdentifiersAvailable === false) r.subscriptionIdentifiersAvailable = false;
   return r;
 }
 
