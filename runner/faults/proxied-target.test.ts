@@ -93,3 +93,30 @@ test('only the chosen clients are proxied; packet faults need plaintext MQTT', a
     /packet faults need a plaintext mqtt:\/\/ connection; client "c" uses wss:/,
   );
 });
+
+test("the wrapped target keeps the target's own hooks; a cut by the proxy is a staged loss", async (t) => {
+  const proxy = await startFaultProxy();
+  t.after(() => proxy.close());
+  const calls: string[] = [];
+  const base: StartedTarget = {
+    ...fakeTarget('mqtt://127.0.0.1:1883'),
+    insecure: ['nothing verified'],
+    stats: () => ({ queued: 1 }),
+    usePolicy: async (file) => {
+      calls.push(`policy ${file}`);
+    },
+    policyRefusals: () => [],
+  };
+  const a = client('a');
+  const target = await proxyTarget(base, proxy, [a], { packets: true });
+  assert.deepEqual(target.stats?.(), { queued: 1 });
+  await target.usePolicy?.('p.json');
+  assert.deepEqual(calls, ['policy p.json']);
+  assert.deepEqual(target.policyRefusals?.(0), []);
+  assert.deepEqual(target.insecure, ['nothing verified']);
+  assert.equal(target.causedLoss?.('a'), false);
+  proxy.addRule({ kind: 'cut-after-ack', client: 'a', match: {} });
+  assert.equal(target.causedLoss?.('a'), false, 'a rule that has not acted yet cut nothing');
+  proxy.partition(['a']);
+  assert.equal(target.causedLoss?.('a'), true);
+});

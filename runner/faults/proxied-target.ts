@@ -67,6 +67,10 @@ export async function proxyTarget(
     transport: target.transport,
     url: target.url,
     ...(target.capabilities === undefined ? {} : { capabilities: target.capabilities }),
+    ...(target.insecure === undefined ? {} : { insecure: target.insecure }),
+    ...(target.stats === undefined ? {} : { stats: target.stats.bind(target) }),
+    ...(target.usePolicy === undefined ? {} : { usePolicy: target.usePolicy.bind(target) }),
+    ...(target.policyRefusals === undefined ? {} : { policyRefusals: target.policyRefusals.bind(target) }),
     connectionFor(client: ResolvedClient): TargetConnection {
       const conn = target.connectionFor(client);
       const route = routes.get(client.name);
@@ -84,10 +88,6 @@ export async function proxyTarget(
     close: () => target.close(),
     causedLoss: (client) => proxy.events.some((e) => cutsConnection(e, client)),
   };
-  if (target.stats !== undefined) {
-    const stats = target.stats.bind(target);
-    return { ...wrapped, stats: () => stats() };
-  }
   return wrapped;
 }
 
@@ -109,7 +109,10 @@ function cutsConnection(e: FaultEvent, client: string): boolean {
     case 'packet':
       return e.client === client && e.action.startsWith('cut');
     case 'connection':
-      return e.client === client && (e.action === 'reset' || e.action === 'limit' || e.action === 'refused');
+      return (
+        e.client === client &&
+        (e.action === 'reset' || e.action === 'limit' || e.action === 'refused' || e.action === 'cut')
+      );
     case 'applied':
       return (e.clients === undefined || e.clients.includes(client)) && CUTTING_FAULTS.has(e.kind);
     default:
