@@ -6,8 +6,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import mqtt from 'mqtt';
+import type { PayloadSpec } from '../../scenario/types.js';
 import { startEmbeddedTarget } from '../../targets/embedded.js';
-import { client, scenario } from '../../verdict/_fixtures.js';
+import { client, type StepInput, scenario } from '../../verdict/_fixtures.js';
 import { runScenario } from '../run-scenario.js';
 
 const quietReporter = {};
@@ -27,49 +28,28 @@ test('identity: none publishes the exact bytes; an empty retained payload delete
   });
   await observer.subscribeAsync(`${prefix}/live/#`, { qos: 1 });
 
+  const publish = (
+    topic: string,
+    payload: PayloadSpec,
+    over: { count?: number; retain?: boolean; identity?: 'header' | 'none' } = {},
+  ): StepInput => ({
+    kind: 'publish',
+    from: ['a'],
+    topic: `${prefix}/${topic}`,
+    count: over.count ?? 1,
+    qos: 1,
+    retain: over.retain ?? false,
+    payload,
+    identity: over.identity ?? 'none',
+  });
   const s = scenario({
     clients: [client('a', { clientId: `${prefix}-a` })],
     steps: [
       { kind: 'connect', clients: ['a'] },
-      {
-        kind: 'publish',
-        from: ['a'],
-        topic: `${prefix}/live/text`,
-        count: 2,
-        qos: 1,
-        retain: false,
-        payload: { kind: 'text', text: 'hello' },
-        identity: 'none',
-      },
-      {
-        kind: 'publish',
-        from: ['a'],
-        topic: `${prefix}/live/size`,
-        count: 1,
-        qos: 1,
-        retain: false,
-        payload: { kind: 'size', bytes: 10 },
-        identity: 'none',
-      },
-      {
-        kind: 'publish',
-        from: ['a'],
-        topic: `${prefix}/kept`,
-        count: 1,
-        qos: 1,
-        retain: true,
-        payload: { kind: 'text', text: 'old' },
-      },
-      {
-        kind: 'publish',
-        from: ['a'],
-        topic: `${prefix}/kept`,
-        count: 1,
-        qos: 1,
-        retain: true,
-        payload: { kind: 'text', text: '' },
-        identity: 'none',
-      },
+      publish('live/text', { kind: 'text', text: 'hello' }, { count: 2 }),
+      publish('live/size', { kind: 'size', bytes: 10 }),
+      publish('kept', { kind: 'text', text: 'old' }, { retain: true, identity: 'header' }),
+      publish('kept', { kind: 'text', text: '' }, { retain: true }),
     ],
   });
   const result = await runScenario(s, {
