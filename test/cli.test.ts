@@ -632,22 +632,3 @@ test('run a.yaml b.yaml with a problem in b (size below the identity header) is 
   assert.equal(connections, 0, 'nothing connected');
   assert.ok(!existsSync(junit), 'no report for a run that did not start');
 });
-
-test('validate a.yaml b.yaml refuses what run refuses: the size below the identity header in b, at file:line:col', async (t) => {
-  const dir = tempDir(t);
-  const a = join(dir, 'a.yaml');
-  const b = join(dir, 'b.yaml');
-  writeFileSync(a, 'name: a\nclients:\n  p: {}\nsteps:\n  - connect: all\n');
-  writeFileSync(
-    b,
-    'name: b\nclients:\n  p: {}\nsteps:\n  - connect: all\n  - publish: { from: p, topic: t/b, payload: { size: 4 } }\n',
-  );
-  const r = await mqscen(['validate', a, b]);
-  assert.equal(r.code, 2, r.stdout + r.stderr);
-  assert.match(r.stdout, /ok {2}.*a\.yaml/);
-  assert.match(
-    r.stderr,
-    /b\.yaml:6:54 {2}steps\[1\]\.publish\.payload\.size {2}size 4 bytes is smaller than mqscen's identity header/,
-  );
-  assert.match(r.stderr, /identity: none/);
-});
