@@ -66,7 +66,7 @@ function sim(names: string[], opts: { groupQueue?: boolean; capacity?: number } 
       return s;
     },
     /** `n` QoS 1 messages on `topic`, all acknowledged. */
-    publish(topic: string, n: number) {
+    publish(topic: string, n: number, identity?: 'none') {
       const first = pub.next;
       record.stepStarted(2, tick());
       pub.segments.push({
@@ -82,6 +82,7 @@ function sim(names: string[], opts: { groupQueue?: boolean; capacity?: number } 
         version: model.version,
         owed: n,
         startedAt: now,
+        ...(identity === undefined ? {} : { identity }),
       });
       for (let k = first; k < first + n; k++) {
         pub.next++;
@@ -312,6 +313,29 @@ test('a retained will is visible to retained; messages without identity are trac
     window: {},
   });
   assert.equal(rec.status, 'passed', rec.actual);
+});
+
+test('messages published with identity: none are never judged lost; they count by topic', () => {
+  const s = sim(['sub', 'pub'])
+    .connect(0)
+    .connect(1)
+    .subscribe(0, ['t', 'raw'])
+    .publish('t', 2)
+    .got(0, [0, 1]);
+  s.publish('raw', 3, 'none');
+  for (let k = 0; k < 3; k++) s.record.onMessage(0, 'raw', Buffer.from('exact bytes'), false, s.tick());
+  const r = s.check(NO_LOSS);
+  assert.equal(r.status, 'passed', r.actual);
+  assert.equal(r.actual, '2 of 2 owed deliveries arrived');
+  assert.match(r.details.join('\n'), /3 messages published without the identity header/);
+  const n = s.check({
+    kind: 'received',
+    clients: ['sub'],
+    topic: 'raw',
+    count: { op: '==', value: 3, text: '3' },
+    window: {},
+  });
+  assert.equal(n.status, 'passed', n.actual);
 });
 
 test('an assertion with nothing to check fails with "nothing to check"; an upper bound says it saw nothing', () => {

@@ -66,6 +66,8 @@ function firstReturn(record: RunRecord, entry: AudienceEntry, after: number): nu
 
 export interface OracleReport {
   outcomes: EntryOutcome[];
+  /** Messages published without the identity header: not judged per message (Segment.identity). */
+  untracked: number;
   /** Client names by index, for messages. */
   names: readonly string[];
 }
@@ -267,15 +269,20 @@ export function evaluateDeliveries(
 ): OracleReport {
   const names = record.clients.map((c) => c.name);
   const outcomes: EntryOutcome[] = [];
+  let untracked = 0;
   for (const pub of record.publishers) {
     if (pub === undefined) continue;
     for (const seg of pub.segments) {
+      if (seg.identity === 'none') {
+        untracked += seg.end - seg.first;
+        continue;
+      }
       for (const entry of seg.audience) {
         outcomes.push(evaluateEntry(record, pub, seg, entry, end, names, options));
       }
     }
   }
-  return { outcomes, names };
+  return { outcomes, names, untracked };
 }
 
 /**
@@ -429,7 +436,7 @@ export function deliverableNow(record: RunRecord, model: SessionModel): Delivera
   for (const pub of record.publishers) {
     if (pub === undefined) continue;
     for (const seg of pub.segments) {
-      if (seg.owed === 0) continue;
+      if (seg.owed === 0 || seg.identity === 'none') continue;
       for (const entry of seg.audience) {
         if (seg.expiryMs !== undefined) {
           // Expired before anyone who could take it came back: never deliverable [MQTT-3.3.2-5].

@@ -36,6 +36,11 @@ export interface Segment {
   startedAt: number;
   /** MQTT 5 Message Expiry Interval of these messages, ms; undefined = never expire. */
   expiryMs?: number;
+  /**
+   * `none`: published without the identity header (`identity: none`): receipts cannot be told
+   * apart, so the oracle owes nothing per message; they are counted by topic (RunRecord.anonymous).
+   */
+  identity?: 'none';
 }
 
 /** Ack codes beyond MQTT reason codes. */

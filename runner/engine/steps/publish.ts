@@ -72,6 +72,8 @@ function segmentFor(ctx: EngineContext, log: PublisherLog, step: StepOf<'publish
     owed: 0,
     startedAt: ctx.now(),
   };
+  // Without the identity header receipts cannot be attributed: the oracle leaves them out.
+  if (step.identity === 'none') seg.identity = 'none';
   const mei = step.properties?.messageExpiryInterval;
   if (mei !== undefined && ctx.clients[log.client]?.def.protocol === '5') seg.expiryMs = mei * 1000;
   log.segments.push(seg);

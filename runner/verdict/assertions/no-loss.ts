@@ -53,6 +53,11 @@ export const checkNoLoss: AssertionCheck<'no-loss'> = (a, ctx) => {
       `undetermined ${formatMessages(names[o.segment.publisher] ?? '?', m.ranges)} for ${audienceText(o)}: ${m.reason}`,
     );
   }
+  if (ctx.oracle.untracked > 0) {
+    details.push(
+      `${plural(ctx.oracle.untracked, 'message')} published without the identity header (identity: none): not judged per message; \`received\` counts them by topic`,
+    );
+  }
   if (notOwed > 0) {
     details.push(
       `${plural(notOwed, 'message')} never acknowledged or refused by the broker: not owed to anyone (Q-2)`,
