@@ -393,6 +393,7 @@ async function teardown(ctx: EngineContext, cutShort: boolean): Promise<void> {
       const session = c.session;
       if (session === undefined) return;
       c.session = undefined;
+      ctx.model.disconnectStarted(c.idx);
       // MQTT 5: end a persistent session with the connection (Session Expiry 0 on DISCONNECT,
       // PS-4) so a later run on a long-lived broker does not resume it with stale messages.
       const opts: DisconnectOptions = { how: 'graceful' };

@@ -247,6 +247,8 @@ export interface SubscriptionSource {
   matchingSlots(client: number, topic: string): readonly number[];
   slotInfo(client: number, slot: number): { filter: string; groupKey?: string } | undefined;
   groupMembers(key: string): ReadonlyArray<{ client: number; slot: number }>;
+  /** Is the client's connection ending or gone right now (disconnecting, offline)? */
+  connectionEnding?(client: number): boolean;
 }
 
 export interface ConnectRecord {
@@ -566,7 +568,9 @@ export class RunRecord {
     const fresh = this.#attribute(log, receiver, pub, seq, topic, qos, subscriptionIds);
     if (!fresh) {
       const cls: DuplicateClass =
-        qos === 1 && this.brokeAfter(receiver, pub.sendTime[seq] as number) ? 'redelivery' : 'unexplained';
+        qos === 1 && this.connectionEndedAfter(receiver, pub.sendTime[seq] as number)
+          ? 'redelivery'
+          : 'unexplained';
       log.markRepeat(cls, seq);
       this.duplicates++;
       return 'duplicate';
@@ -645,7 +649,7 @@ export class RunRecord {
     for (const m of qos === 1 ? (this.subscriptions$?.groupMembers(key) ?? []) : []) {
       if (m.client === receiver) continue;
       const bits = this.receiptLog(m.client, pub.client)?.channels[m.slot];
-      if (bits !== undefined && hasBit(bits, seq) && this.brokeAfter(m.client, sent)) {
+      if (bits !== undefined && hasBit(bits, seq) && this.connectionEndedAfter(m.client, sent)) {
         redelivery = true;
         break;
       }
@@ -654,12 +658,17 @@ export class RunRecord {
     this.duplicates++;
   }
 
-  /** Did `client`'s connection break (lost, or closed without DISCONNECT) after `t`? */
-  brokeAfter(client: number, t: number): boolean {
+  /**
+   * Did a connection of `client` end (or start ending) after `t`? Then a QoS 1 message it got may
+   * not have been acknowledged to the broker: a resend after the reconnect is allowed
+   * [MQTT-4.4.0-1], and inside a `$share` group the broker may give it to another member as soon
+   * as it loses the connection to the first (MQTT 5 §4.8.2).
+   */
+  connectionEndedAfter(client: number, t: number): boolean {
+    if (this.subscriptions$?.connectionEnding?.(client) === true) return true;
     for (let i = this.disconnects.length - 1; i >= 0; i--) {
       const d = this.disconnects[i] as DisconnectRecord;
-      if (d.at <= t) break;
-      if (d.client === client && (d.how === 'lost' || d.how === 'abrupt')) return true;
+      if (d.client === client && d.at > t) return true;
     }
     return false;
   }

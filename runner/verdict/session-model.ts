@@ -173,6 +173,12 @@ export class SessionModel {
     return this.clients[idx]?.slots[slot];
   }
 
+  /** Is the client's connection ending or gone (disconnecting, offline)? */
+  connectionEnding(idx: number): boolean {
+    const s = this.clients[idx]?.status;
+    return s === 'disconnecting' || s === 'offline';
+  }
+
   /** Every (client, slot) that subscribed to the shared group `key` during the run. */
   groupMembers(key: string): ReadonlyArray<{ client: number; slot: number }> {
     return this.#groupMembers.get(key) ?? [];
