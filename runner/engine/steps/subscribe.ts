@@ -27,6 +27,32 @@ export const compileSubscribe: StepCompiler<'subscribe'> = (step, plan) => {
   } satisfies CompiledStep;
 };
 
+const SEVERAL_FILTERS = new WeakMap<EngineContext['scenario'], ReadonlySet<number>>();
+
+/** Clients that subscribe to more than one filter during the scenario (declared or in steps). */
+function severalFilters(ctx: EngineContext): ReadonlySet<number> {
+  const known = SEVERAL_FILTERS.get(ctx.scenario);
+  if (known !== undefined) return known;
+  const filters = ctx.scenario.clients.map((c) => new Set(c.subscriptions.map((q) => q.filter)));
+  const walk = (steps: EngineContext['scenario']['steps']): void => {
+    for (const st of steps) {
+      if (st.kind === 'parallel') walk(st.steps);
+      if (st.kind !== 'subscribe') continue;
+      for (const name of st.clients) {
+        const i = ctx.clientIndex.get(name);
+        if (i !== undefined) for (const q of st.subscriptions) filters[i]?.add(q.filter);
+      }
+    }
+  };
+  walk(ctx.scenario.steps);
+  const out = new Set<number>();
+  filters.forEach((f, i) => {
+    if (f.size > 1) out.add(i);
+  });
+  SEVERAL_FILTERS.set(ctx.scenario, out);
+  return out;
+}
+
 export async function subscribeClient(
   ctx: EngineContext,
   c: EngineClient,
@@ -51,9 +77,12 @@ export async function subscribeClient(
   ctx.model.subscribeStarted(c.idx, filters);
   // MQTT 5: each subscription gets its own Subscription Identifier, so every copy names the
   // subscription(s) it is for [MQTT-3.3.4-3]..[MQTT-3.3.4-5]; not when the broker said it has
-  // none (Subscription Identifiers Available = 0 [MQTT-3.2.2-21]) or is known to refuse them.
+  // none (Subscription Identifiers Available = 0 [MQTT-3.2.2-21]) or is known to refuse them, and
+  // not for a client with a single filter in the whole scenario: every copy it gets is for that
+  // one, and the property would cost every PUBLISH a parse.
   const ids =
     c.def.protocol === '5' &&
+    severalFilters(ctx).has(c.idx) &&
     session.connack.subscriptionIdentifiersAvailable !== false &&
     brokerBehaviour(ctx.target.behaviour).subscriptionIdentifiers;
   const sent = ids
