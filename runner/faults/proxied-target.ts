@@ -6,6 +6,7 @@
 import { isIP } from 'node:net';
 import type { ResolvedClient } from '../scenario/types.js';
 import type { StartedTarget, TargetConnection } from '../targets/target.js';
+import { URL_SCHEMES } from '../transports/url.js';
 import type { FaultEvent } from './fault.js';
 import type { FaultProxy } from './fault-proxy.js';
 
@@ -18,16 +19,6 @@ export interface ProxiedTargetOptions {
    */
   packets?: boolean;
 }
-
-const DEFAULT_PORTS: Record<string, number> = {
-  'mqtt:': 1883,
-  'tcp:': 1883,
-  'mqtts:': 8883,
-  'ssl:': 8883,
-  'tls:': 8883,
-  'ws:': 80,
-  'wss:': 443,
-};
 
 const PLAIN = new Set(['mqtt:', 'tcp:']);
 const TLS = new Set(['mqtts:', 'ssl:', 'tls:', 'wss:']);
@@ -48,7 +39,7 @@ export async function proxyTarget(
   for (const c of chosen) {
     const conn = target.connectionFor(c);
     const url = new URL(conn.url);
-    const port = url.port === '' ? DEFAULT_PORTS[url.protocol] : Number(url.port);
+    const port = url.port === '' ? URL_SCHEMES[url.protocol] : Number(url.port);
     if (port === undefined) throw new Error(`fault proxy: cannot proxy ${url.protocol} (client "${c.name}")`);
     const packets = options.packets ?? false;
     if (packets && !PLAIN.has(url.protocol)) {

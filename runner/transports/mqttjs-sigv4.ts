@@ -16,7 +16,7 @@ import { awsExtraOf, resolveCredentials, resolveRegion } from '../aws/credential
 import { TransportError } from '../errors.js';
 import { createPresignedUrl, probePresignedUrl } from './sigv4-url.js';
 import type { ConnectOptions, Transport, TransportSession } from './transport.js';
-import { redactUrl } from './url.js';
+import { parseConnectUrl } from './url.js';
 
 const debug = createDebug('mqscen:transport:mqttjs-sigv4');
 
@@ -33,17 +33,11 @@ export const mqttjsSigv4Transport: Transport = createMqttjsSigv4Transport();
 export default mqttjsSigv4Transport;
 
 async function connectSigv4(options: ConnectOptions): Promise<TransportSession> {
-  const shown = redactUrl(options.url);
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch (cause) {
-    throw new TransportError(`"${shown}" is not a URL`, {
-      transport: NAME,
-      cause,
-      hint: 'write the AWS IoT endpoint as wss://<endpoint>/mqtt',
-    });
-  }
+  const { url, shown } = parseConnectUrl(
+    options.url,
+    NAME,
+    'write the AWS IoT endpoint as wss://<endpoint>/mqtt',
+  );
   if (url.protocol !== 'wss:') {
     throw new TransportError(`the ${NAME} transport needs a wss:// URL, got ${shown}`, {
       transport: NAME,

@@ -22,6 +22,7 @@ import {
 import { now } from '../clock.js';
 import { TransportError } from '../errors.js';
 import { toBuffer } from './_bytes.js';
+import { SessionEvents } from './_session-events.js';
 import {
   classifyConnectError,
   connackHint,
@@ -48,7 +49,7 @@ import type {
   TransportSession,
   TransportSessionEvents,
 } from './transport.js';
-import { isBrokerScheme, redactUrl } from './url.js';
+import { isBrokerScheme, parseConnectUrl, redactUrl } from './url.js';
 
 const debug = createDebug('mqscen:transport:mqttjs');
 
@@ -186,14 +187,8 @@ class MqttjsSession implements TransportSession {
   readonly #url: string;
   /** Transport name for errors. */
   readonly #transport: string;
-  #messageHandlers: Array<TransportSessionEvents['message']> = [];
-  /**
-   * Messages that arrived before the first `message` handler was attached. A resumed session's
-   * queued messages follow the CONNACK at once, often in the same TCP read, before connect()'s
-   * caller can attach a handler [MQTT-4.4.0-1]; they must not be dropped.
-   */
-  #early: ReceivedMessage[] | undefined = [];
-  #lostHandlers: Array<TransportSessionEvents['lost']> = [];
+  /** Message and lost handlers; early messages kept for the first handler (_session-events.ts). */
+  readonly #events = new SessionEvents();
   /** Set once the connection is gone (asked for or not); no operation may wait after that. */
   #closed = false;
   #disconnecting = false;
@@ -238,12 +233,7 @@ class MqttjsSession implements TransportSession {
         const ids = packet.properties.subscriptionIdentifier;
         if (ids !== undefined) msg.subscriptionIdentifiers = Array.isArray(ids) ? ids : [ids];
       }
-      const handlers = this.#messageHandlers;
-      if (handlers.length === 0 && this.#early) {
-        this.#early.push(msg);
-        return;
-      }
-      for (let i = 0; i < handlers.length; i++) handlers[i]?.(msg);
+      this.#events.message(msg);
     });
     client.on('disconnect', (packet) => {
       // [MQTT-3.14.2-1] a server DISCONNECT carries a reason code on MQTT 5.
@@ -259,13 +249,7 @@ class MqttjsSession implements TransportSession {
   }
 
   on<E extends keyof TransportSessionEvents>(event: E, handler: TransportSessionEvents[E]): void {
-    if (event === 'message') {
-      const onMessage = handler as TransportSessionEvents['message'];
-      this.#messageHandlers.push(onMessage);
-      const early = this.#early;
-      this.#early = undefined;
-      if (early) for (const msg of early) onMessage(msg);
-    } else if (event === 'lost') this.#lostHandlers.push(handler as TransportSessionEvents['lost']);
+    this.#events.on(event, handler);
   }
 
   async subscribe(
@@ -452,7 +436,7 @@ class MqttjsSession implements TransportSession {
     debug('%s: lost (%s)', this.clientId, loss.message);
     // Stop MQTT.js from queueing anything further on a dead client.
     this.#client.end(true);
-    for (const h of this.#lostHandlers) h(loss);
+    this.#events.lost(loss);
   }
 
   /**
@@ -500,16 +484,11 @@ const PLAIN_PUBLISH: readonly IClientPublishOptions[] = [0, 1, 2].flatMap((qos) 
 function noop(): void {}
 
 function toClientOptions(options: ConnectOptions, shownUrl: string, name: string): IClientOptions {
-  let scheme: string;
-  try {
-    scheme = new URL(options.url).protocol;
-  } catch (err) {
-    throw new TransportError(`"${shownUrl}" is not a URL`, {
-      transport: name,
-      cause: err,
-      hint: 'write the broker URL as mqtt://host:1883, mqtts://host:8883, ws://host:port/mqtt or wss://host/mqtt',
-    });
-  }
+  const scheme = parseConnectUrl(
+    options.url,
+    name,
+    'write the broker URL as mqtt://host:1883, mqtts://host:8883, ws://host:port/mqtt or wss://host/mqtt',
+  ).url.protocol;
   if (!isBrokerScheme(scheme)) {
     throw new TransportError(`unsupported URL scheme "${scheme}" in ${shownUrl}`, {
       transport: name,

@@ -3,6 +3,8 @@
  * line goes through, so a password or a presigned query never reaches a user's screen or a CI log.
  */
 
+import { TransportError } from '../errors.js';
+
 /** Broker URL schemes (with `:`) and their default ports; MQTT.js accepts each of them. */
 export const URL_SCHEMES: Readonly<Record<string, number>> = {
   'mqtt:': 1883,
@@ -49,4 +51,17 @@ export function redactUrl(url: string): string {
     if (SECRET_QUERY.test(key)) parsed.searchParams.set(key, '***');
   }
   return parsed.toString();
+}
+
+/**
+ * The connect URL parsed, with its shown (redacted) form; a TransportError (exit 3) naming the
+ * transport and the URL forms it accepts (`hint`) when it is not a URL.
+ */
+export function parseConnectUrl(raw: string, transport: string, hint: string): { url: URL; shown: string } {
+  const shown = redactUrl(raw);
+  try {
+    return { url: new URL(raw), shown };
+  } catch (cause) {
+    throw new TransportError(`"${shown}" is not a URL`, { transport, cause, hint });
+  }
 }

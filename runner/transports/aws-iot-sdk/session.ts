@@ -5,6 +5,7 @@
  */
 import createDebug from 'debug';
 import { TransportError } from '../../errors.js';
+import { SessionEvents } from '../_session-events.js';
 import { classifyConnectError, connackHint, messageOf, noConnackMessage } from '../connect-errors.js';
 import { formatHex, reasonText } from '../reason-codes.js';
 import type {
@@ -206,17 +207,14 @@ export function settleWithin<T>(p: Promise<T>, ms: number): Promise<T | undefine
 }
 
 /**
- * Events, closed state and operation errors of one SDK session. Messages that arrive before the
- * first `message` handler is attached (a resumed session's queue follows the CONNACK at once
- * [MQTT-4.4.0-1]) are kept and handed to that handler, as transport.ts promises.
+ * Events (early messages kept for the first handler, _session-events.ts), closed state and
+ * operation errors of one SDK session.
  */
 export abstract class SdkSession {
   readonly clientId: string;
   readonly connack: ConnectResult;
   readonly #url: string;
-  readonly #messageHandlers: Array<TransportSessionEvents['message']> = [];
-  readonly #lostHandlers: Array<TransportSessionEvents['lost']> = [];
-  #early: ReceivedMessage[] | undefined = [];
+  readonly #events = new SessionEvents();
   /** Set once the connection is gone (asked for or not); no operation may start after that. */
   protected closed = false;
 
@@ -227,28 +225,17 @@ export abstract class SdkSession {
   }
 
   on<E extends keyof TransportSessionEvents>(event: E, handler: TransportSessionEvents[E]): void {
-    if (event === 'message') {
-      const onMessage = handler as TransportSessionEvents['message'];
-      this.#messageHandlers.push(onMessage);
-      const early = this.#early;
-      this.#early = undefined;
-      if (early) for (const msg of early) onMessage(msg);
-    } else if (event === 'lost') this.#lostHandlers.push(handler as TransportSessionEvents['lost']);
+    this.#events.on(event, handler);
   }
 
   protected emitMessage(msg: ReceivedMessage): void {
-    const handlers = this.#messageHandlers;
-    if (handlers.length === 0 && this.#early) {
-      this.#early.push(msg);
-      return;
-    }
-    for (const h of handlers) h(msg);
+    this.#events.message(msg);
   }
 
   /** Reports the loss once; the caller has set `closed` and stopped the SDK's own reconnects. */
   protected emitLost(loss: ConnectionLoss): void {
     debug('%s: lost (%s)', this.clientId, loss.message);
-    for (const h of this.#lostHandlers) h(loss);
+    this.#events.lost(loss);
   }
 
   protected lostMessage(err: unknown): string {

@@ -16,7 +16,7 @@ import {
 } from '../../aws/credentials.js';
 import { TransportError } from '../../errors.js';
 import type { ConnectOptions } from '../transport.js';
-import { redactUrl, TLS_SCHEMES } from '../url.js';
+import { parseConnectUrl, redactUrl, TLS_SCHEMES } from '../url.js';
 
 /** Registry name of the transport; every error carries it. */
 export const NAME = 'aws-iot-sdk';
@@ -96,17 +96,11 @@ export async function resolveSettings(options: ConnectOptions): Promise<Resolved
 }
 
 function parseTarget(options: ConnectOptions): Target {
-  const shown = redactUrl(options.url);
-  let url: URL;
-  try {
-    url = new URL(options.url);
-  } catch (cause) {
-    throw new TransportError(`"${shown}" is not a URL`, {
-      transport: NAME,
-      cause,
-      hint: 'write the AWS IoT endpoint as mqtts://<endpoint>:8883 (mTLS) or wss://<endpoint>/mqtt (SigV4)',
-    });
-  }
+  const { url, shown } = parseConnectUrl(
+    options.url,
+    NAME,
+    'write the AWS IoT endpoint as mqtts://<endpoint>:8883 (mTLS) or wss://<endpoint>/mqtt (SigV4)',
+  );
   const websocket = url.protocol === 'wss:';
   if (!websocket && !TLS_SCHEMES.includes(url.protocol)) {
     throw new TransportError(`the ${NAME} transport speaks only TLS, not "${url.protocol}" (${shown})`, {
