@@ -241,3 +241,51 @@ test('mqscen broker --profile aws-iot --policy FILE enforces the policy on every
   assert.equal(refused.status, 2);
   assert.match(refused.stderr, /--policy takes AWS IoT policies/);
 });
+
+test('run: a CONNECT refused by policy on MQTT 3.1.1 (connection closed, POL-10) is exit 1 and names iot:Connect and the statement search', (t) => {
+  const dir = workdir(t);
+  writeFileSync(
+    join(dir, 'intruder.yaml'),
+    `name: intruder\npolicy: ${JSON.stringify(original)}\nclients:\n  a: { clientId: someone-else, protocol: 3.1.1 }\nsteps:\n  - connect: all\n`,
+  );
+  const r = mqscen(['run', 'intruder.yaml', '--no-junit', '--no-json'], dir);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stderr,
+    /refused by policy: iot:Connect on client\/someone-else for someone-else: no statement of .*original-suite-policy\.json allows it/,
+  );
+});
+
+test('scenarios/policy-refusals.yaml fails on aws-iot when the policy does not refuse (an allow-all policy attached by the target)', (t) => {
+  const dir = workdir(t);
+  writeFileSync(
+    join(dir, 'all.json'),
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }],
+    }),
+  );
+  writeFileSync(join(dir, 'targets.yaml'), 'open: { kind: embedded, policy: all.json }\n');
+  const r = mqscen(
+    [
+      'run',
+      join(root, 'scenarios/policy-refusals.yaml'),
+      '--targets',
+      'targets.yaml',
+      '--target',
+      'open',
+      '--no-junit',
+      '--json',
+      'r.json',
+    ],
+    dir,
+  );
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  const results = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as {
+    scenarios: Array<{ assertions: Array<{ label: string; status: string }> }>;
+  };
+  assert.deepEqual(
+    results.scenarios[0]?.assertions.map((a) => a.status),
+    ['passed', 'failed', 'failed', 'skipped'],
+  );
+});

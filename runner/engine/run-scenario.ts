@@ -232,7 +232,13 @@ export async function runScenario(
     // Which action on which resource the policy refused, and why (POL-10): the cause a refused
     // step or a silent Receive denial would otherwise hide.
     result.policyRefusals = refusals;
-    if (result.error !== undefined) result.error.message += `; ${describePolicyRefusals(refusals)}`;
+    if (result.error !== undefined) {
+      result.error.message += `; ${describePolicyRefusals(refusals)}`;
+      // The broker answered, by policy (POL-10 closes MQTT 3.1.1 connections): not an unreachable
+      // broker (exit 3) but a refusal, exit 1 like any failed expectation.
+      const closing = refusals.some((r) => r.packet !== 'receive');
+      if (closing && result.error.exitCode === EXIT_CODES.environment) result.error.exitCode = EXIT_CODES.failed;
+    }
   }
   debug('scenario %s: %s', scenario.name, status);
   await call(() => reporter.onScenarioEnd?.(result));
