@@ -237,7 +237,8 @@ export async function runScenario(
       // The broker answered, by policy (POL-10 closes MQTT 3.1.1 connections): not an unreachable
       // broker (exit 3) but a refusal, exit 1 like any failed expectation.
       const closing = refusals.some((r) => r.packet !== 'receive');
-      if (closing && result.error.exitCode === EXIT_CODES.environment) result.error.exitCode = EXIT_CODES.failed;
+      if (closing && result.error.exitCode === EXIT_CODES.environment)
+        result.error.exitCode = EXIT_CODES.failed;
     }
   }
   debug('scenario %s: %s', scenario.name, status);
