@@ -194,10 +194,11 @@ test('run: the policy without Receive fails the scenario (exit 1) and the messag
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
 });
 
-test('mqscen broker --profile aws-iot --policy FILE enforces the policy on every client', async (t) => {
+/** `mqscen broker … --policy FILE` on a free port; resolves with its mqtt:// URL and what it printed. */
+async function startPolicyBroker(policy: string, t: { after: (fn: () => void) => void }) {
   const child = spawn(
     process.execPath,
-    [bin, 'broker', '--port', '0', '--profile', 'aws-iot', '--policy', original],
+    [bin, 'broker', '--port', '0', '--profile', 'aws-iot', '--policy', policy],
     {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -222,6 +223,11 @@ test('mqscen broker --profile aws-iot --policy FILE enforces the policy on every
       reject(new Error(`exited early (${code}):\n${stdout}`));
     });
   });
+  return { url, stdout };
+}
+
+test('mqscen broker --profile aws-iot --policy FILE enforces the policy on every client', async (t) => {
+  const { url, stdout } = await startPolicyBroker(original, t);
   assert.match(stdout, /profile aws-iot, policy .*original-suite-policy\.json/);
   const opts = { reconnectPeriod: 0, connectTimeout: 3000, protocolVersion: 5 as const };
   const member = await mqtt.connectAsync(url, { ...opts, clientId: 'message-queuing-test-1' });
@@ -286,6 +292,51 @@ test('scenarios/policy-refusals.yaml fails on aws-iot when the policy does not r
   };
   assert.deepEqual(
     results.scenarios[0]?.assertions.map((a) => a.status),
-    ['passed', 'failed', 'failed', 'skipped'],
+    ['passed', 'passed', 'failed', 'failed', 'failed', 'failed', 'skipped'],
   );
+});
+
+test("authorized/denied read the broker's answer where it keeps no policy log (a URL target with AWS IoT behaviour); an allow-all broker fails them", async (t) => {
+  const dir = workdir(t);
+  const demo = join(root, 'scenarios/policies/policy-demo.json');
+  const run = (url: string) => {
+    writeFileSync(join(dir, 'targets.yaml'), `remote: { kind: url, url: "${url}", behaviour: aws-iot }\n`);
+    return mqscen(
+      [
+        'run',
+        join(root, 'scenarios/policy-refusals.yaml'),
+        '--targets',
+        'targets.yaml',
+        '--target',
+        'remote',
+        '--no-junit',
+        '--json',
+        'r.json',
+      ],
+      dir,
+    );
+  };
+  const enforcing = await startPolicyBroker(demo, t);
+  const ok = run(enforcing.url);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  writeFileSync(
+    join(dir, 'all.json'),
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }],
+    }),
+  );
+  const open = await startPolicyBroker(join(dir, 'all.json'), t);
+  const bad = run(open.url);
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  const results = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as {
+    scenarios: Array<{ assertions: Array<{ kind: string; status: string; actual: string }> }>;
+  };
+  const denied = results.scenarios[0]?.assertions.filter((a) => a.kind === 'denied') ?? [];
+  assert.deepEqual(
+    denied.map((a) => a.status),
+    ['failed', 'failed'],
+  );
+  assert.match(denied[0]?.actual ?? '', /intruder: CONNACK 0x00/);
+  assert.match(denied[1]?.actual ?? '', /watcher: received 3 messages/);
 });

@@ -185,6 +185,8 @@ export async function runScenario(
     groupQueue: behaviour.groupQueue,
     settledOnly: status === 'interrupted',
   });
+  // The policy's refusals during this scenario (authorized/denied read them; the result names them).
+  const refusals = safe(() => target.policyRefusals?.(startedAtMs));
   const actx: AssertionContext = {
     scenario,
     record,
@@ -192,6 +194,7 @@ export async function runScenario(
     end,
     behaviour: target.behaviour,
     clientIndex: ctx.clientIndex,
+    ...(refusals === undefined ? {} : { policyRefusals: refusals }),
   };
   // A scenario that did not run to its end (Ctrl+C, a failed step, the deadline) has no verdict:
   // its assertions are reported as not evaluated, with the reason, so the cause is not buried under
@@ -227,7 +230,6 @@ export async function runScenario(
   if (latency !== undefined) result.latency = latency;
   const stats = safe(() => target.stats?.());
   if (stats !== undefined) result.brokerStats = brokerStatsSince(statsAtStart, stats);
-  const refusals = safe(() => target.policyRefusals?.(startedAtMs));
   if (refusals !== undefined && refusals.length > 0) {
     // Which action on which resource the policy refused, and why (POL-10): the cause a refused
     // step or a silent Receive denial would otherwise hide.

@@ -7,6 +7,7 @@
 import {
   connectRequests,
   evaluatePolicies,
+  iotArn,
   type PolicyContext,
   type PolicyDecision,
   type PolicyDocument,
@@ -67,7 +68,9 @@ export function scenarioChecks(scenario: ResolvedScenario, options: ScenarioChec
       clients: [client.name],
       clientId: client.clientId,
       why,
-      expectRefused: packet !== undefined && (refusedOn.get(client.name)?.has(packet) ?? false),
+      expectRefused:
+        (packet !== undefined && (refusedOn.get(client.name)?.has(packet) ?? false)) ||
+        deniedBy(scenario, client.name, request, options.resources),
       context,
     });
   };
@@ -183,6 +186,37 @@ const PACKET_OF: Readonly<Record<string, string>> = {
   'iot:Publish': 'puback',
   'iot:RetainPublish': 'puback',
 };
+
+const ACTION_OF: Readonly<Record<string, string>> = {
+  connect: 'iot:Connect',
+  publish: 'iot:Publish',
+  'retain-publish': 'iot:RetainPublish',
+  subscribe: 'iot:Subscribe',
+  receive: 'iot:Receive',
+};
+
+/** A `denied` assertion of the scenario expects the policy to refuse this request. */
+function deniedBy(
+  scenario: ResolvedScenario,
+  client: string,
+  request: PolicyRequest,
+  resources: ResolvedPolicyResourceOptions,
+): boolean {
+  const prefix = iotArn('', resources);
+  const short = request.resource.startsWith(prefix)
+    ? request.resource.slice(prefix.length)
+    : request.resource;
+  return scenario.expect.some((a) => {
+    if (a.kind !== 'denied' || !a.clients.includes(client) || ACTION_OF[a.action] !== request.action)
+      return false;
+    if (a.topic === undefined) return true;
+    if (a.action === 'subscribe') return short === `topicfilter/${a.topic}`;
+    let name = short.replace(/^topic\//, '');
+    if (name.startsWith('$share/') && !a.topic.startsWith('$share/'))
+      name = name.split('/').slice(2).join('/');
+    return name === a.topic || matchTopic(a.topic, name);
+  });
+}
 
 /** Client → packets the scenario's reason-code assertions expect 0x87 Not authorized on. */
 function expectedRefusals(scenario: ResolvedScenario): Map<string, Set<string>> {

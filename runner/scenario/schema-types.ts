@@ -396,7 +396,7 @@ export interface Step {
   parallel?: [Step, ...Step[]];
 }
 /**
- * Exactly one of: no-loss, duplicates, ordered, shared-group, received, session-present, retained, will, reason-code, latency.
+ * Exactly one of: no-loss, duplicates, ordered, shared-group, received, session-present, retained, will, reason-code, latency, authorized, denied.
  */
 export interface Assertion {
   /**
@@ -554,6 +554,36 @@ export interface Assertion {
      * @minItems 1
      */
     codes?: [ReasonCode, ...ReasonCode[]];
+  };
+  /**
+   * The AWS IoT policy allowed the action for every named client: no refusal in the broker's policy log (the embedded aws-iot broker), and the broker's answer shows it (CONNACK 0, SUBACK granted, PUBACK success, a message received on the topic).
+   */
+  authorized?: {
+    client?: ClientRefs;
+    clients?: ClientRefs;
+    /**
+     * What the policy decides: `connect` (iot:Connect), `publish` (iot:Publish), `retain-publish` (iot:RetainPublish), `subscribe` (iot:Subscribe, per filter) or `receive` (iot:Receive, per delivery).
+     */
+    action: 'connect' | 'publish' | 'retain-publish' | 'subscribe' | 'receive';
+    /**
+     * For publish and receive: an MQTT filter over the topic names; for subscribe: the filter as sent (`$share/...` included). Omitted: any.
+     */
+    topic?: string;
+  };
+  /**
+   * The AWS IoT policy refused the action for every named client (POL-10): a refusal in the broker's policy log (the embedded aws-iot broker), or, where the broker keeps none (AWS IoT Core), its answer: CONNACK 0x87 or the connection closed before CONNACK, SUBACK/PUBACK 0x87, nothing received on the topic. A connect refusal asserted here does not end the scenario.
+   */
+  denied?: {
+    client?: ClientRefs;
+    clients?: ClientRefs;
+    /**
+     * What the policy decides: `connect` (iot:Connect), `publish` (iot:Publish), `retain-publish` (iot:RetainPublish), `subscribe` (iot:Subscribe, per filter) or `receive` (iot:Receive, per delivery).
+     */
+    action: 'connect' | 'publish' | 'retain-publish' | 'subscribe' | 'receive';
+    /**
+     * For publish and receive: an MQTT filter over the topic names; for subscribe: the filter as sent (`$share/...` included). Omitted: any.
+     */
+    topic?: string;
   };
   /**
    * End-to-end latency percentiles from publish to receipt. Each bound needs a comparison operator: `"< 250ms"` or `"<= 1s"` for an upper bound, `">"`/`">="` for a lower one; a bare value (`p95: 250ms`) and `==`/`!=` are refused.

@@ -111,6 +111,15 @@ export async function connectClient(
         return [`${def.name} refused: CONNACK 0x${err.reasonCode.toString(16)} (expected by reason-code)`];
       }
     }
+    if (
+      err instanceof TransportError &&
+      ctx.declared.connectDenied(c.idx) &&
+      (err.reasonCode === 0x87 || err.reasonCode === 0x05 || /before CONNACK/i.test(err.message))
+    ) {
+      // POL-10: refused by policy (CONNACK 0x87, or closed before CONNACK on MQTT 3.1.1), as `denied` expects.
+      ctx.offlineAsDeclared.add(c.idx);
+      return [`${def.name} refused (expected by denied): ${err.message}`];
+    }
     throw err;
   }
   const connack = session.connack;

@@ -6,6 +6,8 @@ import type { DocPath } from '../../document/yaml.js';
 import type { AssertionHead, AssertionResolver, ResolveContext } from '../resolver.js';
 import type { Assertion } from '../schema-types.js';
 import type { AssertionKind, ResolvedAssertion } from '../types.js';
+import { resolveAuthorized } from './authorized.js';
+import { resolveDenied } from './denied.js';
 import { resolveDuplicates } from './duplicates.js';
 import { resolveLatency } from './latency.js';
 import { resolveNoLoss } from './no-loss.js';
@@ -28,6 +30,8 @@ const RESOLVERS: { [K in AssertionKind]: AssertionResolver<K> } = {
   will: resolveWill,
   'reason-code': resolveReasonCode,
   latency: resolveLatency,
+  authorized: resolveAuthorized,
+  denied: resolveDenied,
 };
 
 /** The assertion keywords with a resolver. */

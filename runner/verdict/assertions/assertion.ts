@@ -5,6 +5,7 @@
  * into a failed result that says so.
  */
 
+import type { PolicyRefusalResult } from '../../results.js';
 import type { AssertionKind, ResolvedAssertion, ResolvedScenario } from '../../scenario/types.js';
 import type { Behaviour } from '../../targets/target.js';
 import type { OracleReport } from '../oracle.js';
@@ -21,6 +22,8 @@ export interface AssertionContext {
   readonly behaviour: Behaviour;
   /** Instance name → index in scenario.clients / record.clients. */
   readonly clientIndex: ReadonlyMap<string, number>;
+  /** The target's policy refusals during the scenario; undefined when the target keeps no log (authorized/denied). */
+  readonly policyRefusals?: readonly PolicyRefusalResult[];
 }
 
 /** What an assertion function returns; the registry adds kind, label, source and status. */

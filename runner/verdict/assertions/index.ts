@@ -7,6 +7,8 @@ import type { AssertionResult } from '../../results.js';
 import type { AssertionKind, ResolvedAssertion } from '../../scenario/types.js';
 import { boundDetails } from './_format.js';
 import type { AssertionCheck, AssertionContext, AssertionOf } from './assertion.js';
+import { checkAuthorized } from './authorized.js';
+import { checkDenied } from './denied.js';
 import { checkDuplicates } from './duplicates.js';
 import { checkLatency } from './latency.js';
 import { checkNoLoss } from './no-loss.js';
@@ -31,6 +33,8 @@ export const ASSERTIONS: Readonly<Registry> = {
   will: checkWill,
   'reason-code': checkReasonCode,
   latency: checkLatency,
+  authorized: checkAuthorized,
+  denied: checkDenied,
 };
 
 function sourceText(file: string, a: ResolvedAssertion): string {
