@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseComparison } from './comparison.js';
-import { formatDuration, parseDuration } from './duration.js';
+import { parseDuration, writeDuration } from './duration.js';
 
 test('durations with units become milliseconds', () => {
   const cases: Array<[string, number]> = [
+    ['1m30s', 90_000],
+    ['1h30m', 5_400_000],
+    ['2s500ms', 2500],
+    ['1d 2h', 93_600_000],
     ['250ms', 250],
     ['5s', 5000],
     ['1.5s', 1500],
@@ -29,8 +33,11 @@ test('a bare number or a word is refused with a hint', () => {
   });
 });
 
-test('formatDuration writes what a user would', () => {
-  assert.deepEqual([1500, 250, 120_000, 3_600_000, 0].map(formatDuration), [
+test('writeDuration writes what a user would, and parses back to the same value', () => {
+  for (const ms of [0, 1, 250, 1500, 60_000, 90_000, 5_400_000, 86_400_000 + 1500, 61_250]) {
+    assert.equal(parseDuration(writeDuration(ms)), ms, String(ms));
+  }
+  assert.deepEqual([1500, 250, 120_000, 3_600_000, 0].map(writeDuration), [
     '1.5s',
     '250ms',
     '2m',

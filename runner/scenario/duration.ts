@@ -51,8 +51,12 @@ export function parseDuration(input: string | number): number | DurationError {
   return Math.round(total * 1000) / 1000;
 }
 
-/** Formats milliseconds back the way a user would write them (`1500` → `1.5s`, `90000` → `1m30s`), for labels. */
-export function formatDuration(ms: number): string {
+/**
+ * Milliseconds written back as a scenario writes them (`1500` → `1.5s`, `90000` → `1m30s`), for
+ * step labels: exact, so `parseDuration(writeDuration(ms)) === ms`. (Elapsed times in reports are
+ * rounded for reading instead: reporters/_format.ts.)
+ */
+export function writeDuration(ms: number): string {
   if (ms === 0) return '0ms';
   let rest = ms;
   let out = '';

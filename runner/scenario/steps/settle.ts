@@ -3,7 +3,7 @@
  * `timeout`, then listen `quiet` longer for late duplicates (at most the timeout).
  */
 import type { DocPath } from '../../document/yaml.js';
-import { formatDuration } from '../duration.js';
+import { writeDuration } from '../duration.js';
 import { labelled, type StepResolver } from '../resolver.js';
 
 const DEFAULTS = { timeoutMs: 10_000, quietMs: 0 } as const;
@@ -23,7 +23,7 @@ export const resolveSettle: StepResolver<'settle'> = (node, head, cx) => {
   }
   const label = labelled(
     node.raw.name,
-    `settle ≤ ${formatDuration(timeoutMs)}${quietMs > 0 ? `, quiet ${formatDuration(quietMs)}` : ''}`,
+    `settle ≤ ${writeDuration(timeoutMs)}${quietMs > 0 ? `, quiet ${writeDuration(quietMs)}` : ''}`,
   );
   return { step: { ...head, kind: 'settle', label, timeoutMs, quietMs } };
 };

@@ -1,5 +1,5 @@
 /** `wait: 2s` or `{ duration }`: a fixed sleep, only where absence must be shown. */
-import { formatDuration } from '../duration.js';
+import { writeDuration } from '../duration.js';
 import { labelled, type StepResolver, stepBody } from '../resolver.js';
 
 export const resolveWait: StepResolver<'wait'> = (node, head, cx) => {
@@ -13,7 +13,7 @@ export const resolveWait: StepResolver<'wait'> = (node, head, cx) => {
     step: {
       ...head,
       kind: 'wait',
-      label: labelled(node.raw.name, `wait ${formatDuration(ms)}`),
+      label: labelled(node.raw.name, `wait ${writeDuration(ms)}`),
       durationMs: ms,
     },
   };
