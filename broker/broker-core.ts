@@ -349,6 +349,9 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     this.received++;
     if (message.retain) this.storeRetained(message);
     const perClient = new Map<string, DeliveryOptions>();
+    /** Further copies for overlapping subscriptions (overlapDelivery 'per-subscription', MQTT 5 clients). */
+    let extra: Array<[string, DeliveryOptions]> | undefined;
+    const perSubscription = this.settings.overlapDelivery === 'per-subscription';
     let matched = 0;
     for (const entry of this.index.match(message.topic)) {
       for (const [clientId, sub] of entry.plain) {
@@ -364,6 +367,18 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
             subscriptionIds: sub.subscriptionId ? [sub.subscriptionId] : [],
             filter: sub.filter,
           });
+        } else if (perSubscription && this.sessions.get(clientId)?.protocolVersion === 5) {
+          // MQTT 5 section 3.3.4: a further copy per additional matching subscription, with its own QoS.
+          extra ??= [];
+          extra.push([
+            clientId,
+            {
+              qos: Math.min(message.qos, sub.qos) as QoS,
+              retain,
+              subscriptionIds: sub.subscriptionId ? [sub.subscriptionId] : [],
+              filter: sub.filter,
+            },
+          ]);
         } else {
           current.qos = Math.max(current.qos, Math.min(message.qos, sub.qos)) as QoS;
           current.retain ||= retain;
@@ -383,6 +398,12 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       if (!session) continue;
       matched++;
       this.deliver(session, message, options);
+    }
+    if (extra !== undefined) {
+      for (const [clientId, options] of extra) {
+        const session = this.sessions.get(clientId);
+        if (session) this.deliver(session, message, options);
+      }
     }
     return matched;
   }

@@ -345,7 +345,7 @@ export class Connection {
     if (this.closed) return;
     if (this.protocolVersion === 5 && this.state === 'connected') {
       const packet: Packet = { cmd: 'disconnect', reasonCode };
-      if (reasonString) packet.properties = { reasonString };
+      if (reasonString && this.broker.settings.disconnectReasonString) packet.properties = { reasonString };
       this.writePacket(packet);
     }
     if (this.endReason === 'connection lost')

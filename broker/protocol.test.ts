@@ -273,7 +273,8 @@ test('v5: message expiry rewritten on the way out, expired messages not delivere
 });
 
 test('v5: topic alias, user properties, no local, subscription ids, retain as published / handling', async (t) => {
-  const broker = await startTestBroker(t);
+  // The single-copy form of overlapping subscriptions (the mosquitto profile sends one per subscription).
+  const broker = await startTestBroker(t, { settings: { overlapDelivery: 'single' } });
   const url = broker.urls.mqtt as string;
   const client = await connect(t, url, { clientId: 'feat', protocolVersion: 5 });
   const box = inbox(client);
@@ -645,3 +646,23 @@ for (const protocolVersion of [4, 5] as const) {
     if (protocolVersion === 5) assert.equal(reason, 0x81);
   });
 }
+
+test('mosquitto profile: overlapping subscriptions give an MQTT 5 client one copy per subscription, MQTT 3.1.1 one (MQTT 5 3.3.4)', async (t) => {
+  const broker = await startTestBroker(t, { profile: 'mosquitto' });
+  const url = broker.urls.mqtt as string;
+  const v5 = await connect(t, url, { clientId: 'v5', protocolVersion: 5 });
+  await v5.subscribeAsync('o/#', { qos: 0, properties: { subscriptionIdentifier: 1 } } as never);
+  await v5.subscribeAsync('o/b', { qos: 1, properties: { subscriptionIdentifier: 2 } } as never);
+  const v4 = await connect(t, url, { clientId: 'v4', protocolVersion: 4 });
+  await v4.subscribeAsync('o/#', { qos: 0 });
+  await v4.subscribeAsync('o/b', { qos: 1 });
+  await v4.publishAsync('o/b', 'x', { qos: 1 });
+  const copies = await inbox(v5).waitFor(2);
+  assert.deepEqual(copies.map((m) => `q${m.qos} id${m.properties?.subscriptionIdentifier}`).sort(), [
+    'q0 id1',
+    'q1 id2',
+  ]);
+  assert.equal((await inbox(v4).next()).qos, 1);
+  await inbox(v4).quiet(100);
+  await inbox(v5).quiet(50);
+});

@@ -69,6 +69,15 @@ export interface BrokerSettings {
   parentMatchesMultiLevel: boolean;
   /** Retained messages go to wildcard filters at subscribe time; AWS IoT: exact match only (R-3). */
   retainedForWildcards: boolean;
+  /**
+   * A message matching several subscriptions of one client: `single` = one copy with the highest
+   * QoS and every subscription identifier [MQTT-3.3.4-2, MQTT-3.3.4-3]; `per-subscription` = MQTT 5
+   * clients get one copy per matching subscription, each with that subscription's QoS and identifier
+   * (allowed by MQTT 5 section 3.3.4, what Mosquitto 2 does; MQTT 3.1.1 clients still get one).
+   */
+  overlapDelivery: 'single' | 'per-subscription';
+  /** Server DISCONNECT packets carry a Reason String (Mosquitto 2 sends none). */
+  disconnectReasonString: boolean;
   /** Honour MQTT 5 No Local [MQTT-3.8.3-3]; AWS IoT ignores it (SS-14, M5-7). */
   honourNoLocal: boolean;
   /** No Local on a shared subscription is a protocol error [MQTT-3.8.3-4]. */
@@ -174,6 +183,8 @@ export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   maximumQos: 2,
   parentMatchesMultiLevel: true,
   retainedForWildcards: true,
+  overlapDelivery: 'single',
+  disconnectReasonString: true,
   honourNoLocal: true,
   rejectSharedNoLocal: true,
   subscriptionIdentifiersAvailable: true,

@@ -323,3 +323,28 @@ test('Server Keep Alive: maxKeepAlive lowers the client keep alive, says so in C
   assert.equal(result.closed, true);
   assert.equal(disconnectCode(result), 0x8d);
 });
+
+test('server DISCONNECT: no Reason String on the mosquitto profile (as Mosquitto 2), one on aws-iot', async (t) => {
+  for (const [profile, hasReason] of [
+    ['mosquitto', false],
+    ['aws-iot', true],
+  ] as const) {
+    const url = await brokerUrl(t, { profile });
+    const result = await exchange(
+      url,
+      [
+        connectBytes(5, `r-${profile}`, { keepalive: 60 }),
+        gen(
+          { cmd: 'publish', topic: 'a/+', payload: Buffer.from('x'), qos: 0, retain: false, dup: false },
+          5,
+        ),
+      ],
+      5,
+    );
+    const disconnect = result.packets.find((p) => p.cmd === 'disconnect') as
+      | { properties?: { reasonString?: string } }
+      | undefined;
+    assert.ok(disconnect, profile);
+    assert.equal(disconnect.properties?.reasonString !== undefined, hasReason, profile);
+  }
+});

@@ -9,11 +9,18 @@
  * Scenarios run one after the other on each broker; the brokers run side by side. The embedded
  * aws-iot profile runs as well and must differ from Mosquitto on at least one scenario, so the
  * comparison is known to tell brokers apart.
+ *
+ * At load: bursts at full speed (1 → 1, 10 → 1, 1 → 10 shared; QoS 0 and 1), each broker with its
+ * default limits: the embedded mosquitto profile never delivers fewer messages than Mosquitto, per
+ * plain subscriber and per group. Overlapping subscriptions: the same per-client copies (MQTT 5 one
+ * per matching subscription, MQTT 3.1.1 one).
  */
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import mqtt from 'mqtt';
+import { type BurstResult, runBurst } from '../bench/broker-burst.js';
 import { runScenario } from '../runner/engine/run-scenario.js';
 import type { ScenarioResult } from '../runner/results.js';
 import { loadScenario } from '../runner/scenario/index.js';
@@ -147,4 +154,88 @@ test('every scenario: same per-client outcome on the embedded broker (profile mo
     .map((s) => s.file.slice(root.length + 1));
   t.diagnostic(`aws-iot profile differs from Mosquitto on: ${differing.join(', ')}`);
   assert.ok(differing.length > 0, 'the aws-iot profile shows a difference on at least one scenario');
+});
+
+test('bursts at full speed: the embedded mosquitto profile never delivers fewer than Mosquitto (same default limits)', {
+  skip: mosquittoMissing(),
+  timeout: 120_000,
+}, async (t) => {
+  const embedded = await startEmbeddedTarget({ name: 'embedded:mosquitto', profile: 'mosquitto' });
+  t.after(() => embedded.close());
+  const mosquitto = await startMosquittoTarget({ websockets: false });
+  t.after(() => mosquitto.close());
+  const shapes = [
+    { name: '1 → 1', publishers: 1, subscribers: 1, shared: false },
+    { name: '10 → 1', publishers: 10, subscribers: 1, shared: false },
+    { name: '1 → 10 shared', publishers: 1, subscribers: 10, shared: true },
+  ];
+  let n = 0;
+  for (const qos of [0, 1] as const) {
+    for (const shape of shapes) {
+      const options = { ...shape, qos, messages: 5000, unacked: 500, quietMs: 1500, timeoutMs: 30_000 };
+      const [ours, theirs] = (await Promise.all([
+        runBurst(embedded.url, { ...options, prefix: `x${n}` }),
+        runBurst(mosquitto.urls.mqtt, { ...options, prefix: `x${n}` }),
+      ])) as [BurstResult, BurstResult];
+      n++;
+      const what = `QoS ${qos} ${shape.name}: embedded ${ours.total}/${ours.owed}, Mosquitto ${theirs.total}/${theirs.owed}`;
+      t.diagnostic(what);
+      assert.ok(ours.total >= theirs.total, what);
+      if (!shape.shared) {
+        // Plain subscribers: per client (a group's split between members is the broker's choice).
+        ours.received.forEach((count, i) => {
+          assert.ok(count >= (theirs.received[i] as number), `${what}: subscriber ${i}`);
+        });
+      }
+      // Where nothing may be lost (QoS 1 to subscribers that read), nothing is.
+      if (qos === 1) assert.equal(ours.total, ours.owed, what);
+    }
+  }
+});
+
+test('overlapping subscriptions: the same copies per client as Mosquitto (MQTT 5 one per subscription, 3.1.1 one)', {
+  skip: mosquittoMissing(),
+  timeout: 60_000,
+}, async (t) => {
+  const embedded = await startEmbeddedTarget({ name: 'embedded:mosquitto', profile: 'mosquitto' });
+  t.after(() => embedded.close());
+  const mosquitto = await startMosquittoTarget({ websockets: false });
+  t.after(() => mosquitto.close());
+  const copies = async (url: string): Promise<Record<string, string[]>> => {
+    const result: Record<string, string[]> = {};
+    const clients: mqtt.MqttClient[] = [];
+    try {
+      for (const protocolVersion of [4, 5] as const) {
+        const id = `overlap-v${protocolVersion}`;
+        const client = await mqtt.connectAsync(url, { clientId: id, protocolVersion, reconnectPeriod: 0 });
+        clients.push(client);
+        const got: string[] = [];
+        result[id] = got;
+        client.on('message', (_topic, _payload, packet) => got.push(`q${packet.qos}`));
+        await client.subscribeAsync('ov/#', { qos: 0 });
+        await client.subscribeAsync('ov/+/c', { qos: 1 });
+        await client.subscribeAsync('ov/b/c', { qos: 1 });
+      }
+      const pub = await mqtt.connectAsync(url, { clientId: 'overlap-pub', reconnectPeriod: 0 });
+      clients.push(pub);
+      for (let i = 0; i < 20; i++) await pub.publishAsync('ov/b/c', String(i), { qos: 1 });
+      const owed = 20 + 60;
+      const deadline = Date.now() + 5000;
+      const total = (): number => Object.values(result).reduce((a, l) => a + l.length, 0);
+      while (total() < owed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      await new Promise((r) => setTimeout(r, 200));
+      for (const list of Object.values(result)) list.sort();
+      return result;
+    } finally {
+      await Promise.all(clients.map((c) => c.endAsync(true).catch(() => undefined)));
+    }
+  };
+  const [ours, theirs] = await Promise.all([copies(embedded.url), copies(mosquitto.urls.mqtt)]);
+  t.diagnostic(`embedded ${JSON.stringify(ours)}; Mosquitto ${JSON.stringify(theirs)}`);
+  assert.deepEqual(ours, theirs);
+  assert.equal(
+    theirs['overlap-v5']?.length,
+    60,
+    'Mosquitto sends an MQTT 5 client one copy per subscription',
+  );
 });

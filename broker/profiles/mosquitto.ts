@@ -28,5 +28,10 @@ export const MOSQUITTO_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   sharedGroupQueue: false,
   assignedClientIdPrefix: 'auto-',
   noMatchingSubscribersReason: true,
+  // Checked side by side with Mosquitto 2.0.11: an MQTT 5 client with `a/#` and `a/b` gets two
+  // copies of `a/b` (one per subscription, its QoS and identifier), an MQTT 3.1.1 client one;
+  // server DISCONNECTs carry no Reason String.
+  overlapDelivery: 'per-subscription',
+  disconnectReasonString: false,
   reservedTopics: 'mosquitto',
 });
