@@ -27,6 +27,11 @@ export function armInterruptHandler(): void {
   armed = true;
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
+  // A debug line in the `debug` package's shape, written directly: loading `debug` here would
+  // delay the handler. Tests use it to know the earliest moment a Ctrl+C can be caught.
+  if (/(^|,)\s*mqscen:(\*|cli)(,|$)/.test(process.env['DEBUG'] ?? '')) {
+    process.stderr.write('  mqscen:cli Ctrl+C handler armed\n');
+  }
 }
 
 /** Removes the handler if it has not fired (the run is over; Ctrl+C now exits at once). */
