@@ -340,3 +340,48 @@ test("authorized/denied read the broker's answer where it keeps no policy log (a
   assert.match(denied[0]?.actual ?? '', /intruder: CONNACK 0x00/);
   assert.match(denied[1]?.actual ?? '', /watcher: received 3 messages/);
 });
+
+test('denied subscribe: MQTT 5 SUBACK 0x87 and the MQTT 3.1.1 close are declared refusals (POL-10); with an allowing policy it fails', (t) => {
+  const dir = workdir(t);
+  writeFileSync(
+    join(dir, 'sub.yaml'),
+    [
+      'name: denied subscribe',
+      `policy: ${JSON.stringify(original)}`,
+      'clients:',
+      '  v5: { clientId: message-queuing-test-v5, protocol: 5 }',
+      '  v3: { clientId: message-queuing-test-v3, protocol: 3.1.1 }',
+      'steps:',
+      '  - connect: all',
+      '  - subscribe: { clients: [v5, v3], filter: test/shared/messages, qos: 1 }',
+      '  - subscribe: { clients: v5, filter: "$share/message-queuing-group/test/shared/messages", qos: 1 }',
+      'expect:',
+      '  - denied: { clients: [v5, v3], action: subscribe, topic: test/shared/messages }',
+      '  - authorized: { client: v5, action: subscribe, topic: "$share/message-queuing-group/test/shared/messages" }',
+      '',
+    ].join('\n'),
+  );
+  const ok = mqscen(['run', 'sub.yaml', '--no-junit', '--no-json'], dir);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  writeFileSync(
+    join(dir, 'all.json'),
+    JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'iot:*', Resource: '*' }],
+    }),
+  );
+  writeFileSync(join(dir, 'targets.yaml'), 'open: { kind: embedded, policy: all.json }\n');
+  const bad = mqscen(
+    ['run', 'sub.yaml', '--targets', 'targets.yaml', '--target', 'open', '--no-junit', '--json', 'r.json'],
+    dir,
+  );
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  const results = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as {
+    scenarios: Array<{ assertions: Array<{ status: string; actual: string }> }>;
+  };
+  assert.deepEqual(
+    results.scenarios[0]?.assertions.map((a) => a.status),
+    ['failed', 'passed'],
+  );
+  assert.match(results.scenarios[0]?.assertions[0]?.actual ?? '', /2 of 2 clients not refused/);
+});
