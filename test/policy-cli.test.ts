@@ -385,3 +385,26 @@ test('denied subscribe: MQTT 5 SUBACK 0x87 and the MQTT 3.1.1 close are declared
   );
   assert.match(results.scenarios[0]?.assertions[0]?.actual ?? '', /2 of 2 clients not refused/);
 });
+
+test("validate and run: a scenario's broken or missing policy: is invalid input (exit 2) at file:line:col, before anything runs", (t) => {
+  const dir = workdir(t);
+  writeFileSync(
+    join(dir, 'bad.json'),
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iot:Conect","Resource":"*"}]}',
+  );
+  const scenario = (policy: string) =>
+    `name: x\npolicy: ${policy}\nclients:\n  a: { clientId: a }\nsteps:\n  - connect: all\n`;
+  writeFileSync(join(dir, 'bad.yaml'), scenario('bad.json'));
+  writeFileSync(join(dir, 'missing.yaml'), scenario('nope.json'));
+  const bad = mqscen(['run', 'bad.yaml', '--no-junit', '--no-json'], dir);
+  assert.equal(bad.code, 2, bad.stdout + bad.stderr);
+  assert.match(
+    bad.stderr,
+    /bad\.json:1:65 +Statement\[0\]\.Action +unknown action "iot:Conect"; did you mean "iot:Connect"\?/,
+  );
+  assert.match(bad.stderr, /bad\.yaml:2:9 +policy +policy bad\.json has 1 problem/);
+  assert.match(bad.stderr, /nothing was run/);
+  const missing = mqscen(['validate', 'missing.yaml'], dir);
+  assert.equal(missing.code, 2, missing.stdout + missing.stderr);
+  assert.match(missing.stderr, /missing\.yaml:2:9 +policy +policy file .*nope\.json cannot be read/);
+});

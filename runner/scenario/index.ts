@@ -5,12 +5,14 @@
  * User mistakes come back as Issues, every one of a file at once, sorted by line; nothing
  * here throws for them.
  */
+import { relative } from 'node:path';
 import createDebug from 'debug';
 import { interpolateDocument } from '../document/interpolate.js';
 import { type Problem, sortIssues, toIssue } from '../document/problem.js';
 import { isObject } from '../document/value.js';
 import {
   type DocumentKind,
+  type LoadedDocument,
   type LoadResult,
   loadDocument,
   locate,
@@ -57,7 +59,13 @@ export async function loadScenario(
   file: string,
   options: LoadScenarioOptions = {},
 ): Promise<LoadScenarioResult> {
-  return resolveLoaded(await loadDocument(file, SCENARIO_FILE), options);
+  const document = await loadDocument(file, SCENARIO_FILE);
+  const result = resolveLoaded(document, options);
+  if (!result.ok || !document.ok || result.scenario.policyFile === undefined) return result;
+  // The scenario's `policy:` is read now, so a missing file or a broken document (file:line:col)
+  // is invalid input before anything connects, for validate and run alike.
+  const problems = await policyIssues(result.scenario.policyFile, document.loaded);
+  return problems.length > 0 ? { ok: false, issues: problems } : result;
 }
 
 /** Same as loadScenario for text already in memory (`file` is only used in messages). */
@@ -70,6 +78,30 @@ export function loadScenarioText(
 }
 
 // --- internal ---
+
+async function policyIssues(policyFile: string, loaded: LoadedDocument): Promise<Issue[]> {
+  const { loadPolicyFile } = await import('../../broker/policy/index.js');
+  const { ScenarioError, UsageError } = await import('../errors.js');
+  const at = locate(loaded, ['policy']);
+  const shown = relative(process.cwd(), policyFile);
+  try {
+    await loadPolicyFile(policyFile, shown.startsWith('..') ? policyFile : shown);
+    return [];
+  } catch (error) {
+    const here = (message: string): Issue => ({
+      file: loaded.file,
+      line: at?.line,
+      column: at?.column,
+      path: 'policy',
+      message,
+      severity: 'error',
+    });
+    if (error instanceof ScenarioError) return [here(error.message), ...error.issues];
+    if (error instanceof UsageError)
+      return [here(`${error.message} (the path is relative to the scenario file)`)];
+    throw error;
+  }
+}
 
 function resolveLoaded(result: LoadResult, options: LoadScenarioOptions): LoadScenarioResult {
   if (!result.ok) return { ok: false, issues: sortIssues(result.issues) };
