@@ -317,7 +317,7 @@ for (const kind of (values.targets as string).split(',')) {
   const broker = await startBrokerProcess(kind.trim());
   if (broker === undefined) continue;
   console.log(
-    `broker: ${broker.label} ${broker.url}; ${N} messages, MQTT 5, QoS 1 publishes and subscriptions, window ${WINDOW}, 1 publisher → 3 shared subscribers`,
+    `broker: ${broker.label} ${broker.url}; ${N} messages, MQTT 5, QoS 1 publishes and subscriptions, window min(${WINDOW}, the broker's Receive Maximum), 1 publisher → 3 shared subscribers`,
   );
   try {
     // Rounds interleave the sides so that load from elsewhere on the machine hits them alike; the
