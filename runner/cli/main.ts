@@ -1,7 +1,7 @@
 /**
  * mqscen command line. The only module that calls process.exit: every command returns an exit
  * code (or throws an MqscenError, whose exitCode is used), and this file turns it into the exit.
- * Heavy modules (mqtt, the AWS SDK, listr2, the broker) are imported inside the command that
+ * Heavy modules (mqtt, the AWS SDK, the report writers, the broker) are imported inside the command that
  * needs them, so `mqscen validate` starts fast.
  */
 import { Command, CommanderError, Option } from 'commander';

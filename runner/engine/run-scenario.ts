@@ -122,7 +122,10 @@ export async function runScenario(
   const info: ScenarioStartInfo = {
     file: scenario.file,
     name: scenario.name,
-    steps: steps.map((s) => ({ ref: s.ref, kind: s.kind, label: s.label })),
+    steps: steps.map((s) => {
+      const publishes = publishTotal(scenario.steps.find((r) => r.ref === s.ref));
+      return { ref: s.ref, kind: s.kind, label: s.label, ...(publishes > 0 ? { publishes } : {}) };
+    }),
   };
   await call(() => reporter.onScenarioStart?.(info));
 
@@ -572,6 +575,14 @@ async function call(fn: () => void | Promise<void> | undefined): Promise<void> {
   } catch (error) {
     debug('reporter hook failed: %O', error);
   }
+}
+
+/** Messages a step publishes in all (a burst, or the bursts inside a parallel step); 0 for others. */
+function publishTotal(step: ResolvedStep | undefined): number {
+  if (step === undefined) return 0;
+  if (step.kind === 'publish') return step.count * step.from.length;
+  if (step.kind === 'parallel') return step.steps.reduce((n, child) => n + publishTotal(child), 0);
+  return 0;
 }
 
 function safe<T>(fn: () => T): T | undefined {

@@ -1,6 +1,6 @@
 /**
  * Reporter registry (style rules 1 and 8): each `--reporter` name maps to its options type and a
- * lazy factory, so `mqscen validate` never loads listr2 or the XML builder. The fan-out is how the
+ * lazy factory, so `mqscen validate` never loads the live view or the XML builder. The fan-out is how the
  * engine talks to several reporters at once without any of them being able to change the outcome.
  */
 import createDebug from 'debug';
@@ -17,7 +17,7 @@ const debug = createDebug('mqscen:reporters');
 
 /** Each reporter name with the options its factory takes. */
 export interface ReporterOptionsMap {
-  /** listr2 view, redrawn in place; for a terminal. */
+  /** Live view, redrawn in place; for a terminal. */
   live: LiveReporterOptions;
   /** One line per event; for CI logs, pipes, NO_COLOR. */
   plain: PlainReporterOptions;

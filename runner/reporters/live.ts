@@ -1,14 +1,22 @@
 /**
- * Live reporter: a listr2 view on a terminal. One task per scenario, one subtask per top-level
- * step with live counters, then the assertions (✔/✖ label, "expected … / got …").
+ * Live reporter: the running scenario drawn in place on a terminal, then its final result written
+ * once, where the live block stood.
  *
- * listr2 wants to own the work it shows; here the engine owns it. Each step's subtask is a
- * promise resolved from onStepEnd, so listr2 only draws what the event stream says. When listr2
- * cannot draw in place (not a TTY) it falls back to its line renderer; the CLI normally picks the
- * `plain` reporter there instead (chooseConsoleReporter).
+ * - While a scenario runs, its block is a neutral title (`▶ name`), one line per top-level step
+ *   (✔/✖/⚠/↓ when done, a spinner with live counters while running, ◌ pending) and one line saying
+ *   the assertions come after the steps. No verdict colour or symbol is shown before the verdict.
+ * - When the scenario ends, the block is replaced, line by line in place, by the final result:
+ *   a title whose colour and symbol follow the verdict (✔ green passed, ✖ red failed, ■ red
+ *   errored, ■ yellow interrupted), the steps, and every assertion with "expected … / got …",
+ *   evidence and `at file:line:col`. An assertion that was not evaluated is never a ✔.
+ * - Redrawing moves the cursor up over the live block and rewrites each line (ESC[K clears only
+ *   the rest of a line): nothing is erased first, so the screen never flickers, also at scenario
+ *   boundaries. Live lines are cut to the terminal width so the cursor arithmetic holds.
+ * - A publish step with a known message count shows its percentage and an ETA.
+ *
+ * On a stream that is not a terminal, nothing is redrawn: only the final blocks are written.
  */
 import createDebug from 'debug';
-import { color, Listr, ListrLogger, type ListrTaskWrapper, ProcessOutput } from 'listr2';
 import type {
   AssertionResult,
   Counters,
@@ -31,62 +39,105 @@ import type { RunStartInfo, ScenarioStartInfo } from './reporter.js';
 
 const debug = createDebug('mqscen:reporters:live');
 
-/** DECTCEM "show cursor": listr2 hides the cursor while it redraws. */
-const CURSOR_SHOW = '\u001b[?25h';
+const ESC = '\u001b[';
+/** DECTCEM: the cursor is hidden while the live block is redrawn, and always shown again. */
+const CURSOR_HIDE = `${ESC}?25l`;
+const CURSOR_SHOW = `${ESC}?25h`;
+/** Erase from the cursor to the end of the line (never the whole screen or block). */
+const ERASE_LINE_END = `${ESC}K`;
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 
 export interface LiveReporterOptions {
   /** Where the view is drawn. @default process.stdout */
   stream?: NodeJS.WriteStream;
-  /** Captured while the view is drawn and replayed after it. @default process.stderr */
+  /**
+   * Other output that may arrive while the view is drawn (warnings on stderr): the live block is
+   * cleared before it and drawn again after it, so the two never overwrite each other.
+   * @default process.stderr
+   */
   errorStream?: NodeJS.WriteStream;
   /** Evidence lines shown under a failed assertion before "… N more". @default 5 */
   maxDetails?: number;
-  /** Longest wait for listr2 to finish drawing a scenario, ms (every wait is bounded). @default 5000 */
-  drainTimeoutMs?: number;
+  /** How often the running block is redrawn (spinner, counters, ETA), ms. @default 100 */
+  refreshMs?: number;
+  /** Environment read for NO_COLOR. @default process.env */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface ResolvedLiveReporterOptions {
   stream: NodeJS.WriteStream;
   errorStream: NodeJS.WriteStream;
   maxDetails: number;
-  drainTimeoutMs: number;
+  refreshMs: number;
+  color: boolean;
 }
 
-const DEFAULTS = { maxDetails: 5, drainTimeoutMs: 5000 } as const;
+const DEFAULTS = { maxDetails: 5, refreshMs: 100 } as const;
 
 export function resolveLiveReporterOptions(
   input: LiveReporterOptions = {},
 ): Readonly<ResolvedLiveReporterOptions> {
+  const env = input.env ?? process.env;
+  const stream = input.stream ?? process.stdout;
   return Object.freeze({
-    stream: input.stream ?? process.stdout,
+    stream,
     errorStream: input.errorStream ?? process.stderr,
     maxDetails: input.maxDetails ?? DEFAULTS.maxDetails,
-    drainTimeoutMs: input.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs,
+    refreshMs: input.refreshMs ?? DEFAULTS.refreshMs,
+    color: stream.isTTY === true && (env['NO_COLOR'] === undefined || env['NO_COLOR'] === ''),
   });
+}
+
+interface RunningStep {
+  ref: number;
+  kind: string;
+  label: string;
+  /** Messages the step publishes in all, when known (publish bursts). */
+  publishes?: number;
+  startedAt?: number;
+  counters?: Counters;
+  result?: StepResult;
+}
+
+interface RunningScenario {
+  info: ScenarioStartInfo;
+  steps: RunningStep[];
 }
 
 export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
   const options = resolveLiveReporterOptions(input);
-  const processOutput = new ProcessOutput(options.stream, options.errorStream, { leaveEmptyLine: false });
-  const logger = new ListrLogger({ processOutput, useIcons: true });
-  let view: ScenarioView | undefined;
-  /** Scenarios drawn to their end; the others (e.g. the target never started) get a line at run end. */
-  const drawn = new Set<string>();
+  const paint = createPainter(options.color);
+  const tty = options.stream.isTTY === true;
+  const screen = createScreen(options, tty);
+  let current: RunningScenario | undefined;
+  let frame = 0;
+  let timer: NodeJS.Timeout | undefined;
+  /** Scenarios whose final block was written; the others get a line at run end. */
+  const written = new Set<string>();
   const key = (s: { file: string; name: string }): string => `${s.file}\u0000${s.name}`;
 
-  // listr2 replaces the streams' write while it draws (and buffers what others write, such as
-  // restore-cursor's exit handler); the cursor must come back even then, so keep the real one.
-  const rawWrite = options.stream.write.bind(options.stream);
-  const showCursor = (): void => {
-    if (options.stream.isTTY === true) rawWrite(CURSOR_SHOW);
+  const redraw = (): void => {
+    if (current === undefined || !tty) return;
+    frame++;
+    screen.draw(liveBlock(current, paint, SPINNER[frame % SPINNER.length] as string, Date.now()));
   };
-  const sigint = createSigintGuard(showCursor);
-  /** A second Ctrl+C or an exit while drawing must not leave the terminal without a cursor. */
-  const onExit = (): void => showCursor();
+  const startTimer = (): void => {
+    if (!tty || timer !== undefined) return;
+    timer = setInterval(redraw, options.refreshMs);
+    timer.unref();
+  };
+  const stopTimer = (): void => {
+    if (timer !== undefined) clearInterval(timer);
+    timer = undefined;
+  };
+  const onExit = (): void => screen.showCursor();
 
-  const finish = async (v: ScenarioView): Promise<void> => {
-    const done = await settleWithin(v.running, options.drainTimeoutMs);
-    if (!done) debug('listr2 did not finish drawing "%s" within %d ms', v.info.name, options.drainTimeoutMs);
+  const closeCurrent = (why: string): void => {
+    const c = current;
+    if (c === undefined) return;
+    current = undefined;
+    written.add(key(c.info));
+    screen.commit(unfinishedBlock(c, why, paint));
   };
 
   return {
@@ -94,331 +145,347 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
 
     onRunStart(info: RunStartInfo) {
       const t = publicTarget(info.target);
-      options.stream.write(
-        `${color.dim(`mqscen → ${t.name} (${t.kind}, behaviour ${t.behaviour}, transport ${t.transport}) ${t.url}`)}\n`,
-      );
-      for (const line of formatInsecurity(t)) options.stream.write(`${color.yellow(`⚠ ${line}`)}\n`);
+      screen.commit([
+        paint.dim(
+          `mqscen → ${t.name} (${t.kind}, behaviour ${t.behaviour}, transport ${t.transport}) ${t.url}`,
+        ),
+        ...formatInsecurity(t).map((line) => paint.yellow(`⚠ ${line}`)),
+      ]);
       process.once('exit', onExit);
-      sigint.arm();
     },
 
-    async onScenarioStart(info: ScenarioStartInfo) {
-      const previous = view;
-      if (previous !== undefined) {
-        // The previous scenario never reported its end; close its view before drawing the next
-        // (listr2 can only draw one list at a time on the same output).
-        drawn.add(key(previous.info));
-        closeUnfinished(previous, 'never reported its end');
-        await finish(previous);
-      }
-      sigint.arm();
-      view = startScenarioView(info, logger, options);
+    onScenarioStart(info: ScenarioStartInfo) {
+      // A scenario that never reported its end is closed as it stands before the next is drawn.
+      closeCurrent('never reported its end');
+      current = {
+        info,
+        steps: info.steps.map((s) => ({ ...s })),
+      };
+      redraw();
+      startTimer();
+    },
+
+    onStepStart(_scenario, step) {
+      const s = current?.steps.find((x) => x.ref === step.ref);
+      if (s !== undefined) s.startedAt = Date.now();
+      redraw();
     },
 
     onStepProgress(_scenario, step, counters: Counters) {
-      const s = view?.steps.get(step.ref);
-      if (s === undefined) return;
-      s.counters = counters;
-      if (s.wrapper !== undefined) s.wrapper.output = formatCounters(counters);
+      const s = current?.steps.find((x) => x.ref === step.ref);
+      if (s !== undefined) s.counters = counters;
     },
 
     onStepEnd(_scenario, result: StepResult) {
-      view?.steps.get(result.ref)?.done.resolve(result);
+      const s = current?.steps.find((x) => x.ref === result.ref);
+      if (s !== undefined) s.result = result;
+      redraw();
     },
 
-    async onScenarioEnd(result: ScenarioResult) {
-      const v = view;
-      if (v === undefined) return;
-      drawn.add(key(result));
-      view = undefined;
-      for (const s of v.steps.values())
-        s.done.resolve(result.steps.find((r) => r.ref === s.ref) ?? 'not-run');
-      v.end.resolve(result);
-      setScenarioTitle(v, scenarioTitle(result));
-      await finish(v);
+    onScenarioEnd(result: ScenarioResult) {
+      stopTimer();
+      current = undefined;
+      written.add(key(result));
+      // The final block replaces the live one in place: the verdict appears with every result.
+      screen.commit(finalBlock(result, paint, options.maxDetails));
     },
 
-    async onRunEnd(summary: RunSummary, reason: RunEndReason) {
-      const v = view;
-      view = undefined;
-      if (v !== undefined) {
-        // Interrupted between onScenarioStart and onScenarioEnd: close the view as it stands.
-        drawn.add(key(v.info));
-        closeUnfinished(v, 'interrupted');
-        await finish(v);
-      }
+    onRunEnd(summary: RunSummary, reason: RunEndReason) {
+      stopTimer();
+      closeCurrent(reason === 'interrupted' ? 'interrupted' : 'never reported its end');
+      const lines: string[] = [];
       for (const result of summary.scenarios) {
-        if (drawn.has(key(result))) continue;
-        options.stream.write(`${color.red('■')} ${scenarioTitle(result)} ${color.dim(`(${result.file})`)}\n`);
+        if (written.has(key(result))) continue;
+        lines.push(`${titleLine(result, paint)} ${paint.dim(`(${result.file})`)}`);
       }
       const line = formatSummaryLine(summary);
       const ok = reason === 'passed' && summary.scenarios.every((s) => s.status === 'passed');
-      options.stream.write(`\n${ok ? color.green(line) : color.red(line)}\n`);
-      if (reason === 'interrupted') showCursor();
+      lines.push('', ok ? paint.green(line) : paint.red(line));
+      screen.commit(lines);
+      screen.showCursor();
+      screen.release();
       process.removeListener('exit', onExit);
-      sigint.disarm();
+      debug('run ended: %s', reason);
     },
   };
 }
 
 // --- internal ---
 
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-}
-
-function createDeferred<T>(): Deferred<T> {
-  let settled = false;
-  let resolveFn: (value: T) => void = () => {};
-  const promise = new Promise<T>((resolve) => {
-    resolveFn = resolve;
-  });
-  return {
-    promise,
-    resolve(value) {
-      // First word wins: a late onStepEnd after an interrupt must not redraw the step.
-      if (settled) return;
-      settled = true;
-      resolveFn(value);
-    },
-  };
-}
-
-type StepOutcome = StepResult | 'not-run' | 'interrupted';
-
-interface StepView {
-  ref: number;
-  label: string;
-  done: Deferred<StepOutcome>;
-  counters?: Counters;
-  wrapper?: ListrTaskWrapper<unknown, never, never>;
-}
-
-interface ScenarioView {
-  info: ScenarioStartInfo;
-  steps: Map<number, StepView>;
-  end: Deferred<ScenarioResult | undefined>;
-  scenarioTask?: ListrTaskWrapper<unknown, never, never>;
-  /** The verdict title, applied as soon as the scenario's task exists (events can outrun listr2). */
-  finalTitle?: string;
-  running: Promise<unknown>;
-}
-
-type AnyWrapper = ListrTaskWrapper<unknown, never, never>;
-
-function startScenarioView(
-  info: ScenarioStartInfo,
-  logger: ListrLogger,
-  options: Readonly<ResolvedLiveReporterOptions>,
-): ScenarioView {
-  const steps = new Map<number, StepView>(
-    info.steps.map((s) => [s.ref, { ref: s.ref, label: s.label, done: createDeferred<StepOutcome>() }]),
-  );
-  const view: Omit<ScenarioView, 'running'> & { running?: Promise<unknown> } = {
-    info,
-    steps,
-    end: createDeferred<ScenarioResult | undefined>(),
-  };
-
-  const stepTasks = [...steps.values()].map((s) => ({
-    title: `[${s.ref}] ${s.label}`,
-    rendererOptions: { persistentOutput: true },
-    task: async (_ctx: unknown, task: AnyWrapper) => {
-      s.wrapper = task;
-      if (s.counters !== undefined) task.output = formatCounters(s.counters);
-      const outcome = await s.done.promise;
-      s.wrapper = undefined;
-      showStepOutcome(task, s, outcome);
-    },
-  }));
-
-  const assertionsTask = {
-    title: 'assertions',
-    task: async (_ctx: unknown, task: AnyWrapper) => {
-      const result = await view.end.promise;
-      // This is the last subtask: the verdict is known now, whatever order events came in.
-      if (view.finalTitle !== undefined && view.scenarioTask !== undefined)
-        view.scenarioTask.title = view.finalTitle;
-      // Thrown, not skipped: the scenario must not be drawn as a success.
-      if (result === undefined) throw new Error('not evaluated: the scenario did not finish');
-      if (result.assertions.length === 0) return task.skip('no assertions');
-      task.title = `assertions: ${countAssertions(result.assertions)}`;
-      return task.newListr(
-        result.assertions.map((a) => ({
-          title: a.label,
-          task: (_c: unknown, t: AnyWrapper) => showAssertion(t, a, options.maxDetails),
-        })),
-        { concurrent: false, exitOnError: false },
-      );
-    },
-  };
-
-  const listr = new Listr(
-    [
-      {
-        title: `${info.name} ${color.dim(`(${info.file})`)}`,
-        task: (_ctx: unknown, task: AnyWrapper) => {
-          view.scenarioTask = task;
-          if (view.finalTitle !== undefined) task.title = view.finalTitle;
-          return task.newListr([...stepTasks, assertionsTask], { concurrent: false, exitOnError: false });
-        },
-      },
-    ],
-    {
-      concurrent: false,
-      exitOnError: false,
-      // The CLI owns SIGINT: it stops the engine, which then reports `interrupted` to us.
-      registerSignalListeners: false,
-      renderer: 'default',
-      rendererOptions: {
-        logger,
-        collapseSubtasks: false,
-        collapseErrors: false,
-        showErrorMessage: true,
-        // Wrap rather than cut: the end of an "expected … / got …" line is the part that matters.
-        formatOutput: 'wrap',
-      },
-      fallbackRenderer: 'simple',
-      fallbackRendererOptions: { logger },
-    },
-  );
-  view.running = listr.run().catch((err: unknown) => debug('listr2 failed: %O', err));
-  return view as ScenarioView;
+interface Screen {
+  /** Replaces the live block with `lines` (cut to the terminal width). */
+  draw(lines: readonly string[]): void;
+  /** Replaces the live block with `lines` for good: they scroll up with the output. */
+  commit(lines: readonly string[]): void;
+  showCursor(): void;
+  /** Stops watching the error stream. */
+  release(): void;
 }
 
 /**
- * listr2's in-place renderer loads log-update → cli-cursor → restore-cursor → signal-exit. On
- * SIGINT, signal-exit re-raises the signal (killing the process) when its own handler is the only
- * listener left, and Node removes a `once` listener before calling it: so the CLI's Ctrl+C handler
- * would start a clean stop and signal-exit would kill the process right after, before any report
- * is written. While the view is in use this guard is one more listener: the first Ctrl+C is left
- * to its owner (the CLI stops the run and the reports are written); a second one re-raises the
- * signal with the guard removed, which is the "Ctrl+C again to force" the CLI promises. When
- * nobody else listened when the guard was armed, Ctrl+C keeps Node's default at once.
+ * The in-place writer. `drawn` is the height of the live block below the static output; a redraw
+ * goes up that many lines and rewrites each, clearing only what is left of a longer old line and
+ * the old block's extra lines, so the block is never blank in between.
  */
-function createSigintGuard(beforeForcedExit: () => void): { arm(): void; disarm(): void } {
-  let armed = false;
-  let owned = false;
-  let presses = 0;
-  const reraise = (): void => {
-    disarm();
-    beforeForcedExit();
-    process.kill(process.pid, 'SIGINT');
+function createScreen(options: Readonly<ResolvedLiveReporterOptions>, tty: boolean): Screen {
+  const out = options.stream;
+  const write = out.write.bind(out) as (text: string) => boolean;
+  let drawn = 0;
+  let hidden = false;
+  let lastLive: readonly string[] = [];
+  const width = (): number => Math.max(20, (out.columns || 80) - 1);
+
+  const render = (lines: readonly string[], cut: boolean): string => {
+    let text = drawn > 0 ? `${ESC}${drawn}F` : '';
+    for (const line of lines) text += `${cut ? fit(line, width()) : line}${ERASE_LINE_END}\n`;
+    const extra = drawn - lines.length;
+    if (extra > 0) text += `${`${ERASE_LINE_END}\n`.repeat(extra)}${ESC}${extra}F`;
+    return text;
   };
-  const onSigint = (): void => {
-    presses += 1;
-    debug('SIGINT %d while drawing (owned by another listener: %s)', presses, owned);
-    if (!owned || presses > 1) reraise();
-  };
-  const disarm = (): void => {
-    if (!armed) return;
-    armed = false;
-    process.removeListener('SIGINT', onSigint);
-  };
+
+  // Another writer on the terminal (a warning on stderr) would land inside the live block: the
+  // block is taken down before it and put back after it.
+  const err = options.errorStream;
+  const errWrite = err.write;
+  let watching = false;
+  if (tty && err.isTTY === true && (err as unknown) !== (out as unknown)) {
+    watching = true;
+    err.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (drawn > 0) {
+        write(render([], false));
+        drawn = 0;
+      }
+      const r = (errWrite as (...a: unknown[]) => boolean).call(err, chunk, ...rest);
+      if (lastLive.length > 0) {
+        write(render(lastLive, true));
+        drawn = lastLive.length;
+      }
+      return r;
+    }) as typeof err.write;
+  }
+
   return {
-    arm() {
-      if (armed) return;
-      armed = true;
-      owned = process.listenerCount('SIGINT') > 0;
-      presses = 0;
-      process.on('SIGINT', onSigint);
+    draw(lines) {
+      if (!tty) return;
+      if (!hidden) {
+        write(CURSOR_HIDE);
+        hidden = true;
+      }
+      write(render(lines, true));
+      drawn = lines.length;
+      lastLive = lines;
     },
-    disarm,
+    commit(lines) {
+      write(tty ? render(lines, false) : lines.map((l) => `${l}\n`).join(''));
+      drawn = 0;
+      lastLive = [];
+    },
+    showCursor() {
+      if (tty && hidden) {
+        write(CURSOR_SHOW);
+        hidden = false;
+      }
+    },
+    release() {
+      if (watching) err.write = errWrite;
+      watching = false;
+    },
   };
 }
 
-/** Ends a view whose scenario did not report its end: running and pending steps shown as interrupted. */
-function closeUnfinished(v: ScenarioView, why: string): void {
-  for (const s of v.steps.values()) s.done.resolve('interrupted');
-  v.end.resolve(undefined);
-  setScenarioTitle(v, `${v.info.name} ${color.yellow(`— ${why}`)}`);
-}
-
-function setScenarioTitle(v: Omit<ScenarioView, 'running'>, title: string): void {
-  v.finalTitle = title;
-  if (v.scenarioTask !== undefined) v.scenarioTask.title = title;
-}
-
-function showStepOutcome(task: AnyWrapper, s: StepView, outcome: StepOutcome): void {
-  if (outcome === 'not-run') {
-    task.skip(`[${s.ref}] ${s.label} (not run)`);
-    return;
+function liveBlock(c: RunningScenario, paint: Painter, spinner: string, now: number): string[] {
+  const lines = [`${paint.bold(`▶ ${c.info.name}`)} ${paint.dim(`(${c.info.file})`)}`];
+  for (const s of c.steps) {
+    if (s.result !== undefined) lines.push(`  ${stepLine(s.result, paint)}`);
+    else if (s.startedAt !== undefined)
+      lines.push(
+        `  ${paint.cyan(spinner)} [${s.ref}] ${s.label}  ${paint.dim(formatDuration(now - s.startedAt))}${progress(s, now)}`,
+      );
+    else lines.push(`  ${paint.dim(`◌ [${s.ref}] ${s.label}`)}`);
   }
-  // Thrown, not skipped: an unfinished step is drawn ✖ so the scenario is not drawn as a success.
-  if (outcome === 'interrupted') throw new Error('interrupted');
-  task.title = `[${s.ref}] ${s.label} ${color.dim(formatDuration(outcome.durationMs))}`;
-  const c = outcome.counters;
-  const busy = c.published + c.received + c.pending > 0;
-  const facts = outcome.notes.length > 0 ? outcome.notes.join(', ') : busy ? formatCounters(c) : '';
-  task.output = facts;
-  switch (outcome.status) {
-    case 'passed':
-      return;
-    case 'warning':
-      // Not a failure of the scenario, but never shown as a plain ✔ either.
-      task.output = `warning: ${facts}`;
-      return;
-    case 'failed':
-      throw new Error(outcome.error ?? 'step failed');
-    case 'interrupted':
-      throw new Error(outcome.error ?? 'interrupted');
-    case 'skipped':
-      task.skip(`[${s.ref}] ${s.label} (skipped${outcome.error === undefined ? '' : `: ${outcome.error}`})`);
-      return;
+  lines.push(`  ${paint.dim('… assertions are evaluated after the steps')}`);
+  return lines;
+}
+
+/** `  45% (9/20) · ETA 1.2s · acked 8 · received 7`, or just the counters without a known count. */
+function progress(s: RunningStep, now: number): string {
+  const c = s.counters;
+  if (c === undefined) return '';
+  const parts: string[] = [];
+  if (s.publishes !== undefined && s.publishes > 0) {
+    const done = Math.min(c.published, s.publishes);
+    parts.push(`${Math.floor((done / s.publishes) * 100)}% (${done}/${s.publishes})`);
+    if (done > 0 && done < s.publishes && s.startedAt !== undefined) {
+      const eta = ((now - s.startedAt) / done) * (s.publishes - done);
+      parts.push(`ETA ${formatDuration(eta)}`);
+    }
   }
+  parts.push(formatCounters(c));
+  return `  ${parts.join(' · ')}`;
 }
 
-function showAssertion(task: AnyWrapper, a: AssertionResult, maxDetails: number): void {
-  if (a.status === 'passed') return;
-  if (a.status === 'skipped') {
-    task.skip(`${a.label} — skipped: ${formatSkipReason(a)}`);
-    return;
+function finalBlock(result: ScenarioResult, paint: Painter, maxDetails: number): string[] {
+  const lines = [`${titleLine(result, paint)} ${paint.dim(`(${result.file})`)}`];
+  for (const s of result.steps) lines.push(`  ${stepLine(s, paint)}`);
+  if (result.error !== undefined && result.status !== 'passed') {
+    lines.push(
+      `  ${result.status === 'interrupted' ? paint.yellow('■') : paint.red('■')} ${result.error.message}`,
+    );
   }
-  const lines = [formatExpectation(a), ...a.details.slice(0, maxDetails).map((d) => `  ${d}`)];
-  if (a.details.length > maxDetails) lines.push(`  … ${a.details.length - maxDetails} more`);
-  throw new Error(lines.join('\n'));
+  if (result.assertions.length > 0) {
+    lines.push(`  ${assertionsHeader(result, paint)}`);
+    for (const a of result.assertions) {
+      for (const line of assertionLines(a, paint, maxDetails)) lines.push(`    ${line}`);
+    }
+  }
+  return lines;
 }
 
-/** `2 passed, 1 failed, 1 skipped` (zero counts left out, passed always shown). */
-function countAssertions(assertions: readonly AssertionResult[]): string {
-  const n = (status: AssertionResult['status']) => assertions.filter((a) => a.status === status).length;
-  const parts = [`${n('passed')} passed`];
-  if (n('failed') > 0) parts.push(`${n('failed')} failed`);
-  if (n('skipped') > 0) parts.push(`${n('skipped')} skipped`);
-  return parts.join(', ');
+function unfinishedBlock(c: RunningScenario, why: string, paint: Painter): string[] {
+  const lines = [`${paint.yellow(`■ ${c.info.name} — ${why}`)} ${paint.dim(`(${c.info.file})`)}`];
+  for (const s of c.steps) {
+    if (s.result !== undefined) lines.push(`  ${stepLine(s.result, paint)}`);
+    else if (s.startedAt !== undefined)
+      lines.push(`  ${paint.yellow('■')} [${s.ref}] ${s.label}  interrupted`);
+    else lines.push(`  ${paint.dim(`↓ [${s.ref}] ${s.label} (not run)`)}`);
+  }
+  lines.push(`  ${paint.yellow('■')} assertions not evaluated: the scenario did not finish`);
+  return lines;
 }
 
-function scenarioTitle(result: ScenarioResult): string {
+const STEP_ICONS: Record<StepResult['status'], string> = {
+  passed: '✔',
+  warning: '⚠',
+  failed: '✖',
+  skipped: '↓',
+  interrupted: '■',
+};
+
+function stepLine(step: StepResult, paint: Painter): string {
+  const icon = STEP_ICONS[step.status];
+  const colored =
+    step.status === 'passed'
+      ? paint.green(icon)
+      : step.status === 'failed'
+        ? paint.red(icon)
+        : paint.yellow(icon);
+  const parts = [`${colored} [${step.ref}] ${step.label}`, paint.dim(formatDuration(step.durationMs))];
+  if (step.status !== 'passed') parts.push(step.status);
+  if (step.error !== undefined) parts.push(paint.red(step.error));
+  if (step.notes.length > 0) parts.push(step.notes.join(', '));
+  return parts.join('  ');
+}
+
+function isNotEvaluated(a: AssertionResult): boolean {
+  return a.status === 'skipped' && /not evaluated/i.test(a.skipReason ?? '');
+}
+
+/** `✔ assertions: 3 passed`; never green when any failed or none was evaluated. */
+function assertionsHeader(result: ScenarioResult, paint: Painter): string {
+  const n = (f: (a: AssertionResult) => boolean) => result.assertions.filter(f).length;
+  const passed = n((a) => a.status === 'passed');
+  const failed = n((a) => a.status === 'failed');
+  const notEvaluated = n(isNotEvaluated);
+  const skipped = n((a) => a.status === 'skipped') - notEvaluated;
+  const parts = [`${passed} passed`];
+  if (failed > 0) parts.push(`${failed} failed`);
+  if (skipped > 0) parts.push(`${skipped} skipped`);
+  if (notEvaluated > 0) parts.push(`${notEvaluated} not evaluated`);
+  const text = `assertions: ${parts.join(', ')}`;
+  if (failed > 0) return paint.red(`✖ ${text}`);
+  if (notEvaluated > 0) return paint.yellow(`■ ${text}`);
+  if (passed === 0) return paint.yellow(`↓ ${text}`);
+  return `${paint.green('✔')} ${text}`;
+}
+
+function assertionLines(a: AssertionResult, paint: Painter, maxDetails: number): string[] {
+  if (a.status === 'passed') return [`${paint.green('✔')} ${a.label}`];
+  if (isNotEvaluated(a)) return [`${paint.yellow('■')} ${a.label} — ${formatSkipReason(a)}`];
+  if (a.status === 'skipped') return [`${paint.yellow('↓')} ${a.label} — skipped: ${formatSkipReason(a)}`];
+  const lines = [`${paint.red('✖')} ${a.label} — ${formatExpectation(a)}`];
+  const shown = a.details.slice(0, maxDetails);
+  for (const d of shown) lines.push(`    ${paint.dim(d)}`);
+  if (a.details.length > shown.length)
+    lines.push(`    ${paint.dim(`… ${a.details.length - shown.length} more`)}`);
+  if (a.source !== undefined) lines.push(`    ${paint.dim(`at ${a.source}`)}`);
+  return lines;
+}
+
+/** The verdict title: symbol and colour follow the scenario's status. */
+function titleLine(result: ScenarioResult, paint: Painter): string {
   const time = formatDuration(result.durationMs);
   switch (result.status) {
     case 'passed':
-      return `${result.name} ${color.green(`— passed in ${time}`)}`;
+      return paint.green(`✔ ${result.name} — passed in ${time}`);
     case 'failed': {
       const failed = result.assertions.filter((a) => a.status === 'failed').length;
-      return `${result.name} ${color.red(`— failed (${failed} of ${result.assertions.length} assertions) in ${time}`)}`;
+      const failedSteps = result.steps.filter((s) => s.status === 'failed').map((s) => `[${s.ref}]`);
+      const why =
+        failed > 0 || failedSteps.length === 0
+          ? `${failed} of ${result.assertions.length} assertions`
+          : `step ${failedSteps.join(', ')}`;
+      return paint.red(`✖ ${result.name} — failed (${why}) in ${time}`);
     }
     case 'errored':
+      return paint.red(
+        `■ ${result.name} — errored${result.error === undefined ? '' : `: ${result.error.message}`}`,
+      );
     case 'interrupted':
-      return `${result.name} ${color.red(`— ${result.status}${result.error === undefined ? '' : `: ${result.error.message}`}`)}`;
+      return paint.yellow(
+        `■ ${result.name} — interrupted${result.error === undefined ? '' : `: ${result.error.message}`}`,
+      );
   }
 }
 
-/** Resolves true when `promise` settled within `ms`, false otherwise; never rejects. */
-async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms);
-  });
-  try {
-    return await Promise.race([
-      promise.then(
-        () => true,
-        () => true,
-      ),
-      timeout,
-    ]);
-  } finally {
-    clearTimeout(timer);
+interface Painter {
+  green(s: string): string;
+  red(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+function createPainter(enabled: boolean): Painter {
+  const wrap =
+    (open: number, close: number) =>
+    (s: string): string =>
+      enabled ? `${ESC}${open}m${s}${ESC}${close}m` : s;
+  return {
+    green: wrap(32, 39),
+    red: wrap(31, 39),
+    yellow: wrap(33, 39),
+    cyan: wrap(36, 39),
+    dim: wrap(2, 22),
+    bold: wrap(1, 22),
+  };
+}
+
+/**
+ * `line` cut to `width` visible characters (ANSI colour codes kept and not counted), so a live
+ * line never wraps and the block's height is its line count.
+ */
+function fit(line: string, width: number): string {
+  let visible = 0;
+  let out = '';
+  for (let i = 0; i < line.length; ) {
+    if (line.startsWith(ESC, i)) {
+      const end = line.indexOf('m', i);
+      if (end < 0) break;
+      out += line.slice(i, end + 1);
+      i = end + 1;
+      continue;
+    }
+    const cp = line.codePointAt(i) ?? 0;
+    const ch = String.fromCodePoint(cp);
+    if (visible >= width - 1 && i + ch.length < line.length) {
+      out += '…';
+      // Close any colour left open by the cut.
+      return `${out}${ESC}0m`;
+    }
+    out += ch;
+    visible++;
+    i += ch.length;
   }
+  return out;
 }

@@ -22,7 +22,13 @@ export interface ScenarioStartInfo {
   file: string;
   name: string;
   /** Top-level steps, in order: ref and label (parallel children are nested in labels). */
-  steps: Array<{ ref: number; kind: string; label: string }>;
+  steps: Array<{
+    ref: number;
+    kind: string;
+    label: string;
+    /** Messages the step publishes in all, when known in advance (publish bursts): for progress. */
+    publishes?: number;
+  }>;
 }
 
 export interface Reporter {
