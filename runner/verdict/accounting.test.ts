@@ -261,6 +261,18 @@ test('CONNACK sessionPresent=0 before the expiry ran out: the queued messages ar
   assert.match(o?.missing?.reason ?? '', /session expired: offline .* Session Expiry 2\.0 s/);
 });
 
+test('a 3.1.1 persistent session (never expires) answered with sessionPresent=0: the queued ones are lost', () => {
+  const s = sim(['sub', 'pub'])
+    .connect(0, { expiryMs: Number.POSITIVE_INFINITY })
+    .connect(1)
+    .subscribe(0, ['t']);
+  s.drop(0, 'graceful').publish('t', 2).tick(60_000);
+  s.connect(0, { present: false, expiryMs: Number.POSITIVE_INFINITY });
+  const r = s.check(NO_LOSS);
+  assert.equal(r.actual, '2 lost: pub#1, #2 (expected by sub)');
+  assert.match(r.details[0] ?? '', /session discarded before its expiry: .*Session Expiry never/);
+});
+
 test('a session still offline at the end is undecidable, never silently missed', () => {
   const s = sim(['sub', 'other', 'pub'])
     .connect(0)

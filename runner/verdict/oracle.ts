@@ -107,7 +107,8 @@ function sessionEndClass(name: string, end: SessionEnd | undefined): { cls: Miss
   const offline = end.offlineMs ?? 0;
   const expiry = end.expiryMs ?? 0;
   const s = (ms: number) => (Number.isFinite(ms) ? `${(ms / 1000).toFixed(1)} s` : 'never');
-  if (offline < expiry - expiryMarginMs(expiry)) {
+  // A session that never expires (3.1.1 cleanSession=0, or the MQTT 5 maximum) is always early.
+  if (!Number.isFinite(expiry) || offline < expiry - expiryMarginMs(expiry)) {
     return {
       cls: 'lost',
       reason: `session discarded before its expiry: ${name} came back after ${s(offline)} (Session Expiry ${s(expiry)}) to sessionPresent=0 [MQTT-3.1.2-23]`,
@@ -305,6 +306,20 @@ function directBits(record: RunRecord, client: number, publisher: number): Uint3
   return out;
 }
 
+/** The bitsets whose union is what satisfies a client entry (see directBits), without copying. */
+function directSets(record: RunRecord, client: number, publisher: number): Uint32Array[] {
+  const log = record.receiptLog(client, publisher);
+  if (log === undefined) return [];
+  const source = record.subscriptions$;
+  if (source === undefined) return [log.loose ?? log.bits];
+  const parts: Uint32Array[] = [];
+  if (log.loose !== undefined) parts.push(log.loose);
+  log.channels.forEach((bits, slot) => {
+    if (bits !== undefined && source.slotInfo(client, slot)?.groupKey === undefined) parts.push(bits);
+  });
+  return parts;
+}
+
 function evaluateEntry(
   record: RunRecord,
   pub: PublisherLog,
@@ -446,6 +461,10 @@ export function deliverableNow(record: RunRecord, model: SessionModel): Delivera
         }
         let ok = entry.candidates.length > 0;
         const sets: Uint32Array[] = [];
+        if (entry.kind === 'group' && !model.groupQueue) {
+          const groupBits = record.groupLog(entry.key, pub.client)?.bits;
+          if (groupBits !== undefined) sets.push(groupBits);
+        }
         if (model.groupQueue && entry.kind === 'group') {
           // One queue per group, drained to any online member (MQ-5, MQ-6); QoS 0 is never
           // queued (SS-9), so it is owed only if a member was online when it was published.
@@ -477,8 +496,14 @@ export function deliverableNow(record: RunRecord, model: SessionModel): Delivera
         let onlyHeldOffline = true;
         for (const c of entry.candidates) {
           const now = clients[c.client];
-          const log = record.receiptLog(c.client, pub.client);
-          if (log !== undefined) sets.push(log.bits);
+          // A client entry counts its own subscriptions' copies only; a group entry (without a
+          // group queue) its members' group copies.
+          if (entry.kind === 'client') sets.push(...directSets(record, c.client, pub.client));
+          else {
+            const log = record.receiptLog(c.client, pub.client);
+            const bits = record.subscriptions$ === undefined ? log?.bits : log?.loose;
+            if (bits !== undefined) sets.push(bits);
+          }
           if (now === undefined || c.state === 'transition' || c.state === 'offline-none') {
             ok = false;
             onlyHeldOffline = false;
