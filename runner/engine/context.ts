@@ -6,6 +6,8 @@
 import debugFactory from 'debug';
 import { now } from '../clock.js';
 import type { StepError } from '../errors.js';
+import type { FaultHandle } from '../faults/fault.js';
+import type { FaultProxy } from '../faults/fault-proxy.js';
 import type { ResolvedClient, ResolvedScenario } from '../scenario/types.js';
 import type { StartedTarget } from '../targets/target.js';
 import type { Transport, TransportSession } from '../transports/transport.js';
@@ -73,6 +75,10 @@ export class EngineContext {
   readonly pendingNotes: string[] = [];
   /** The running top-level step. */
   currentStep: { ref: number; label: string } | undefined;
+  /** The run's fault proxy, when the scenario has proxied clients (`ResolvedScenario.proxied`). */
+  readonly proxy: FaultProxy | undefined;
+  /** Faults and partitions still active, by the ref of the step that staged them (heal steps end them). */
+  readonly faults = new Map<number, FaultHandle>();
   /** Clients left offline by a refusal or disconnect the scenario declared: acting for them is noted, not fatal. */
   readonly offlineAsDeclared = new Set<number>();
   #receiptWaiters: Array<() => void> = [];
@@ -96,7 +102,9 @@ export class EngineContext {
     getTransport: (name: string) => Promise<Transport>;
     identityProperty?: boolean;
     cleanupSessions?: boolean;
+    proxy?: FaultProxy;
   }) {
+    this.proxy = init.proxy;
     this.cleanupSessions = init.cleanupSessions ?? true;
     this.identityProperty = init.identityProperty ?? false;
     this.declared = declaredOutcomes(init.scenario, init.target.behaviour);

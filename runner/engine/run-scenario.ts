@@ -9,6 +9,8 @@
  */
 
 import { EXIT_CODES, formatIssue, MqscenError, ScenarioError } from '../errors.js';
+import type { FaultEvent } from '../faults/fault.js';
+import { proxyTarget, startFaultProxy } from '../faults/index.js';
 import type { Reporter, ScenarioStartInfo } from '../reporters/reporter.js';
 import type {
   Counters,
@@ -84,7 +86,19 @@ export async function runScenario(
     options.getTransport ??
     (async (name: string) => (await import('../transports/index.js')).getTransport(name));
 
-  const target = options.target;
+  // Clients a fault or partition step names connect through a proxy this run owns; its listeners
+  // stay for the whole scenario, so a fault also reaches the reconnects made while it lasts.
+  const proxy = scenario.proxied === undefined ? undefined : await startFaultProxy();
+  let target: StartedTarget;
+  try {
+    target =
+      proxy === undefined
+        ? options.target
+        : await proxyTarget(options.target, proxy, scenario.clients, { only: scenario.proxied ?? [] });
+  } catch (error) {
+    await proxy?.close();
+    throw error;
+  }
   const runId = createRunId();
   const behaviour = brokerBehaviour(target.behaviour);
   const model = new SessionModel(scenario.clients, {
@@ -108,6 +122,7 @@ export async function runScenario(
     getTransport,
     identityProperty: options.identityProperty ?? false,
     cleanupSessions: options.cleanupSessions ?? true,
+    ...(proxy === undefined ? {} : { proxy }),
   });
   const reporter = options.reporter;
   const startedAtIso = new Date().toISOString();
@@ -145,9 +160,12 @@ export async function runScenario(
   } finally {
     clearTimeout(timer);
     end = model.snapshot();
+    // Faults end with the steps: the clients then say goodbye over a healthy link.
+    proxy?.heal();
     // A scenario cut short (the broker went silent, the deadline, Ctrl+C) closes its clients
     // quickly: a graceful DISCONNECT waits for acks a silent broker never sends.
     await teardown(ctx, ctx.signal.aborted);
+    await proxy?.close();
   }
   const remaining = steps.slice(stepResults.length);
   for (const s of remaining) stepResults.push(skippedStep(s));
@@ -228,7 +246,10 @@ export async function runScenario(
   if (error !== undefined) result.error = error;
   // What the HTML report draws; a failure here must never cost the verdict.
   const timeline = safe(() => buildTimeline(record, ctx.startedAt, now()));
-  if (timeline !== undefined) result.timeline = timeline;
+  if (timeline !== undefined) {
+    if (proxy !== undefined) timeline.faults = faultBands(proxy.events, ctx.startedAt);
+    result.timeline = timeline;
+  }
   const latency = safe(() => buildLatency(record));
   if (latency !== undefined) result.latency = latency;
   const stats = safe(() => target.stats?.());
@@ -567,6 +588,31 @@ function summarizeOracle(record: RunRecord, oracle: OracleReport): Record<string
       : { perMember: Object.fromEntries([...o.perMember].map(([c, n]) => [names[c] ?? String(c), n])) }),
   }));
   return { runId: record.runId, publishers, receivers, audience: audience.slice(0, 500) };
+}
+
+/** The proxy's faults as bands of the timeline: applied → healed, ms since the scenario started. */
+function faultBands(
+  events: readonly FaultEvent[],
+  startedAt: number,
+): NonNullable<NonNullable<ScenarioResult['timeline']>['faults']> {
+  const bands: NonNullable<NonNullable<ScenarioResult['timeline']>['faults']> = [];
+  const open = new Map<string, (typeof bands)[number]>();
+  for (const e of events) {
+    if (e.type === 'applied') {
+      const band: (typeof bands)[number] = {
+        atMs: Math.max(0, Math.round(e.at - startedAt)),
+        label: `${e.kind}${e.stream === undefined || e.stream === 'both' ? '' : ` ${e.stream}`}: ${e.name}`,
+      };
+      if (e.clients !== undefined) band.client = e.clients.join(', ');
+      open.set(e.id, band);
+      bands.push(band);
+    } else if (e.type === 'healed') {
+      const band = open.get(e.id);
+      if (band !== undefined) band.untilMs = Math.max(band.atMs, Math.round(e.at - startedAt));
+      open.delete(e.id);
+    }
+  }
+  return bands;
 }
 
 async function call(fn: () => void | Promise<void> | undefined): Promise<void> {

@@ -17,7 +17,7 @@ import type { RawScenario } from './schema-types.js';
 import { checkSequence } from './sequence.js';
 import type { StepTree } from './step-tree.js';
 import { resolveSteps } from './steps/index.js';
-import type { ResolvedScenario } from './types.js';
+import type { ResolvedClient, ResolvedScenario, ResolvedStep } from './types.js';
 
 /** Defaults of the scenario level (documented in the schema descriptions). */
 const DEFAULTS = { timeoutMs: 120_000, waitMs: 10_000 } as const;
@@ -75,12 +75,31 @@ export function resolveScenario(
     expect,
     vars: { ...options.vars },
   };
+  const proxied = proxiedClients(doc, clients, steps);
+  if (proxied.length > 0) scenario.proxied = proxied;
   if (doc.description !== undefined) scenario.description = doc.description.trim();
   if (doc.policy !== undefined) scenario.policyFile = resolve(dirname(options.file), doc.policy);
   return { problems, scenario: deepFreeze(scenario) };
 }
 
 // --- internal ---
+
+/** The instances a fault or partition step names, and those declared `proxy: true`. */
+function proxiedClients(
+  doc: RawScenario,
+  clients: readonly ResolvedClient[],
+  steps: readonly ResolvedStep[],
+): string[] {
+  const named = new Set<string>();
+  const visit = (s: ResolvedStep): void => {
+    if (s.kind === 'fault' || s.kind === 'partition') for (const c of s.clients) named.add(c);
+    if (s.kind === 'parallel') s.steps.forEach(visit);
+  };
+  steps.forEach(visit);
+  return clients
+    .filter((c) => named.has(c.name) || doc.clients[c.declaredAs]?.proxy === true)
+    .map((c) => c.name);
+}
 
 /** A scenario-level wait bound: a duration, more than 0. A value of the wrong type was refused by the schema. */
 function waitBound(cx: ResolveContext, value: unknown, path: DocPath, what: string): number | undefined {

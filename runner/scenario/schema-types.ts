@@ -202,9 +202,13 @@ export interface Client {
    * `if-no-session` (default): subscribe after a connect only when the broker reports no session present; `always`: after every connect.
    */
   resubscribe?: 'if-no-session' | 'always';
+  /**
+   * Connect through the run's fault proxy. Default: only the clients a `fault` or `partition` step names; `true` also for others (a proxy in the path, no fault); `false` never (a fault on this client is then refused).
+   */
+  proxy?: boolean;
 }
 /**
- * Exactly one of: connect, subscribe, unsubscribe, publish, disconnect, reconnect, wait, settle, parallel.
+ * Exactly one of: connect, subscribe, unsubscribe, publish, disconnect, reconnect, wait, settle, parallel, fault, heal, partition.
  */
 export interface Step {
   /**
@@ -394,6 +398,67 @@ export interface Step {
    * @minItems 1
    */
   parallel?: [Step, ...Step[]];
+  /**
+   * A network fault on the connections of some clients, through the run's built-in proxy (Toxiproxy's vocabulary): applies to their open connections and to every reconnect while it lasts; lasts `for` or until a `heal` step. Byte-level, so TLS and WSS pass unchanged.
+   */
+  fault?: {
+    clients: ClientRefs;
+    /**
+     * `latency` (every chunk `latency` ± `jitter` late), `bandwidth` (at most `rate` KB/s), `blackhole` (nothing passes, the connection stays open), `reset` (TCP RST after `after`), `slow-close` (a close reaches the other side `delay` late), `slicer` (writes cut into `size` ± `sizeVariation` byte pieces, `delay` apart), `limit-data` (the connection closes after `bytes` bytes), `down` (new connections refused, open ones closed unless `keepExisting`).
+     */
+    kind: 'latency' | 'bandwidth' | 'blackhole' | 'reset' | 'slow-close' | 'slicer' | 'limit-data' | 'down';
+    /**
+     * `upstream` (client → broker), `downstream` (broker → client) or `both` (default).
+     */
+    stream?: 'upstream' | 'downstream' | 'both';
+    for?: Duration;
+    latency?: Duration;
+    jitter?: Duration;
+    /**
+     * `bandwidth`: kilobytes (1000 bytes) per second.
+     */
+    rate?: number;
+    after?: Duration;
+    delay?: Duration;
+    /**
+     * `slicer`: average piece size, bytes.
+     */
+    size?: number;
+    /**
+     * `slicer`: ± this many bytes.
+     */
+    sizeVariation?: number;
+    /**
+     * `limit-data`: the connection closes once this many bytes passed in the stream.
+     */
+    bytes?: number;
+    /**
+     * `blackhole`: discard what was held instead of delivering it at heal (breaks MQTT framing: the connection cannot go on).
+     */
+    drop?: boolean;
+    /**
+     * `down`: leave open connections alone, refuse only new ones.
+     */
+    keepExisting?: boolean;
+  };
+  /**
+   * Ends faults and partitions: the `id` of a fault or partition step, a list of ids, or `all`.
+   *
+   * @minItems 1
+   */
+  heal?: string | [string, ...string[]];
+  /**
+   * Cuts these clients off the broker (nothing passes either way, their connections stay open) while the others carry on: `partition: <clients>` or `{ clients, for }`; until `for` ends or a `heal` step.
+   *
+   * @minItems 1
+   */
+  partition?:
+    | string
+    | [string, ...string[]]
+    | {
+        clients: ClientRefs;
+        for?: Duration;
+      };
 }
 /**
  * Exactly one of: no-loss, duplicates, ordered, shared-group, received, session-present, retained, will, reason-code, latency, authorized, denied.

@@ -18,6 +18,9 @@ export const STEP_KINDS: readonly StepKind[] = [
   'wait',
   'settle',
   'parallel',
+  'fault',
+  'heal',
+  'partition',
 ];
 
 export interface StepNode {

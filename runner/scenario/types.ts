@@ -7,6 +7,7 @@
  * The YAML shape itself is defined by schemas/scenario.schema.json (single source of truth);
  * runner/scenario/schema-types.ts is generated from it (npm run gen:types) and checked in CI.
  */
+import type { ToxicSpec } from '../faults/fault.js';
 import type {
   ProtocolVersion,
   PublishProperties,
@@ -135,6 +136,21 @@ export type ResolvedStep = StepBase &
         quietMs: number;
       }
     | { kind: 'parallel'; steps: ResolvedStep[] }
+    | {
+        kind: 'fault';
+        /** The proxied instances it applies to (open connections and later reconnects). */
+        clients: string[];
+        spec: ToxicSpec;
+        stream: 'upstream' | 'downstream' | 'both';
+        /** Heals by itself after this long; undefined = until a heal step or the scenario's end. */
+        durationMs?: number;
+      }
+    | { kind: 'partition'; clients: string[]; durationMs?: number }
+    | {
+        kind: 'heal';
+        /** Refs of the fault and partition steps to heal; `all`: every fault still active. */
+        faults: number[] | 'all';
+      }
   );
 
 export type StepKind = ResolvedStep['kind'];
@@ -209,4 +225,9 @@ export interface ResolvedScenario {
   vars: Readonly<Record<string, string>>;
   /** The scenario's `policy:` (AWS IoT policy file), resolved against the scenario's folder. */
   policyFile?: string;
+  /**
+   * Instances that connect through the run's fault proxy (those a fault or partition step names,
+   * and those declared `proxy: true`), in declaration order; absent = no proxy.
+   */
+  proxied?: string[];
 }

@@ -2,7 +2,10 @@
 import type { StepKind } from '../../scenario/types.js';
 import { compileConnect } from './connect.js';
 import { compileDisconnect } from './disconnect.js';
+import { compileFault } from './fault.js';
+import { compileHeal } from './heal.js';
 import { compileParallel } from './parallel.js';
+import { compilePartition } from './partition.js';
 import { compilePublish } from './publish.js';
 import { compileReconnect } from './reconnect.js';
 import { compileSettle } from './settle.js';
@@ -21,6 +24,9 @@ export const STEPS: { readonly [K in StepKind]: StepCompiler<K> } = {
   wait: compileWait,
   settle: compileSettle,
   parallel: compileParallel,
+  fault: compileFault,
+  heal: compileHeal,
+  partition: compilePartition,
 };
 
 export type { CompiledStep, CompilePlan, StepOutcome } from './step.js';

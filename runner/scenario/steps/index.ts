@@ -8,7 +8,10 @@ import type { StepNode } from '../step-tree.js';
 import type { ResolvedStep, StepKind } from '../types.js';
 import { resolveConnect } from './connect.js';
 import { resolveDisconnect } from './disconnect.js';
+import { resolveFault } from './fault.js';
+import { resolveHeal } from './heal.js';
 import { resolveParallel } from './parallel.js';
+import { resolvePartition } from './partition.js';
 import { resolvePublish } from './publish.js';
 import { resolveReconnect } from './reconnect.js';
 import { resolveSettle } from './settle.js';
@@ -25,6 +28,9 @@ const RESOLVERS: { [K in Exclude<StepKind, 'parallel'>]: StepResolver<K> } = {
   reconnect: resolveReconnect,
   wait: resolveWait,
   settle: resolveSettle,
+  fault: resolveFault,
+  heal: resolveHeal,
+  partition: resolvePartition,
 };
 
 /** The step keywords with a resolver (parallel included). */
