@@ -80,6 +80,47 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   program
+    .command('compare')
+    .description('run the same scenarios on several targets and show, side by side, where the brokers differ')
+    .argument('<files...>', 'scenario files or globs (quote globs: "scenarios/*.yaml")')
+    .requiredOption(
+      '--targets <names>',
+      'comma-separated targets, e.g. embedded:aws-iot,embedded:mosquitto,mosquitto',
+    )
+    .option(
+      '--targets-file <file>',
+      'targets file for names that are not built in (default: mqscen.targets.yaml when present)',
+    )
+    .option('--json <path>', 'the matrix and every run as JSON', 'reports/compare.json')
+    .option('--no-json', 'do not write compare.json')
+    .option(
+      '--junit <path>',
+      'JUnit XML, one testsuite per target (default: compare-junit.xml beside the JSON)',
+    )
+    .option('--no-junit', 'do not write the JUnit file')
+    .option(
+      '--html <path>',
+      'HTML report with the matrix and every run (default: compare.html beside the JSON)',
+    )
+    .option('--no-html', 'do not write the HTML report')
+    .option('--var <key=value>', 'set a scenario variable (repeatable)', collectVar, [])
+    .action(async (files: string[], opts: Record<string, unknown>) => {
+      const { compareCommand, compareDefaults } = await import('./compare-command.js');
+      const json = opts['json'] as string | false;
+      const defaults = compareDefaults(json);
+      setExit(
+        await compareCommand(files, {
+          targets: opts['targets'] as string,
+          ...(typeof opts['targetsFile'] === 'string' ? { targetsFile: opts['targetsFile'] } : {}),
+          json,
+          junit: opts['junit'] === false ? false : ((opts['junit'] as string | undefined) ?? defaults.junit),
+          html: opts['html'] === false ? false : ((opts['html'] as string | undefined) ?? defaults.html),
+          var: opts['var'] as string[],
+        }),
+      );
+    });
+
+  program
     .command('report')
     .description('render the HTML report of an earlier run from its results.json')
     .argument('<results>', 'results file written by `mqscen run` (default there: reports/results.json)')
