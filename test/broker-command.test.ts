@@ -6,10 +6,12 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, test } from 'node:test';
 import mqtt from 'mqtt';
+import mqttPacket, { type Packet } from 'mqtt-packet';
 
 const root = resolve(import.meta.dirname, '..');
 const bin = join(root, 'bin/mqscen.js');
@@ -152,4 +154,97 @@ test('mqscen broker: an unreadable or broken --acl file exits 2 before listening
   assert.equal(invalid.status, 2, invalid.stderr);
   assert.match(invalid.stderr, /acl\.yaml/);
   assert.doesNotMatch(invalid.stdout, /listening/);
+});
+
+/** Starts `mqscen broker` with `args` and resolves with its mqtt URL once it listens. */
+async function startCli(
+  t: { after: (fn: () => void) => void },
+  args: string[],
+): Promise<{ url: string; stdout: () => string }> {
+  const child = spawn(process.execPath, [bin, 'broker', '--port', '0', ...args], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  t.after(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no URL within 15 s:\n${stdout}\n${stderr}`)), 15_000);
+    child.stdout.on('data', () => {
+      const found = /mqtt:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+      if (found && found[1] !== '0') {
+        clearTimeout(timer);
+        resolveUrl(found[0]);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited early (${code}):\n${stdout}\n${stderr}`));
+    });
+  });
+  return { url, stdout: () => stdout };
+}
+
+test('mqscen broker --config FILE --max-keepalive 1: Server Keep Alive in CONNACK and enforced; flags win over the file [MQTT-3.2.2-21]', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mqscen-broker-cfg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'broker.yaml');
+  writeFileSync(config, 'profile: mosquitto\nsettings:\n  maxKeepAlive: 30\n  receiveMaximum: 9\n');
+  const { url, stdout } = await startCli(t, ['--config', config, '--max-keepalive', '1']);
+  assert.match(stdout(), /profile mosquitto, config /);
+  // A raw client asking for 60 s that then stays silent: CONNACK says 1 s, and 1.5 s of silence closes it.
+  const { port } = new URL(url);
+  const socket = netConnect(Number(port), '127.0.0.1');
+  t.after(() => socket.destroy());
+  const packets: Packet[] = [];
+  const parser = mqttPacket.parser({ protocolVersion: 5 });
+  parser.on('packet', (packet: Packet) => packets.push(packet));
+  socket.on('data', (data: Buffer) => parser.parse(data));
+  socket.on('error', () => undefined);
+  const closed = new Promise<number>((resolveClose) => {
+    const started = Date.now();
+    socket.once('close', () => resolveClose(Date.now() - started));
+  });
+  socket.write(
+    mqttPacket.generate({
+      cmd: 'connect',
+      clientId: 'silent',
+      protocolVersion: 5,
+      keepalive: 60,
+      clean: true,
+    }),
+  );
+  const ms = await Promise.race([closed, new Promise<number>((r) => setTimeout(() => r(-1), 8000))]);
+  const connack = packets.find((p) => p.cmd === 'connack') as
+    | { properties?: Record<string, unknown> }
+    | undefined;
+  assert.equal(connack?.properties?.['serverKeepAlive'], 1, 'the flag wins over the file');
+  assert.equal(connack?.properties?.['receiveMaximum'], 9, 'the file wins over the profile');
+  assert.ok(ms > 0, 'closed for keep alive');
+  const disconnect = packets.find((p) => p.cmd === 'disconnect') as { reasonCode?: number } | undefined;
+  assert.equal(disconnect?.reasonCode, 0x8d, '[MQTT-3.1.2-22] keep alive timeout');
+});
+
+test('mqscen broker: a broken --config file exits 2 with file:line:col; a bad setting flag exits 2 naming it', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mqscen-broker-cfg-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'broker.yaml');
+  writeFileSync(config, 'profile: mosquitto\nsettings:\n  maxQueued: 10\n  connectTimeout: soon\n');
+  const bad = runCli(['broker', '--port', '0', '--config', config]);
+  assert.equal(bad.status, 2, bad.stderr);
+  assert.match(bad.stderr, /broker\.yaml:3:3/);
+  assert.match(bad.stderr, /maxQueued/);
+  assert.match(bad.stderr, /broker\.yaml:4:19/);
+  assert.doesNotMatch(bad.stdout, /listening/);
+  const flag = runCli(['broker', '--port', '0', '--max-queued', 'lots']);
+  assert.equal(flag.status, 2, flag.stderr);
+  assert.match(flag.stderr, /--max-queued "lots"/);
 });

@@ -17,6 +17,15 @@ export interface BrokerCommandOptions {
   acl?: string;
   /** AWS IoT policy document(s) enforced for every client (profile aws-iot): broker/policy/. */
   policy?: string[];
+  /** Broker configuration file (schemas/broker.schema.json); flags win over it. */
+  config?: string;
+  /** True when --profile was given on the command line (it then wins over the file's profile). */
+  profileFromFlag?: boolean;
+  maxKeepalive?: string;
+  receiveMaximum?: string;
+  maxQueued?: string;
+  maxPacketSize?: string;
+  connectTimeout?: string;
 }
 
 function parsePort(flag: string, value: string | undefined): number | undefined {
@@ -40,10 +49,24 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
   const tlsPort =
     parsePort('--tls-port', opts.tlsPort) ??
     (opts.tls || (opts.mtls && wssPort === undefined) ? 8883 : undefined);
-  const { startBroker, loadAclFile, createAclAuthorizer } = await import('../../broker/index.js');
+  const { startBroker, loadAclFile, createAclAuthorizer, resolveBrokerSettings } = await import(
+    '../../broker/index.js'
+  );
+  // Configuration file, then flags: both read (and refused with exit 2) before anything listens.
+  const { loadBrokerConfig, settingsFromFlags } = await import('./broker-config.js');
+  const config = opts.config === undefined ? undefined : await loadBrokerConfig(opts.config);
+  const profile = (
+    opts.profileFromFlag ? opts.profile : (config?.profile ?? opts.profile)
+  ) as BrokerCommandOptions['profile'];
+  const settings = {
+    ...config?.settings,
+    ...(opts.realistic ? { realistic: true } : {}),
+    ...settingsFromFlags(opts as unknown as Record<string, unknown>),
+  };
+  resolveBrokerSettings(profile, settings);
   // Read before any listener opens: a broken file is a usage error (exit 2) that names the rule.
   const policies = opts.policy ?? [];
-  if (policies.length > 0 && (opts.profile !== 'aws-iot' || opts.acl !== undefined)) {
+  if (policies.length > 0 && (profile !== 'aws-iot' || opts.acl !== undefined)) {
     throw new UsageError('--policy takes AWS IoT policies, enforced by --profile aws-iot without --acl', {
       hint: 'use --policy with the aws-iot profile, or --acl rules with the mosquitto profile',
     });
@@ -69,7 +92,7 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
     process.stdout.write(`CA certificate (trust this in clients): ${certs.paths.caCert}\n`);
   }
   const broker = await startBroker({
-    profile: opts.profile,
+    profile,
     host: opts.host,
     listeners: {
       mqtt: { port },
@@ -77,11 +100,11 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
       ...(tlsPort === undefined || !tls ? {} : { mqtts: { port: tlsPort, ...tls } }),
       ...(wssPort === undefined || !tls ? {} : { wss: { port: wssPort, ...tls } }),
     },
-    settings: opts.realistic ? { realistic: true } : {},
+    settings,
     ...(authorize === undefined ? {} : { authorize }),
   });
   process.stdout.write(
-    `mqscen broker (profile ${opts.profile}${opts.acl === undefined ? '' : `, ACL ${opts.acl}`}${policies.length === 0 ? '' : `, policy ${policies.join(' + ')}`}) listening:\n`,
+    `mqscen broker (profile ${profile}${opts.config === undefined ? '' : `, config ${opts.config}`}${opts.acl === undefined ? '' : `, ACL ${opts.acl}`}${policies.length === 0 ? '' : `, policy ${policies.join(' + ')}`}) listening:\n`,
   );
   for (const [kind, url] of Object.entries(broker.urls)) {
     if (url) process.stdout.write(`  ${kind.padEnd(6)} ${url}\n`);

@@ -177,9 +177,23 @@ function buildProgram(setExit: (code: number) => void): Command {
       collectVar,
       [],
     )
-    .action(async (opts: Record<string, unknown>) => {
+    .option(
+      '--config <file>',
+      'broker configuration (YAML/JSON, schemas/broker.schema.json); flags win over it',
+    )
+    .option(
+      '--max-keepalive <seconds>',
+      'highest keep alive; larger ones are lowered and sent as Server Keep Alive',
+    )
+    .option('--receive-maximum <n>', 'inbound QoS 1/2 window sent in CONNACK (Receive Maximum)')
+    .option('--max-queued <n>', 'messages queued per session beyond the in-flight window')
+    .option('--max-packet-size <bytes>', 'largest packet accepted (CONNACK Maximum Packet Size)')
+    .option('--connect-timeout <seconds>', 'close sockets that have not completed CONNECT within this time')
+    .action(async (opts: Record<string, unknown>, command: Command) => {
       const { brokerCommand } = await import('./broker-command.js');
-      setExit(await brokerCommand(opts));
+      setExit(
+        await brokerCommand({ ...opts, profileFromFlag: command.getOptionValueSource('profile') === 'cli' }),
+      );
     });
 
   program

@@ -18,7 +18,7 @@ export interface EmbeddedTargetOptions {
   name?: string;
   /** Behaviour profile of the broker. @default "aws-iot" */
   profile?: EmbeddedProfile;
-  /** Broker settings that override the profile's defaults (benchmarks lift queue limits). */
+  /** Broker settings that override the profile's defaults (`settings:` of the targets file; benchmarks lift queue limits). */
   settings?: Partial<BrokerSettings>;
   /** AWS IoT policies to enforce (profile aws-iot only); the scenario's `policy:` otherwise. */
   policy?: EmbeddedPolicyOptions;

@@ -280,6 +280,8 @@ function defineFromFile(
           (await import('./embedded.js')).startEmbeddedTarget({
             name,
             profile: raw.profile ?? 'aws-iot',
+            // The same settings as `mqscen broker --config` (schemas/broker.schema.json).
+            ...(raw.settings === undefined ? {} : { settings: raw.settings }),
             policy: embeddedPolicyOf(raw, (v, at) => {
               const p = interpolate(v, env, file, [name, ...at]);
               return isAbsolute(p) ? p : resolve(dirname(file.absPath), p);
