@@ -216,6 +216,7 @@ export async function runScenario(
     behaviour: target.behaviour,
     clientIndex: ctx.clientIndex,
     ...(refusals === undefined ? {} : { policyRefusals: refusals }),
+    settledOnly: status === 'interrupted',
   };
   // A scenario that did not run to its end (Ctrl+C, a failed step, the deadline) has no verdict:
   // its assertions are reported as not evaluated, with the reason, so the cause is not buried under

@@ -408,3 +408,54 @@ test('a server that answers in HTTP, not MQTT, is a TransportError saying so', a
     },
   );
 });
+
+test('Subscription Identifiers: one SUBSCRIBE per identifier, copies name their subscriptions, the CONNACK flag is read [MQTT-3.3.4-3]', async (t) => {
+  const { startBroker } = await import('../../broker/index.js');
+  const brokers: Array<{ name: string; url: string; offered: boolean }> = [];
+  for (const profile of ['mosquitto', 'aws-iot'] as const) {
+    const broker = await startBroker({ profile });
+    t.after(() => broker.close());
+    brokers.push({
+      name: `embedded:${profile}`,
+      url: broker.urls.mqtt ?? '',
+      offered: profile === 'mosquitto',
+    });
+  }
+  if (!mosquittoMissing) {
+    const target = await startMosquittoTarget({ websockets: false });
+    t.after(() => target.close());
+    brokers.push({ name: 'mosquitto', url: target.urls.mqtt, offered: true });
+  }
+  for (const b of brokers) {
+    const base = { url: b.url, clean: true, keepalive: 10, connectTimeoutMs: 3000, protocol: '5' as const };
+    const sub = await mqttjsTransport.connect({ ...base, clientId: `sid-sub-${process.pid}` });
+    t.after(() => sub.disconnect({ how: 'abrupt' }));
+    // The aws-iot profile says Subscription Identifiers Available = 0 (M5-2).
+    assert.equal(sub.connack.subscriptionIdentifiersAvailable !== false, b.offered, b.name);
+    if (!b.offered) continue;
+    const granted = await sub.subscribe([
+      { filter: 'sid/#', qos: 1, subscriptionIdentifier: 7 },
+      { filter: 'sid/+', qos: 1, subscriptionIdentifier: 9 },
+    ]);
+    assert.deepEqual(granted.reasonCodes, [1, 1], b.name);
+    const ids: number[] = [];
+    const got = new Promise<void>((resolve) => {
+      sub.on('message', (m) => {
+        ids.push(...(m.subscriptionIdentifiers ?? []));
+        if (ids.length >= 2) resolve();
+      });
+    });
+    const pub = await mqttjsTransport.connect({ ...base, clientId: `sid-pub-${process.pid}` });
+    t.after(() => pub.disconnect({ how: 'abrupt' }));
+    await pub.publish({ topic: 'sid/a', payload: Buffer.from('x'), qos: 1, retain: false });
+    await Promise.race([got, new Promise((r) => setTimeout(r, 3000))]);
+    // One copy carrying both identifiers, or one copy per subscription [MQTT-3.3.4-4], [MQTT-3.3.4-5].
+    assert.deepEqual(
+      ids.sort((x, y) => x - y),
+      [7, 9],
+      b.name,
+    );
+    await sub.disconnect({ how: 'graceful' });
+    await pub.disconnect({ how: 'graceful' });
+  }
+});

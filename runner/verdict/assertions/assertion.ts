@@ -20,6 +20,11 @@ export interface AssertionContext {
   /** Each client's state when the steps ended (before the teardown closed them). */
   readonly end: readonly ClientSnapshot[];
   readonly behaviour: Behaviour;
+  /**
+   * The run was cut short (interrupted): the oracle judged only settled messages, and an
+   * assertion left with nothing to check is not evaluated rather than failed.
+   */
+  readonly settledOnly?: boolean;
   /** Instance name → index in scenario.clients / record.clients. */
   readonly clientIndex: ReadonlyMap<string, number>;
   /** The target's policy refusals during the scenario; undefined when the target keeps no log (authorized/denied). */

@@ -57,6 +57,16 @@ export function evaluateAssertion(a: ResolvedAssertion, ctx: AssertionContext): 
     const check = ASSERTIONS[a.kind] as AssertionCheck<typeof a.kind>;
     const v = check(a as AssertionOf<typeof a.kind>, ctx);
     const nothing = v.nothingToCheck;
+    if (nothing !== undefined && ctx.settledOnly === true) {
+      return {
+        ...base,
+        status: 'skipped',
+        expected: v.expected,
+        actual: '',
+        details: [],
+        skipReason: `not evaluated: the run was cut short with nothing settled to check (${nothing})`,
+      };
+    }
     const result: AssertionResult = {
       ...base,
       status: v.ok && nothing === undefined ? 'passed' : 'failed',
