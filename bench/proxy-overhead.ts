@@ -74,8 +74,12 @@ async function measure(
   round: number,
   proxied: boolean,
 ): Promise<{ rate: number; cpuUs: number; verdict: string }> {
-  const s = benchScenario(round, proxied ? 'proxied' : 'direct');
-  const proxy = proxied ? await startFaultProxy() : undefined;
+  const plain = benchScenario(round, proxied ? 'proxied' : 'direct');
+  // Without --packets the proxy is the one the run owns, as for a scenario whose clients say
+  // `proxy: true` (or that a fault step names): runScenario starts it and routes them through it.
+  const owned = proxied && !values.packets;
+  const s = owned ? { ...plain, proxied: plain.clients.map((c) => c.name) } : plain;
+  const proxy = proxied && values.packets ? await startFaultProxy() : undefined;
   try {
     const target =
       proxy === undefined ? base : await proxyTarget(base, proxy, s.clients, { packets: values.packets });

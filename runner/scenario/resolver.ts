@@ -27,8 +27,8 @@ export interface ClientUse {
   instances: string[];
   /** Where the clients are written, for messages. */
   path: DocPath;
-  /** `connect`: must be offline, then online; `reconnect`: was online before, offline now; `disconnect`: must be online, then offline; `use`: must be online (the verb says for what). */
-  effect: 'connect' | 'reconnect' | 'disconnect' | 'use';
+  /** `connect`: must be offline, then online; `reconnect`: was online before, offline now; `disconnect`: must be online, then offline; `use`: must be online (the verb says for what); `fault`: may end the connection (a reconnect after it is allowed). */
+  effect: 'connect' | 'reconnect' | 'disconnect' | 'use' | 'fault';
   verb?: string;
 }
 

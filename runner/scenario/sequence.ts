@@ -10,6 +10,8 @@ import type { StepNode } from './step-tree.js';
 interface ClientState {
   connected: boolean;
   since: number;
+  /** A fault or partition may have ended the connection since (keep-alive, reset): a reconnect is fine. */
+  mayBeCut?: boolean;
 }
 
 export function checkSequence(
@@ -38,6 +40,13 @@ export function checkSequence(
     const use = uses.get(node);
     if (use === undefined) return;
     if (known) judge(cx, use, st);
+    if (use.effect === 'fault') {
+      for (const i of use.instances) {
+        const e = st.get(i);
+        if (e?.connected === true) st.set(i, { ...e, mayBeCut: true });
+      }
+      return;
+    }
     const connected = use.effect !== 'disconnect';
     if (use.effect !== 'use') for (const i of use.instances) st.set(i, { connected, since: node.ref });
   };
@@ -88,7 +97,7 @@ function judge(cx: ResolveContext, use: ClientUse, st: ReadonlyMap<string, Clien
       return;
     }
     case 'reconnect': {
-      const on = instances.filter(online);
+      const on = instances.filter((i) => online(i) && st.get(i)?.mayBeCut !== true);
       const never = instances.filter((i) => st.get(i) === undefined);
       if (on.length > 0)
         cx.error(path, `${on.map(describe).join(', ')} still connected; disconnect before reconnecting`);
@@ -102,6 +111,8 @@ function judge(cx: ResolveContext, use: ClientUse, st: ReadonlyMap<string, Clien
         cx.error(path, `${off.map(describe).join(', ')} not connected at this point; nothing to disconnect`);
       return;
     }
+    case 'fault':
+      return;
     case 'use': {
       const off = instances.filter((i) => !online(i));
       if (off.length === 0) return;

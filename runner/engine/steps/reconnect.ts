@@ -12,9 +12,22 @@ export const compileReconnect: StepCompiler<'reconnect'> = (step, plan) => {
     kind: step.kind,
     label: step.label,
     async run(ctx) {
-      const notes = await forEachClient(ctx, idx, (c) =>
-        connectClient(ctx, c, step.ref, step.clean ?? false),
-      );
+      const notes = await forEachClient(ctx, idx, async (c) => {
+        const stale = c.session;
+        const before: string[] = [];
+        if (stale !== undefined) {
+          // Only after a fault (the resolver allows nothing else): the connection it starved may
+          // still look open here; it is dropped, as a client whose link died would.
+          c.session = undefined;
+          ctx.model.disconnectStarted(c.idx);
+          await stale.disconnect({ how: 'abrupt' }).catch(() => undefined);
+          const at = ctx.now();
+          ctx.record.disconnects.push({ client: c.idx, stepRef: step.ref, at, how: 'abrupt' });
+          ctx.model.disconnected(c.idx, at);
+          before.push(`${c.def.name}: its connection through the fault was still open; dropped it first`);
+        }
+        return [...before, ...(await connectClient(ctx, c, step.ref, step.clean ?? false))];
+      });
       return { notes: notes.flat() };
     },
   } satisfies CompiledStep;

@@ -84,7 +84,7 @@ export const resolveFault: StepResolver<'fault'> = (node, head, cx) => {
     stream,
   };
   if (durationMs !== undefined) step.durationMs = durationMs;
-  return { step };
+  return { step, clients: { instances: clients, path: clientsPath, effect: 'fault' } };
 };
 
 /** A fault or partition may only name clients that can go through the proxy. */

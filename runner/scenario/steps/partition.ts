@@ -33,5 +33,5 @@ export const resolvePartition: StepResolver<'partition'> = (node, head, cx) => {
     clients,
   };
   if (durationMs !== undefined) step.durationMs = durationMs;
-  return { step };
+  return { step, clients: { instances: clients, path: path, effect: 'fault' } };
 };
