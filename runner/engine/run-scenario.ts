@@ -28,7 +28,8 @@ import type { ConnectOptions, DisconnectOptions, Transport } from '../transports
 import type { AssertionContext } from '../verdict/assertions/assertion.js';
 import { evaluateAssertion, notEvaluatedAssertion } from '../verdict/assertions/index.js';
 import { brokerBehaviour } from '../verdict/broker-behaviours.js';
-import { deliverableNow, evaluateDeliveries, type OracleReport } from '../verdict/oracle.js';
+import { deliverableNow, evaluateDeliveries } from '../verdict/oracle.js';
+import { summarizeOracle } from '../verdict/oracle-summary.js';
 import { RunRecord } from '../verdict/record.js';
 import { type ClientSnapshot, SessionModel } from '../verdict/session-model.js';
 import {
@@ -525,70 +526,6 @@ function delta(a: Counters, b: Counters): Counters {
     duplicates: b.duplicates - a.duplicates,
     pending: b.pending,
   };
-}
-
-/** What the JSON report shows of the oracle: per publisher, per receiver, per audience entry. */
-function summarizeOracle(record: RunRecord, oracle: OracleReport): Record<string, unknown> {
-  const names = oracle.names;
-  const publishers = record.publishers.flatMap((p) => {
-    if (p === undefined) return [];
-    let acked = 0;
-    let refused = 0;
-    let unacked = 0;
-    for (let s = 0; s < p.next; s++) {
-      const code = p.ackCode[s] as number;
-      if (code >= 0x80) refused++;
-      else if (code >= 0) acked++;
-      else unacked++;
-    }
-    return [
-      {
-        name: names[p.client],
-        published: p.next,
-        taken: acked,
-        refused,
-        unacknowledged: unacked,
-        segments: p.segments.length,
-      },
-    ];
-  });
-  const receivers = names.map((name, r) => {
-    let received = 0;
-    let duplicates = 0;
-    let outOfOrder = 0;
-    for (let p = 0; p < names.length; p++) {
-      const log = record.receiptLog(r, p);
-      if (log === undefined) continue;
-      received += log.received;
-      duplicates += log.duplicates;
-      outOfOrder += log.orderViolations;
-    }
-    return {
-      name,
-      received,
-      duplicates,
-      outOfOrder,
-      wills: record.wills.filter((w) => w.receiver === r).length,
-      stale: record.stale[r] ?? 0,
-      foreign: record.foreign[r] ?? 0,
-    };
-  });
-  const audience = oracle.outcomes.map((o) => ({
-    publisher: names[o.segment.publisher],
-    step: o.segment.stepRef,
-    topic: o.segment.topic,
-    messages: `#${o.segment.first + 1}..#${o.segment.end}`,
-    audience: o.entry.kind === 'group' ? `group ${o.entry.key}` : o.entry.key,
-    qos: o.entry.qos,
-    states: o.entry.candidates.map((c) => `${names[c.client]}:${c.state}`),
-    owed: o.owed,
-    delivered: o.delivered,
-    ...(o.missing === undefined ? {} : { [o.missing.cls]: o.missing.count, reason: o.missing.reason }),
-    ...(o.perMember === undefined
-      ? {}
-      : { perMember: Object.fromEntries([...o.perMember].map(([c, n]) => [names[c] ?? String(c), n])) }),
-  }));
-  return { runId: record.runId, publishers, receivers, audience: audience.slice(0, 500) };
 }
 
 /** The proxy's faults as bands of the timeline: applied → healed, ms since the scenario started. */
