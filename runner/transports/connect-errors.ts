@@ -157,7 +157,7 @@ const NETWORK_PROBLEMS: readonly ProblemRow[] = [
 ];
 
 /** The hint when nothing more specific is known about a TLS failure. */
-export const TLS_HINT =
+const TLS_HINT =
   'TLS failed: check the CA file (ca:) matches the broker certificate, the server name (servername:), and the client certificate and key (cert:, key:) in the targets file';
 
 /** Hint for a connect that got no CONNACK within its bound. */

@@ -16,8 +16,6 @@ import { connectMqtt5 } from './mqtt5.js';
 import { connectMqtt311 } from './mqtt311.js';
 import { NAME, resolveSettings } from './settings.js';
 
-export type { AwsIotAuth, AwsIotSdkExtra, CustomAuthorizerSettings } from './settings.js';
-
 const debug = createDebug('mqscen:transport:aws-iot-sdk');
 
 /** Creates the AWS IoT Device SDK v2 transport. */
