@@ -95,6 +95,8 @@ export interface PolicyDocument {
   /** Name used in messages: the file as the user gave it, or a label. */
   name: string;
   statements: PolicyStatement[];
+  /** Characters without whitespace: what AWS IoT's 2048-character limit counts. */
+  size: number;
 }
 
 /** Reads a policy document's text; ScenarioError (exit 2) with every problem positioned. */
@@ -144,7 +146,7 @@ export function parsePolicyDocument(text: string, name: string): PolicyDocument 
   if (issues.length > 0) {
     throw new ScenarioError(`policy ${name} has ${issues.length} problem(s)`, issues);
   }
-  return { name, statements };
+  return { name, statements, size: text.replace(/\s/g, '').length };
 }
 
 // --- internal ---

@@ -17,6 +17,14 @@ export function lintPolicy(doc: PolicyDocument): Issue[] {
     issues.push({ file: doc.name, line: pos.line, column: pos.column, path, message, severity: 'warning' });
   };
   const allows = doc.statements.filter((s) => s.effect === 'Allow');
+  if (doc.size > MAX_POLICY_SIZE) {
+    const first = doc.statements[0]?.pos ?? { line: 1, column: 1 };
+    warn(
+      first,
+      '',
+      `the document has ${doc.size} characters without whitespace; AWS IoT refuses policies over ${MAX_POLICY_SIZE} (split it into several policies)`,
+    );
+  }
   for (const s of doc.statements) {
     const at = `Statement[${s.index - 1}]`;
     const subscribe = grantsExplicitly(s, 'iot:Subscribe');
@@ -57,6 +65,24 @@ export function lintPolicy(doc: PolicyDocument): Issue[] {
           at,
           `"$\${…}" in ${text} is Terraform's escape: the document AWS receives must hold "\${…}" (render the policy, or write the escape only in the .tf source)`,
         );
+      }
+      const parts = text.split(':');
+      if (parts.length >= 6) {
+        const [region, account] = [parts[3] as string, parts[4] as string];
+        if (!/[*?]/.test(region) && !/^\$\{/.test(region) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+          warn(
+            r.pos,
+            at,
+            `region "${region}" in ${text} is not an AWS region (a placeholder?): no request matches it; write the region or *`,
+          );
+        }
+        if (!/[*?]/.test(account) && !/^\$\{/.test(account) && !/^\d{12}$/.test(account)) {
+          warn(
+            r.pos,
+            at,
+            `account "${account}" in ${text} is not a 12-digit account id (a placeholder?): no request matches it; write the account id or *`,
+          );
+        }
       }
       for (const v of r.pattern.variables) {
         if (!isKnownVariable(v) && !['*', '?', '$'].includes(v)) {
@@ -112,6 +138,9 @@ export function lintPolicy(doc: PolicyDocument): Issue[] {
 }
 
 // --- internal ---
+
+/** AWS IoT policy documents are limited to 2048 characters, whitespace excluded. */
+const MAX_POLICY_SIZE = 2048;
 
 function resourceType(arn: string): string | undefined {
   const m = /^arn:[^:]*:[^:]*:[^:]*:[^:]*:([a-z]+)\//.exec(arn);
