@@ -146,3 +146,28 @@ test('run: a real Mosquitto killed mid-publish: exit 3, JUnit error naming the p
   }
   await killMidPublish(t, `mqtt://127.0.0.1:${port}`, () => mosquitto.kill('SIGKILL'));
 });
+
+test('run: a report that cannot be written at the end (its folder replaced during the run) is exit 3 naming the file; the other report is written', async (t) => {
+  const { mkdirSync, rmSync } = await import('node:fs');
+  const dir = tempDir(t);
+  const file = join(dir, 'pause.yaml');
+  writeFileSync(
+    file,
+    'name: pause\nclients:\n  a: { clientId: late-report-a }\nsteps:\n  - connect: all\n  - wait: 1500ms\nexpect: []\n',
+  );
+  const out = join(dir, 'out');
+  mkdirSync(out);
+  const junit = join(out, 'junit.xml');
+  const json = join(dir, 'results.json');
+  const run = startMqscen(['run', file, '--junit', junit, '--json', json], t);
+  await run.waitFor(/connect all/, 'the run never connected', 20_000);
+  // While the scenario waits, the report folder becomes a file: the JUnit write must fail.
+  await new Promise((res) => setTimeout(res, 300));
+  rmSync(out, { recursive: true, force: true });
+  writeFileSync(out, 'not a folder');
+  const code = await run.exit('the run did not end', 30_000);
+  const text = run.output();
+  assert.equal(code, 3, text);
+  assert.match(text, new RegExp(`the JUnit report was not written to ${junit.replaceAll('/', '\\/')}`));
+  assert.ok(existsSync(json), 'the JSON results were written all the same');
+});
