@@ -68,15 +68,16 @@ export function lintPolicy(doc: PolicyDocument): Issue[] {
       }
       const parts = text.split(':');
       if (parts.length >= 6) {
+        // `<account>` / `${…}`: stand-ins filled in before the document reaches AWS (aws provision --dry-run).
         const [region, account] = [parts[3] as string, parts[4] as string];
-        if (!/[*?]/.test(region) && !/^\$\{/.test(region) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
+        if (!/[*?]/.test(region) && !/^(\$\{|<)/.test(region) && !/^[a-z]{2}(-[a-z]+)+-\d+$/.test(region)) {
           warn(
             r.pos,
             at,
             `region "${region}" in ${text} is not an AWS region (a placeholder?): no request matches it; write the region or *`,
           );
         }
-        if (!/[*?]/.test(account) && !/^\$\{/.test(account) && !/^\d{12}$/.test(account)) {
+        if (!/[*?]/.test(account) && !/^(\$\{|<)/.test(account) && !/^\d{12}$/.test(account)) {
           warn(
             r.pos,
             at,
