@@ -32,6 +32,16 @@ export interface Counters {
   duplicates: number;
   /** Messages still expected but not yet received. */
   pending: number;
+  /** While a connect or reconnect step runs: its clients so far (live progress only). */
+  connects?: ConnectCounters;
+}
+
+/** Clients of a running connect or reconnect: connected, refused (or failed), not yet answered. */
+export interface ConnectCounters {
+  total: number;
+  connected: number;
+  refused: number;
+  pending: number;
 }
 
 export interface StepResult {

@@ -8,6 +8,7 @@ import { now } from '../clock.js';
 import type { StepError } from '../errors.js';
 import type { FaultHandle } from '../faults/fault.js';
 import type { FaultProxy } from '../faults/fault-proxy.js';
+import type { ConnectCounters } from '../results.js';
 import type { ResolvedClient, ResolvedScenario } from '../scenario/types.js';
 import type { StartedTarget } from '../targets/target.js';
 import type { Transport, TransportSession } from '../transports/transport.js';
@@ -24,6 +25,8 @@ export interface EngineClient {
   readonly def: ResolvedClient;
   /** The live session; undefined while offline. */
   session: TransportSession | undefined;
+  /** Connection attempts so far (numbers each connect's will identity). */
+  connects: number;
 }
 
 /**
@@ -81,7 +84,15 @@ export class EngineContext {
   readonly faults = new Map<number, FaultHandle>();
   /** Clients left offline by a refusal or disconnect the scenario declared: acting for them is noted, not fatal. */
   readonly offlineAsDeclared = new Set<number>();
+  /** Counters of a running connect or reconnect of many clients, for live progress. */
+  connectCounters: ConnectCounters | undefined;
   #receiptWaiters: Array<() => void> = [];
+  /**
+   * Waits that end when the scenario stops. One listener on the signal calls them all: one
+   * listener per client wait (10,000 at a connect) would make each add and remove walk a list
+   * of thousands and warn of a leak.
+   */
+  readonly #stopWaiters = new Set<() => void>();
   #failure: StepError | Error | undefined;
   readonly #failed = new AbortController();
   readonly #deadline: AbortSignal;
@@ -115,9 +126,17 @@ export class EngineContext {
     this.#interrupt = init.interrupt;
     this.#deadline = init.deadline;
     this.signal = AbortSignal.any([init.interrupt, init.deadline, this.#failed.signal]);
+    this.signal.addEventListener(
+      'abort',
+      () => {
+        for (const w of [...this.#stopWaiters]) w();
+        this.#stopWaiters.clear();
+      },
+      { once: true },
+    );
     this.timings = init.timings;
     this.getTransport = init.getTransport;
-    this.clients = init.scenario.clients.map((def, idx) => ({ idx, def, session: undefined }));
+    this.clients = init.scenario.clients.map((def, idx) => ({ idx, def, session: undefined, connects: 0 }));
     this.clientIndex = new Map(init.scenario.clients.map((c, i) => [c.name, i]));
     this.startedAt = now();
     this.deadlineAt = this.startedAt + init.deadlineMs;
@@ -177,8 +196,8 @@ export class EngineContext {
     const bound = new Promise<'bound' | 'aborted'>((resolve) => {
       timer = setTimeout(() => resolve('bound'), b.ms);
       onAbort = () => resolve('aborted');
-      this.signal.addEventListener('abort', onAbort, { once: true });
       if (this.signal.aborted) resolve('aborted');
+      else this.#stopWaiters.add(onAbort);
     });
     try {
       const r = await Promise.race([p.then((value) => ({ value })), bound]);
@@ -191,7 +210,7 @@ export class EngineContext {
       return { ok: false, timedOut: false };
     } finally {
       clearTimeout(timer);
-      if (onAbort !== undefined) this.signal.removeEventListener('abort', onAbort);
+      if (onAbort !== undefined) this.#stopWaiters.delete(onAbort);
     }
   }
 
@@ -222,11 +241,15 @@ export class EngineContext {
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);
-        this.signal.removeEventListener('abort', done);
+        this.#stopWaiters.delete(done);
         resolve();
       };
       const timer = setTimeout(done, ms);
-      this.signal.addEventListener('abort', done, { once: true });
+      if (this.signal.aborted) {
+        done();
+        return;
+      }
+      this.#stopWaiters.add(done);
       this.#receiptWaiters.push(done);
     });
   }

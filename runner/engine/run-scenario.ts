@@ -509,13 +509,15 @@ async function wipeSessions(ctx: EngineContext): Promise<void> {
 
 function counters(ctx: EngineContext): Counters {
   const d = deliverableNow(ctx.record, ctx.model);
-  return {
+  const out: Counters = {
     published: ctx.record.published,
     acked: ctx.record.acked,
     received: ctx.record.received,
     duplicates: ctx.record.duplicates,
     pending: Math.max(0, d.expected - d.arrived),
   };
+  if (ctx.connectCounters !== undefined) out.connects = { ...ctx.connectCounters };
+  return out;
 }
 
 function delta(a: Counters, b: Counters): Counters {
@@ -525,6 +527,7 @@ function delta(a: Counters, b: Counters): Counters {
     received: b.received - a.received,
     duplicates: b.duplicates - a.duplicates,
     pending: b.pending,
+    ...(b.connects === undefined ? {} : { connects: b.connects }),
   };
 }
 

@@ -22,9 +22,22 @@ export function formatSeconds(ms: number): string {
   return (Math.max(0, Number.isFinite(ms) ? ms : 0) / 1000).toFixed(3);
 }
 
-/** `published 20 · acked 20 · received 14 · pending 6` (duplicates only when there are some). */
+/**
+ * `published 20 · acked 20 · received 14 · pending 6` (duplicates only when there are some);
+ * while clients connect, `connected 3,200/10,000 · refused 0 · connecting 6,800` first.
+ */
 export function formatCounters(c: Counters): string {
+  const n = (v: number) => v.toLocaleString('en-US');
+  const fleet =
+    c.connects === undefined
+      ? []
+      : [
+          `connected ${n(c.connects.connected)}/${n(c.connects.total)}`,
+          `refused ${n(c.connects.refused)}`,
+          `connecting ${n(c.connects.pending)}`,
+        ];
   const parts = [
+    ...fleet,
     `published ${c.published}`,
     `acked ${c.acked}`,
     `received ${c.received}`,

@@ -220,7 +220,7 @@ export interface Step {
    */
   name?: string;
   /**
-   * Connect clients with their declared session settings and make their subscriptions. `connect: all`, or `{ clients }`.
+   * Connect clients with their declared session settings and make their subscriptions. `connect: all`, or `{ clients, rate, concurrency }`.
    *
    * @minItems 1
    */
@@ -229,6 +229,14 @@ export interface Step {
     | [string, ...string[]]
     | {
         clients: ClientRefs;
+        /**
+         * Connection attempts started per second across the listed clients: `500/s`, `50/100ms`, or a number per second. Default: as fast as the concurrency bound allows.
+         */
+        rate?: number | string;
+        /**
+         * At most this many clients between CONNECT and their last SUBACK at once (default 100), so a large fleet does not arrive as one burst of handshakes.
+         */
+        concurrency?: number;
       };
   /**
    * Subscribe clients to one filter (`filter`) or several (`filters`).
@@ -360,7 +368,7 @@ export interface Step {
         sessionExpiry?: string;
       };
   /**
-   * Connect again clients that were disconnected, resuming their session: `reconnect: <clients>` or `{ clients, clean }`.
+   * Connect again clients that were disconnected, resuming their session: `reconnect: <clients>` or `{ clients, clean, rate, concurrency }`.
    *
    * @minItems 1
    */
@@ -373,6 +381,14 @@ export interface Step {
          * Start a new session instead of resuming (default false).
          */
         clean?: boolean;
+        /**
+         * Connection attempts started per second across the listed clients: `500/s`, `50/100ms`, or a number per second. Default: as fast as the concurrency bound allows.
+         */
+        rate?: number | string;
+        /**
+         * At most this many clients between CONNECT and their last SUBACK at once (default 100), so a large fleet does not arrive as one burst of handshakes.
+         */
+        concurrency?: number;
       };
   /**
    * Sleep a fixed time: `wait: 2s` or `{ duration }`. Use only where absence must be shown; prefer `settle`.

@@ -24,6 +24,14 @@ export interface Comparison {
 }
 
 /** What a publish (or will) carries besides mqscen's identity header. */
+/** How a connect or reconnect of many clients is spread out: `rate` and `concurrency`. */
+export interface ConnectPace {
+  /** Connection attempts started per second. */
+  ratePerSecond?: number;
+  /** Clients between CONNECT and their last SUBACK at once. */
+  concurrency?: number;
+}
+
 export type PayloadSpec =
   | { kind: 'text'; text: string }
   | { kind: 'json'; value: unknown }
@@ -95,7 +103,7 @@ interface StepBase {
 
 export type ResolvedStep = StepBase &
   (
-    | { kind: 'connect'; clients: string[] }
+    | { kind: 'connect'; clients: string[]; pace?: ConnectPace }
     | { kind: 'subscribe'; clients: string[]; subscriptions: SubscriptionRequest[] }
     | { kind: 'unsubscribe'; clients: string[]; filters: string[] }
     | {
@@ -126,6 +134,7 @@ export type ResolvedStep = StepBase &
         clients: string[];
         /** Override the client's clean flag for this connect; default false (resume). */
         clean?: boolean;
+        pace?: ConnectPace;
       }
     | { kind: 'wait'; durationMs: number }
     | {

@@ -9,8 +9,9 @@ import { MqscenError, StepError, TransportError } from '../../errors.js';
 import type { ConnectOptions, TransportSession, WillMessage } from '../../transports/transport.js';
 import { formatWillHeader } from '../../verdict/identity.js';
 import { debug, debugReceipts, type EngineClient, type EngineContext } from '../context.js';
+import { type ClientConnectResult, connectFleet } from '../fleet.js';
 import { buildUserPayload } from './publish.js';
-import { type CompiledStep, forEachClient, resolveClients, type StepCompiler } from './step.js';
+import { type CompiledStep, resolveClients, type StepCompiler } from './step.js';
 import { subscribeClient } from './subscribe.js';
 
 export const compileConnect: StepCompiler<'connect'> = (step, plan) => {
@@ -19,12 +20,23 @@ export const compileConnect: StepCompiler<'connect'> = (step, plan) => {
     ref: step.ref,
     kind: step.kind,
     label: step.label,
-    async run(ctx) {
-      const notes = await forEachClient(ctx, idx, (c) => connectClient(ctx, c, step.ref, undefined));
-      return { notes: notes.flat() };
-    },
+    run: (ctx) => connectFleet(ctx, idx, step.pace, (c) => connectAndReport(ctx, c, step.ref, undefined)),
   } satisfies CompiledStep;
 };
+
+/** connectClient, plus what the fleet's summary needs: connected or not, Session Present. */
+export async function connectAndReport(
+  ctx: EngineContext,
+  c: EngineClient,
+  stepRef: number,
+  cleanOverride: boolean | undefined,
+): Promise<ClientConnectResult> {
+  const notes = await connectClient(ctx, c, stepRef, cleanOverride);
+  const session = c.session;
+  return session === undefined
+    ? { notes, connected: false }
+    : { notes, connected: true, sessionPresent: session.connack.sessionPresent };
+}
 
 /**
  * Connects one client and (re)subscribes as its definition says. `cleanOverride` is a reconnect's
@@ -58,7 +70,8 @@ export async function connectClient(
   if (username !== undefined) options.username = username;
   if (password !== undefined) options.password = password;
   if (def.protocol === '5' && def.sessionExpiry !== undefined) options.sessionExpiry = def.sessionExpiry;
-  const connectNo = ctx.record.connects.filter((r) => r.client === c.idx).length + 1;
+  c.connects++;
+  const connectNo = c.connects;
   if (def.will !== undefined) {
     // The will carries an identity too, so its receipt is attributed to this client and run,
     // unless it says `identity: none` (exact bytes, e.g. an empty retained will).

@@ -2,8 +2,9 @@
  * `reconnect`: connects clients again, resuming their session unless `clean: true` (Clean Start 0
  * resumes a stored session [MQTT-3.1.2-5]; the CONNACK says whether one existed [MQTT-3.2.2-3]).
  */
-import { connectClient } from './connect.js';
-import { type CompiledStep, forEachClient, resolveClients, type StepCompiler } from './step.js';
+import { connectFleet } from '../fleet.js';
+import { connectAndReport } from './connect.js';
+import { type CompiledStep, resolveClients, type StepCompiler } from './step.js';
 
 export const compileReconnect: StepCompiler<'reconnect'> = (step, plan) => {
   const idx = resolveClients(step.clients, step, plan);
@@ -11,8 +12,8 @@ export const compileReconnect: StepCompiler<'reconnect'> = (step, plan) => {
     ref: step.ref,
     kind: step.kind,
     label: step.label,
-    async run(ctx) {
-      const notes = await forEachClient(ctx, idx, async (c) => {
+    run: (ctx) =>
+      connectFleet(ctx, idx, step.pace, async (c) => {
         const stale = c.session;
         const before: string[] = [];
         if (stale !== undefined) {
@@ -26,9 +27,8 @@ export const compileReconnect: StepCompiler<'reconnect'> = (step, plan) => {
           ctx.model.disconnected(c.idx, at);
           before.push(`${c.def.name}: its connection through the fault was still open; dropped it first`);
         }
-        return [...before, ...(await connectClient(ctx, c, step.ref, step.clean ?? false))];
-      });
-      return { notes: notes.flat() };
-    },
+        const r = await connectAndReport(ctx, c, step.ref, step.clean ?? false);
+        return { ...r, notes: [...before, ...r.notes] };
+      }),
   } satisfies CompiledStep;
 };

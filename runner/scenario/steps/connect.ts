@@ -1,12 +1,21 @@
-/** `connect: <clients>` or `{ clients }`: the first connection of each client. */
+/** `connect: <clients>` or `{ clients, rate, concurrency }`: the first connection of each client. */
 import { labelled, refsText, type StepResolver, stepBody } from '../resolver.js';
-import { shorthandClients } from './_clients.js';
+import { connectPace, shorthandClients } from './_clients.js';
 
 export const resolveConnect: StepResolver<'connect'> = (node, head, cx) => {
-  const { refs, path } = shorthandClients(stepBody(node, 'connect'), [...node.path, 'connect']);
+  const body = stepBody(node, 'connect');
+  const { refs, path } = shorthandClients(body, [...node.path, 'connect']);
   const clients = cx.clients(refs, path);
+  const pace = connectPace(body, [...node.path, 'connect'], cx);
+  const step: ReturnType<StepResolver<'connect'>>['step'] = {
+    ...head,
+    kind: 'connect',
+    label: labelled(node.raw.name, `connect ${refsText(refs)}`),
+    clients,
+  };
+  if (pace !== undefined) step.pace = pace;
   return {
-    step: { ...head, kind: 'connect', label: labelled(node.raw.name, `connect ${refsText(refs)}`), clients },
+    step,
     clients: { instances: clients, path, effect: 'connect' },
   };
 };

@@ -53,7 +53,7 @@ export const resolvePublish: StepResolver<'publish'> = (node, head, cx) => {
 };
 
 /** `rate: "50/s"` → messages per second, or why it is not a rate. */
-function parseRate(rate: string | number): number | string {
+export function parseRate(rate: string | number): number | string {
   if (typeof rate === 'number') return rate > 0 ? rate : 'a rate must be more than 0 messages per second';
   const m = /^\s*(\d+(?:\.\d+)?)\s*\/\s*(\d+(?:\.\d+)?)?\s*(ms|s|m|h)\s*$/.exec(rate);
   if (m === null) return `must be a rate such as "50/s" or "10/100ms" (got "${rate}")`;

@@ -1,7 +1,7 @@
 /** `reconnect: <clients>` or `{ clients, clean }`: connect again, resuming the session unless `clean`. */
 import { isObject } from '../../document/value.js';
 import { labelled, refsText, type StepResolver, stepBody } from '../resolver.js';
-import { shorthandClients } from './_clients.js';
+import { connectPace, shorthandClients } from './_clients.js';
 
 export const resolveReconnect: StepResolver<'reconnect'> = (node, head, cx) => {
   const body = stepBody(node, 'reconnect');
@@ -14,5 +14,7 @@ export const resolveReconnect: StepResolver<'reconnect'> = (node, head, cx) => {
   );
   const step: ReturnType<StepResolver<'reconnect'>>['step'] = { ...head, kind: 'reconnect', label, clients };
   if (clean !== undefined) step.clean = clean;
+  const pace = connectPace(body, [...node.path, 'reconnect'], cx);
+  if (pace !== undefined) step.pace = pace;
   return { step, clients: { instances: clients, path, effect: 'reconnect' } };
 };
