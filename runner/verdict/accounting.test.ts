@@ -256,6 +256,7 @@ test('CONNACK sessionPresent=0 before the expiry ran out: the queued messages ar
   late.drop(0, 'graceful').publish('t', 4).tick(10_000);
   late.connect(0, { present: false, expiryMs: 2000 });
   assert.equal(late.check(NO_LOSS).status, 'passed', late.check(NO_LOSS).actual);
+  assert.match(late.check(NO_LOSS).details.join('\n'), /not owed pub#1\.\.#4 to sub: sub's session expired/);
   const o = evaluateDeliveries(late.record, late.model.snapshot()).outcomes[0];
   assert.equal(o?.missing?.cls, 'missed');
   assert.match(o?.missing?.reason ?? '', /session expired: offline .* Session Expiry 2\.0 s/);

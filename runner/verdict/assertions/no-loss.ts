@@ -53,6 +53,16 @@ export const checkNoLoss: AssertionCheck<'no-loss'> = (a, ctx) => {
       `undetermined ${formatMessages(names[o.segment.publisher] ?? '?', m.ranges)} for ${audienceText(o)}: ${m.reason}`,
     );
   }
+  // What MQTT did not owe at this QoS (session gone, expired, offline at QoS 0): said, never counted.
+  if (a.minQos > 0) {
+    for (const o of relevant) {
+      const m = o.missing;
+      if (m?.cls !== 'missed') continue;
+      details.push(
+        `not owed ${formatMessages(names[o.segment.publisher] ?? '?', m.ranges)} to ${audienceText(o)}: ${m.reason}`,
+      );
+    }
+  }
   if (ctx.oracle.untracked > 0) {
     details.push(
       `${plural(ctx.oracle.untracked, 'message')} published without the identity header (identity: none): not judged per message; \`received\` counts them by topic`,
