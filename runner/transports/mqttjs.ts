@@ -22,6 +22,14 @@ import {
 import { now } from '../clock.js';
 import { TransportError } from '../errors.js';
 import { toBuffer } from './_bytes.js';
+import {
+  fromPacketProperties,
+  toConnectResult,
+  toPacketProperties,
+  toUserPropertiesObject,
+  type UserPropertiesObject,
+  type UserPropertyPairs,
+} from './_mqttjs-packets.js';
 import { SessionEvents } from './_session-events.js';
 import {
   classifyConnectError,
@@ -38,7 +46,6 @@ import type {
   ConnectResult,
   DisconnectOptions,
   ProtocolVersion,
-  PublishProperties,
   PublishRequest,
   PublishResult,
   QoS,
@@ -57,9 +64,6 @@ const NAME = 'mqttjs';
 
 /** Upper bound for a graceful disconnect (in-flight acks, DISCONNECT write), ms. */
 const DISCONNECT_BOUND_MS = 5000;
-
-type UserPropertiesObject = Record<string, string | string[]>;
-type UserPropertyPairs = ReadonlyArray<readonly [string, string]>;
 
 /** Creates the MQTT.js transport. */
 export function createMqttjsTransport(): Transport {
@@ -553,25 +557,6 @@ function toClientOptions(options: ConnectOptions, shownUrl: string, name: string
   return opts;
 }
 
-function toConnectResult(connack: IConnackPacket): ConnectResult {
-  const result: ConnectResult = {
-    sessionPresent: connack.sessionPresent === true,
-    reasonCode: connack.reasonCode ?? connack.returnCode ?? 0,
-  };
-  const p = connack.properties;
-  if (p !== undefined) {
-    if (p.assignedClientIdentifier !== undefined) result.assignedClientId = p.assignedClientIdentifier;
-    if (p.serverKeepAlive !== undefined) result.serverKeepAlive = p.serverKeepAlive;
-    if (p.sessionExpiryInterval !== undefined) result.sessionExpiry = p.sessionExpiryInterval;
-    if (p.receiveMaximum !== undefined) result.receiveMaximum = p.receiveMaximum;
-    if (p.maximumQoS !== undefined) result.maximumQoS = p.maximumQoS;
-    if (p.topicAliasMaximum !== undefined) result.topicAliasMaximum = p.topicAliasMaximum;
-    if (p.maximumPacketSize !== undefined) result.maximumPacketSize = p.maximumPacketSize;
-    if (p.subscriptionIdentifiersAvailable === false) result.subscriptionIdentifiersAvailable = false;
-  }
-  return result;
-}
-
 /** Connect failures in the user's terms: what happened, at which URL, how to fix it. */
 function translateConnectError(
   err: Error & { code?: string | number },
@@ -615,50 +600,4 @@ function translateConnectError(
     cause: err,
     hint: problem.hint,
   });
-}
-
-/** Contract pairs → MQTT.js's object form; a repeated key becomes an array [MQTT-3.3.2-18]. */
-function toUserPropertiesObject(pairs: UserPropertyPairs): UserPropertiesObject {
-  const out: UserPropertiesObject = {};
-  for (const [k, v] of pairs) {
-    const prev = out[k];
-    if (prev === undefined) out[k] = v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else out[k] = [prev, v];
-  }
-  return out;
-}
-
-function fromUserPropertiesObject(obj: UserPropertiesObject): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const k of Object.keys(obj)) {
-    const v = obj[k];
-    if (Array.isArray(v)) for (const one of v) out.push([k, one]);
-    else if (v !== undefined) out.push([k, v]);
-  }
-  return out;
-}
-
-function toPacketProperties(p: PublishProperties): NonNullable<IClientPublishOptions['properties']> {
-  const out: NonNullable<IClientPublishOptions['properties']> = {};
-  if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval;
-  if (p.userProperties !== undefined) out.userProperties = toUserPropertiesObject(p.userProperties);
-  if (p.contentType !== undefined) out.contentType = p.contentType;
-  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic;
-  if (p.correlationData !== undefined) out.correlationData = toBuffer(p.correlationData);
-  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator;
-  if (p.topicAlias !== undefined) out.topicAlias = p.topicAlias;
-  return out;
-}
-
-function fromPacketProperties(p: NonNullable<IPublishPacket['properties']>): PublishProperties {
-  const out: PublishProperties = {};
-  if (p.messageExpiryInterval !== undefined) out.messageExpiryInterval = p.messageExpiryInterval;
-  if (p.userProperties !== undefined) out.userProperties = fromUserPropertiesObject(p.userProperties);
-  if (p.contentType !== undefined) out.contentType = p.contentType;
-  if (p.responseTopic !== undefined) out.responseTopic = p.responseTopic;
-  if (p.correlationData !== undefined) out.correlationData = p.correlationData;
-  if (p.payloadFormatIndicator !== undefined) out.payloadFormatIndicator = p.payloadFormatIndicator;
-  if (p.topicAlias !== undefined) out.topicAlias = p.topicAlias;
-  return out;
 }
