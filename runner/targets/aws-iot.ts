@@ -51,7 +51,7 @@ export interface AwsIotTargetOptions {
 }
 
 /**
- * What the AWS transports read from ConnectOptions.extra (flat keys, as aws-iot-sdk.ts and
+ * What the AWS transports read from ConnectOptions.extra (flat keys, as transports/aws-iot-sdk/settings.ts and
  * runner/aws/credentials.ts `awsExtraOf` expect).
  */
 export interface AwsIotExtra {

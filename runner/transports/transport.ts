@@ -1,7 +1,7 @@
 /**
  * The transport seam: how the engine talks to a broker, in mqscen's own words.
  * No type from `mqtt` or `aws-iot-device-sdk-v2` may appear in this file; each
- * implementation (one file each: mqttjs.ts, aws-iot-sdk.ts, ...) translates.
+ * implementation (mqttjs.ts, mqttjs-sigv4.ts, the aws-iot-sdk/ folder, ...) translates.
  *
  * Every implementation must pass the shared contract suite in transport.contract.ts.
  */
