@@ -201,3 +201,32 @@ test('Mosquitto drops half the queue of a persistent MQTT 5 subscriber (sessionP
   assert.equal(r.assertions[0]?.actual, '5 lost: publisher#6..#10 (expected by subscriber)', explain(r));
   assert.match(r.assertions[0]?.details[0] ?? '', /came back with it/);
 });
+
+test('overlapping a/# and a/+ of one client: one copy per subscription is no duplicate, MQTT 5 and 3.1.1 [MQTT-3.3.4-2]', async (t) => {
+  for (const { name, target } of await targets(t)) {
+    for (const protocol of ['5', '3.1.1'] as const) {
+      const tag = `ov${protocol.replace('.', '')}${name.replace(/\W/g, '')}`;
+      const s = scenario({
+        name: `overlap on ${name} (${protocol})`,
+        clients: [
+          client('sub', {
+            clientId: id('sub', tag),
+            protocol,
+            subscriptions: [
+              { filter: `${tag}/#`, qos: 1 },
+              { filter: `${tag}/+`, qos: 1 },
+            ],
+          }),
+          client('publisher', { clientId: id('pub', tag), protocol }),
+        ],
+        steps: [{ kind: 'connect', clients: ['sub', 'publisher'] }, publish(`${tag}/x`, 10), settle],
+        expect: [
+          { kind: 'no-loss', minQos: 1 },
+          { kind: 'duplicates', max: 0, allow: ['redelivery', 'extra-copy'] },
+        ],
+      });
+      const r = await run(s, target);
+      assert.equal(r.status, 'passed', `${name} ${protocol}: ${explain(r)}`);
+    }
+  }
+});
