@@ -98,6 +98,19 @@ export interface ScenarioResult {
   timeline?: ScenarioTimeline;
   /** Latency percentiles and histogram of the scenario's deliveries. */
   latency?: LatencySummary;
+  /**
+   * Connections that ended without the scenario closing them (the broker sent DISCONNECT, closed
+   * the socket, or went away), with the broker's reason code when it sent one, and whether the
+   * scenario declared it (a `reason-code` on `disconnect`, or a staged fault).
+   */
+  connectionLosses?: Array<{
+    client: string;
+    /** Top-level step it happened in (0 = between steps). */
+    step: number;
+    reasonCode?: number;
+    message: string;
+    declared: boolean;
+  }>;
   /** Broker-side counters when the target is the embedded broker. */
   brokerStats?: Record<string, unknown>;
   /** What the target's AWS IoT policy refused during the scenario (embedded broker, POL-10). */

@@ -246,6 +246,20 @@ export async function runScenario(
     oracle: summarizeOracle(record, oracle),
   };
   if (error !== undefined) result.error = error;
+  const losses = record.disconnects.filter((d) => d.how === 'lost');
+  if (losses.length > 0) {
+    result.connectionLosses = losses.map((d) => {
+      const name = scenario.clients[d.client]?.name ?? String(d.client);
+      const loss: NonNullable<ScenarioResult['connectionLosses']>[number] = {
+        client: name,
+        step: d.stepRef,
+        message: d.message ?? 'connection lost',
+        declared: ctx.declared.brokerDisconnect(d.client, d.stepRef) || target.causedLoss?.(name) === true,
+      };
+      if (d.reasonCode !== undefined) loss.reasonCode = d.reasonCode;
+      return loss;
+    });
+  }
   // What the HTML report draws; a failure here must never cost the verdict.
   const timeline = safe(() => buildTimeline(record, ctx.startedAt, now()));
   if (timeline !== undefined) {

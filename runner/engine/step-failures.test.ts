@@ -251,6 +251,10 @@ test('a disconnect by the broker is recorded with its reason code: declared, a n
   const undeclared = await run(scenario({ clients: [client('a')], steps }), target);
   assert.equal(undeclared.error?.code, 'E_CONNECTION_LOST', explain(undeclared));
   assert.match(undeclared.error?.message ?? '', /broker sent DISCONNECT 0x87/);
+  assert.deepEqual(
+    undeclared.connectionLosses?.map((l) => [l.client, l.step, l.reasonCode, l.declared]),
+    [['a', 2, 0x87, false]],
+  );
   const expect: AssertionInput[] = [
     { kind: 'reason-code', packet: 'disconnect', clients: ['a'], codes: [0x87] },
   ];
@@ -260,6 +264,7 @@ test('a disconnect by the broker is recorded with its reason code: declared, a n
     declared.steps.flatMap((s) => s.notes).join('\n'),
     /closed by the broker as declared \(broker sent DISCONNECT 0x87/,
   );
+  assert.equal(declared.connectionLosses?.[0]?.declared, true);
 });
 
 test('a publish from a client that is not connected fails the step (exit 1)', async (t) => {
