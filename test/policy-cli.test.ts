@@ -163,7 +163,8 @@ test('run: the policy without Receive fails the scenario (exit 1) and the messag
       'targets.yaml',
       '--target',
       'local',
-      '--no-junit',
+      '--junit',
+      'j.xml',
       '--json',
       'r.json',
     ],
@@ -181,6 +182,12 @@ test('run: the policy without Receive fails the scenario (exit 1) and the messag
   assert.deepEqual(
     results.scenarios[0]?.policyRefusals?.map((p) => [p.packet, p.action, p.resource]),
     [['receive', 'iot:Receive', SHARE_RESOURCE]],
+  );
+  // JUnit consumers see it too, in the scenario's system-out.
+  assert.ok(
+    readFileSync(join(dir, 'j.xml'), 'utf8').includes(
+      `refused by policy: iot:Receive on ${SHARE_RESOURCE} for message-queuing-test-member`,
+    ),
   );
   // The full policy: the same scenario passes.
   writeFileSync(

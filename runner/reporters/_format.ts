@@ -71,6 +71,12 @@ export function formatTimeline(result: ScenarioResult): string {
     (s) => `+${formatSeconds(s.startedAtMs)}s  [${s.ref}] ${s.label}  ${formatStepOutcome(s)}`,
   );
   lines.push(`counters: ${formatCounters(result.counters)}`);
+  // What the AWS IoT policy refused (POL-10), and why: a silent Receive denial shows only here.
+  for (const r of result.policyRefusals ?? []) {
+    lines.push(
+      `refused by policy: ${r.action} on ${r.resource} for ${r.client}${r.count > 1 ? ` (${r.count} times)` : ''}: ${r.reason}`,
+    );
+  }
   if (result.error !== undefined)
     lines.push(`${result.status}: ${result.error.code} ${result.error.message}`);
   return lines.join('\n');
