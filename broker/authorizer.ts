@@ -28,6 +28,11 @@ export interface ClientIdentity {
   listener: 'mqtt' | 'mqtts' | 'ws' | 'wss';
   /** Subject CN of the verified TLS client certificate (the thing name under mTLS). */
   certificateCN?: string;
+  /**
+   * The thing this connection is for (POL-7 `${iot:Connection.Thing.ThingName}`, LC-2 `thingName`):
+   * the certificate CN under mTLS when the client id equals it (AWS IoT's "exclusive thing" case).
+   */
+  thingName?: string;
   /** What `verifyUpgrade` returned for a WebSocket client. */
   principal?: string;
   remoteAddress?: string;

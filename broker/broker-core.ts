@@ -624,6 +624,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       !v5 ||
       (out.message.expiresAt === undefined &&
         out.subscriptionIds.length === 0 &&
+        connection.clientTopicAliasMaximum === 0 &&
         isEmpty(out.message.properties))
     ) {
       // The common case has no properties to send: encoded directly (encode.ts).
@@ -644,6 +645,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       session.inflight.set(out.packetId as number, out);
     }
     if (buffer === undefined) {
+      connection.dropAlias();
       debug('cannot encode PUBLISH to %s', session.clientId);
       if (out.packetId !== undefined) session.inflight.delete(out.packetId);
       countDrop(counters, 'too-large');
@@ -651,11 +653,13 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     }
     if (buffer.length > connection.clientMaxPacketSize) {
       // [MQTT-3.1.2-24, MQTT-3.1.2-25] too large for the client: discarded as if delivered.
+      connection.dropAlias();
       if (out.packetId !== undefined) session.inflight.delete(out.packetId);
       countDrop(counters, 'too-large');
       return true;
     }
     connection.writeBuffer(buffer);
+    connection.commitAlias();
     if (!resend) {
       counters.delivered++;
       this.totals.delivered++;
@@ -686,6 +690,14 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     if (out.subscriptionIds.length === 1)
       properties.subscriptionIdentifier = out.subscriptionIds[0] as number;
     else if (out.subscriptionIds.length > 1) properties.subscriptionIdentifier = out.subscriptionIds;
+    if (connection.clientTopicAliasMaximum > 0) {
+      // [MQTT-3.3.2-11] within the client's Topic Alias Maximum; a known alias goes without its topic.
+      const alias = connection.outboundAlias(out.message.topic);
+      if (alias !== undefined) {
+        properties.topicAlias = alias.alias;
+        if (alias.known) packet.topic = '';
+      }
+    }
     if (Object.keys(properties).length > 0) packet.properties = properties;
     if (out.packetId !== undefined) packet.messageId = out.packetId;
     try {

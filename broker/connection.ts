@@ -58,6 +58,40 @@ export class Connection {
   outWindow = 65_535;
   /** Client's Maximum Packet Size [MQTT-3.1.2-24]. */
   clientMaxPacketSize = 268_435_460;
+  /** Client's Topic Alias Maximum: how many aliases the broker may use towards it [MQTT-3.3.2-11]; 0 = none. */
+  clientTopicAliasMaximum = 0;
+  /** Outbound aliases by topic; they live as long as the connection [MQTT-3.3.2-7]. */
+  private outAliases: Map<string, number> | undefined;
+
+  /**
+   * The alias to send `topic` with: `known` when the client already has it (send an empty topic),
+   * undefined when the client's maximum is used up (send the topic alone).
+   */
+  outboundAlias(topic: string): { alias: number; known: boolean } | undefined {
+    this.outAliases ??= new Map();
+    const known = this.outAliases.get(topic);
+    if (known !== undefined) return { alias: known, known: true };
+    if (this.outAliases.size >= this.clientTopicAliasMaximum) return undefined;
+    const alias = this.outAliases.size + 1;
+    // Taken only once the packet is written (commitAlias): a PUBLISH dropped as too large teaches nothing.
+    this.pendingAlias = [topic, alias];
+    return { alias, known: false };
+  }
+
+  private pendingAlias: [string, number] | undefined;
+
+  /** The PUBLISH that introduced an alias was written: the client now knows it. */
+  commitAlias(): void {
+    if (this.pendingAlias === undefined) return;
+    this.outAliases?.set(this.pendingAlias[0], this.pendingAlias[1]);
+    this.pendingAlias = undefined;
+  }
+
+  /** The PUBLISH that would have introduced an alias was not written. */
+  dropAlias(): void {
+    this.pendingAlias = undefined;
+  }
+
   /** Inbound topic aliases [MQTT-3.3.2-10]; they live as long as the connection [MQTT-3.3.2-7]. */
   topicAliases: Map<number, string> | undefined;
   will: PendingWill | undefined;
@@ -135,6 +169,9 @@ export class Connection {
     if (this.username !== undefined) identity.username = this.username;
     if (this.password !== undefined) identity.password = this.password;
     if (this.info.certificateCN !== undefined) identity.certificateCN = this.info.certificateCN;
+    if (this.info.certificateCN !== undefined && this.info.certificateCN === this.clientId) {
+      identity.thingName = this.info.certificateCN;
+    }
     if (this.info.principal !== undefined) identity.principal = this.info.principal;
     if (this.info.remoteAddress !== undefined) identity.remoteAddress = this.info.remoteAddress;
     if (this.state === 'connected') this.cachedIdentity = Object.freeze(identity);

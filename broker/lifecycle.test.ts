@@ -2,8 +2,12 @@
  * Lifecycle events of the aws-iot profile (LC-1..LC-8), subscribe-only event topics (T-4).
  */
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { WebSocket } from 'ws';
 import {
   closed,
   connect,
@@ -15,6 +19,7 @@ import {
   startTestBroker,
   withTimeout,
 } from './_test-helpers.js';
+import { ensureCertificates, issueClientCertificate } from './certs.js';
 
 const profile = 'aws-iot' as const;
 
@@ -281,4 +286,66 @@ test('LC-5: versionNumber starts again at 1 once the client id was unseen for th
   await delay(400);
   await connect(t, url, { clientId: 'returning' });
   assert.equal((await w.event('$aws/events/presence/connected/returning'))['versionNumber'], 1);
+});
+
+/** A raw WebSocket MQTT client: binary CONNECT, resolves once the CONNACK came back. */
+async function wsConnect(url: string, clientId: string): Promise<WebSocket> {
+  const ws = new WebSocket(url, 'mqtt');
+  await withTimeout(
+    new Promise<void>((resolve, reject) => {
+      ws.once('open', () => {
+        ws.send(
+          mqttPacket.generate({ cmd: 'connect', clientId, protocolVersion: 4, clean: true, keepalive: 60 }),
+        );
+      });
+      ws.once('message', () => resolve());
+      ws.once('error', reject);
+    }),
+    3000,
+    'CONNACK over WebSocket',
+  );
+  return ws;
+}
+
+test('LC-4: a WebSocket Close from the client is CLIENT_INITIATED_DISCONNECT, not CONNECTION_LOST', async (t) => {
+  const broker = await startTestBroker(t, { profile, listeners: { mqtt: {}, ws: {} } });
+  const watcher = await watch(t, broker.urls.mqtt as string);
+  const ws = await wsConnect(broker.urls.ws as string, 'ws-client');
+  t.after(() => ws.terminate());
+  await watcher.event('$aws/events/presence/connected/ws-client');
+  ws.close(1000, 'bye');
+  const event = await watcher.event('$aws/events/presence/disconnected/ws-client');
+  assert.equal(event['disconnectReason'], 'CLIENT_INITIATED_DISCONNECT');
+  assert.equal(event['clientInitiatedDisconnect'], true);
+});
+
+test('a WebSocket text frame closes the connection [MQTT-6.0.0-1]', async (t) => {
+  const broker = await startTestBroker(t, { profile, listeners: { mqtt: {}, ws: {} } });
+  const ws = await wsConnect(broker.urls.ws as string, 'texter');
+  t.after(() => ws.terminate());
+  const closedWith = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+  ws.send('not mqtt');
+  assert.equal(await withTimeout(closedWith, 3000, 'close'), 1003);
+});
+
+test('LC-2, LC-7: thingName when the client id is the thing name of its mTLS certificate', async (t) => {
+  const set = await ensureCertificates(join(tmpdir(), 'mqscen-broker-test-certs'));
+  const device = await issueClientCertificate(set, { commonName: 'thing-7', write: false });
+  const broker = await startTestBroker(t, {
+    profile,
+    listeners: {
+      mqtt: {},
+      mqtts: { cert: set.serverCert, key: set.serverKey, ca: set.caCert, requireClientCert: true },
+    },
+  });
+  const watcher = await watch(t, broker.urls.mqtt as string);
+  const tls = { ca: set.caCert, rejectUnauthorized: true, cert: device.cert, key: device.key };
+  const thing = await connect(t, broker.urls.mqtts as string, { clientId: 'thing-7', ...tls });
+  const connected = await watcher.event('$aws/events/presence/connected/thing-7');
+  assert.equal(connected['thingName'], 'thing-7');
+  await thing.subscribeAsync('t/7', { qos: 1 });
+  assert.equal((await watcher.event('$aws/events/subscriptions/subscribed/thing-7'))['thingName'], 'thing-7');
+  // Another client id on the same certificate is not the thing.
+  await connect(t, broker.urls.mqtts as string, { clientId: 'other-7', ...tls });
+  assert.equal((await watcher.event('$aws/events/presence/connected/other-7'))['thingName'], undefined);
 });

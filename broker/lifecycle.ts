@@ -12,9 +12,9 @@
  * with QoS 1 (the delivery QoS is the lower of that and the subscription's); AWS does not document
  * theirs. versionNumber starts again at 1 for a client id unseen for an hour (LC-5,
  * settings.lifecycleVersionResetSeconds; AWS ties
- * persistent sessions to their expiry instead). Not emulated: `thingName` (exclusive thing feature),
- * out-of-order or duplicate delivery, and a WebSocket Close counted as CLIENT_INITIATED_DISCONNECT
- * (a WebSocket connection that ends without DISCONNECT is reported as CONNECTION_LOST).
+ * persistent sessions to their expiry instead). `thingName` (LC-2, LC-7) is set when the client id
+ * is the thing name of its mTLS certificate (the "exclusive thing" case); a WebSocket Close from
+ * the client is CLIENT_INITIATED_DISCONNECT (LC-4). Not emulated: out-of-order or duplicate delivery.
  */
 import { randomUUID } from 'node:crypto';
 import createDebug from 'debug';
@@ -100,8 +100,11 @@ export function attachLifecycleEvents(core: BrokerCore): void {
     const address = connection.info.remoteAddress;
     return address?.startsWith('::ffff:') ? address.slice(7) : address;
   };
-  const emit = (topic: string, body: Record<string, unknown>): void => {
+  const emit = (topic: string, body: Record<string, unknown>, connection?: Connection): void => {
     if (core.closing) return;
+    // LC-2, LC-7: thingName right after clientId, when the connection is for a thing.
+    const thingName = connection?.identity.thingName;
+    if (thingName !== undefined) body = { clientId: body['clientId'], thingName, ...body };
     debug('%s %o', topic, body);
     core.publish({
       topic,
@@ -137,7 +140,7 @@ export function attachLifecycleEvents(core: BrokerCore): void {
     };
     const ipAddress = ipOf(connection);
     if (ipAddress !== undefined) body['ipAddress'] = ipAddress;
-    emit(`$aws/events/presence/connected/${clientId}`, body);
+    emit(`$aws/events/presence/connected/${clientId}`, body, connection);
   });
 
   core.on('client-disconnected', (connection) => {
@@ -149,16 +152,20 @@ export function attachLifecycleEvents(core: BrokerCore): void {
     // Only the latest connection of the id marks it offline (a taken-over one does not).
     if (entry && entry.version === version) entry.offSince = Date.now();
     // LC-3: same identity fields, no ipAddress; LC-5: the version of the matching connect.
-    emit(`$aws/events/presence/disconnected/${clientId}`, {
-      clientId,
-      timestamp: Date.now(),
-      eventType: 'disconnected',
-      clientInitiatedDisconnect: reason === 'CLIENT_INITIATED_DISCONNECT',
-      sessionIdentifier: sessionIdOf(connection.session),
-      principalIdentifier: principalOf(connection),
-      disconnectReason: reason,
-      versionNumber: version,
-    });
+    emit(
+      `$aws/events/presence/disconnected/${clientId}`,
+      {
+        clientId,
+        timestamp: Date.now(),
+        eventType: 'disconnected',
+        clientInitiatedDisconnect: reason === 'CLIENT_INITIATED_DISCONNECT',
+        sessionIdentifier: sessionIdOf(connection.session),
+        principalIdentifier: principalOf(connection),
+        disconnectReason: reason,
+        versionNumber: version,
+      },
+      connection,
+    );
   });
 
   core.on('connect-failed', (connection) => {
@@ -174,21 +181,25 @@ export function attachLifecycleEvents(core: BrokerCore): void {
     };
     const ipAddress = ipOf(connection);
     if (ipAddress !== undefined) body['ipAddress'] = ipAddress;
-    emit(`$aws/events/presence/connect_failed/${clientId}`, body);
+    emit(`$aws/events/presence/connect_failed/${clientId}`, body, connection);
   });
 
   const subscriptionEvent = (connection: Connection, eventType: string, topics: string[]): void => {
     const clientId = connection.clientId;
     if (silent(clientId) || topics.length === 0) return;
     // LC-7, SS-17: `topics` lists the filters as sent, `$share/...` included.
-    emit(`$aws/events/subscriptions/${eventType}/${clientId}`, {
-      clientId,
-      timestamp: Date.now(),
-      eventType,
-      sessionIdentifier: sessionIdOf(connection.session),
-      principalIdentifier: principalOf(connection),
-      topics,
-    });
+    emit(
+      `$aws/events/subscriptions/${eventType}/${clientId}`,
+      {
+        clientId,
+        timestamp: Date.now(),
+        eventType,
+        sessionIdentifier: sessionIdOf(connection.session),
+        principalIdentifier: principalOf(connection),
+        topics,
+      },
+      connection,
+    );
   };
   core.on('subscribed', (connection, subscriptions) =>
     subscriptionEvent(

@@ -10,7 +10,7 @@ import createDebug from 'debug';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { BrokerError } from '../runner/errors.js';
 import type { BrokerCore } from './broker-core.js';
-import type { ConnectionInfo } from './connection.js';
+import type { Connection, ConnectionInfo } from './connection.js';
 
 const debug = createDebug('mqscen:broker');
 
@@ -196,13 +196,34 @@ function attachWebSocket(
       principal = decision.principal;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
+      let connection: Connection | undefined;
+      // Registered before the stream's own listener, so a text frame never reaches the parser.
+      ws.on('message', (_data, isBinary) => {
+        if (isBinary || !connection) return;
+        // [MQTT-6.0.0-1] MQTT travels in binary frames; any other data frame closes the connection.
+        connection.endReason = 'WebSocket text frame';
+        connection.endedBy = 'server';
+        ws.close(1003, 'MQTT needs binary frames');
+        connection.end();
+      });
       const stream = createWebSocketStream(ws);
       stream.on('error', () => stream.destroy());
       const info: ConnectionInfo = { listener };
       if (req.socket.remoteAddress !== undefined) info.remoteAddress = req.socket.remoteAddress;
       if (principal !== undefined) info.principal = principal;
       if (listener === 'wss') Object.assign(info, peerName(req.socket as TLSSocket));
-      broker.accept(stream, info);
+      connection = broker.accept(stream, info);
+      const accepted = connection;
+      ws.on('close', () => {
+        // LC-4: a WebSocket Close from the client is a client-initiated disconnect, not a lost connection.
+        if (
+          (ws as unknown as { _closeFrameReceived?: boolean })._closeFrameReceived &&
+          accepted.endedBy === 'network'
+        ) {
+          accepted.endedBy = 'client';
+          accepted.endReason = 'WebSocket closed by the client';
+        }
+      });
     });
   });
 }

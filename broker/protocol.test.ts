@@ -666,3 +666,44 @@ test('mosquitto profile: overlapping subscriptions give an MQTT 5 client one cop
   await inbox(v4).quiet(100);
   await inbox(v5).quiet(50);
 });
+
+test('outbound topic aliases: an MQTT 5 client that allows 2 gets topic + alias once, then the alias alone [MQTT-3.3.2-11]', async (t) => {
+  const broker = await startTestBroker(t, { profile: 'aws-iot' });
+  const url = broker.urls.mqtt as string;
+  const sub = await connect(t, url, {
+    clientId: 'aliased',
+    protocolVersion: 5,
+    properties: { topicAliasMaximum: 2 },
+  });
+  const raw: Array<{ topic: string; alias?: number }> = [];
+  sub.on('packetreceive', (p) => {
+    if (p.cmd === 'publish') raw.push({ topic: p.topic, alias: p.properties?.topicAlias });
+  });
+  await sub.subscribeAsync('al/#', { qos: 1 });
+  const pub = await connect(t, url, { clientId: 'al-pub', protocolVersion: 5 });
+  const topics: string[] = [];
+  sub.on('message', (topic) => topics.push(topic));
+  for (const topic of ['al/a', 'al/a', 'al/b', 'al/c', 'al/b'])
+    await pub.publishAsync(topic, topic, { qos: 1 });
+  await inbox(sub).waitFor(5);
+  // MQTT.js resolves the aliases back to the topics.
+  assert.deepEqual(topics, ['al/a', 'al/a', 'al/b', 'al/c', 'al/b']);
+  assert.deepEqual(raw, [
+    { topic: 'al/a', alias: 1 },
+    { topic: '', alias: 1 },
+    { topic: 'al/b', alias: 2 },
+    // The client's maximum (2) is used up: a new topic goes without an alias.
+    { topic: 'al/c', alias: undefined },
+    { topic: '', alias: 2 },
+  ]);
+  // A client that allows none gets none (and the mosquitto profile never sends any).
+  const plain = await connect(t, url, { clientId: 'plain', protocolVersion: 5 });
+  const plainRaw: Array<number | undefined> = [];
+  plain.on('packetreceive', (p) => {
+    if (p.cmd === 'publish') plainRaw.push(p.properties?.topicAlias);
+  });
+  await plain.subscribeAsync('al/#', { qos: 1 });
+  await pub.publishAsync('al/a', 'x', { qos: 1 });
+  await inbox(plain).next();
+  assert.deepEqual(plainRaw, [undefined]);
+});

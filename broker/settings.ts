@@ -59,6 +59,12 @@ export interface BrokerSettings {
   queueQos0Offline: boolean;
   /** Highest inbound topic alias, sent as CONNACK Topic Alias Maximum; above it → DISCONNECT 0x94 [MQTT-3.3.2-9]. */
   topicAliasMaximum: number;
+  /**
+   * Use topic aliases on PUBLISH packets to MQTT 5 clients that allow them (CONNECT Topic Alias
+   * Maximum > 0) [MQTT-3.3.2-11]: the first message on a topic carries topic and alias, later ones
+   * only the alias, until the client's maximum is used up.
+   */
+  outboundTopicAliases: boolean;
   /** Cap on an MQTT 5 Session Expiry Interval, seconds; a capped value is echoed in CONNACK (PS-3). */
   maxSessionExpiry: number;
   /** Expiry of an MQTT 3.1.1 cleanSession=0 session, seconds; 0xFFFFFFFF = never (PS-3). */
@@ -178,6 +184,7 @@ export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   slowSubscriberTimeout: 10,
   queueQos0Offline: false,
   topicAliasMaximum: 10,
+  outboundTopicAliases: true,
   maxSessionExpiry: 0xffff_ffff,
   v3SessionExpiry: 0xffff_ffff,
   maximumQos: 2,

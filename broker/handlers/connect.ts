@@ -241,6 +241,8 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
   // ---- outbound limits the client set [MQTT-3.1.2-20], [MQTT-3.1.2-24]
   connection.outWindow = Math.min(props.receiveMaximum ?? 65_535, settings.maxInflightOut);
   if (props.maximumPacketSize !== undefined) connection.clientMaxPacketSize = props.maximumPacketSize;
+  if (version === 5 && settings.outboundTopicAliases)
+    connection.clientTopicAliasMaximum = props.topicAliasMaximum ?? 0;
   connection.will = will;
 
   // MQTT 3.1 (level 3) has no Session Present flag: the first CONNACK byte is reserved (0).

@@ -32,6 +32,8 @@ export const MOSQUITTO_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   // copies of `a/b` (one per subscription, its QoS and identifier), an MQTT 3.1.1 client one;
   // server DISCONNECTs carry no Reason String.
   overlapDelivery: 'per-subscription',
+  // Mosquitto 2 assigns no outbound topic aliases.
+  outboundTopicAliases: false,
   disconnectReasonString: false,
   reservedTopics: 'mosquitto',
 });

@@ -196,6 +196,10 @@ export interface BrokerSettings {
    */
   topicAliasMaximum?: number;
   /**
+   * Use topic aliases on PUBLISH packets to MQTT 5 clients that allow them (CONNECT Topic Alias Maximum > 0) [MQTT-3.3.2-11]: the first message on a topic carries topic and alias, later ones only the alias, until the client's maximum is used up.
+   */
+  outboundTopicAliases?: boolean;
+  /**
    * Cap on an MQTT 5 Session Expiry Interval, seconds; a capped value is echoed in CONNACK (PS-3).
    */
   maxSessionExpiry?: number;
