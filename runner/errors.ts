@@ -123,13 +123,20 @@ export class InternalError extends MqscenError {
  *   as expected (a `reason-code` assertion naming that code). Exit 1.
  * - `not-connected`: a step acted for a client that was not connected. Exit 1.
  */
-export type StepFailureKind = 'no-answer' | 'connection-lost' | 'refused' | 'not-connected';
+export type StepFailureKind =
+  | 'no-answer'
+  | 'connection-lost'
+  | 'refused'
+  | 'not-connected'
+  | 'trigger-not-met';
 
 const STEP_FAILURES: Readonly<Record<StepFailureKind, { code: string; exitCode: ExitCode }>> = {
   'no-answer': { code: 'E_NO_ANSWER', exitCode: EXIT_CODES.environment },
   'connection-lost': { code: 'E_CONNECTION_LOST', exitCode: EXIT_CODES.environment },
   refused: { code: 'E_REFUSED', exitCode: EXIT_CODES.failed },
   'not-connected': { code: 'E_NOT_CONNECTED', exitCode: EXIT_CODES.failed },
+  // A step's `after:` count was never reached (the burst ended short of it).
+  'trigger-not-met': { code: 'E_TRIGGER_NOT_MET', exitCode: EXIT_CODES.failed },
 };
 
 /** A step that failed: the scenario ends as an error naming the step and the cause. */

@@ -1,13 +1,16 @@
 /**
- * Fault steps end to end through the CLI: the must-fail twin of scenarios/fault-partition.yaml
- * exits 1 and names the messages the partition cost; the fault appears in the JSON timeline and
- * on the JUnit step timeline; a bad fault step is exit 2 at file:line:col before anything runs.
+ * Fault steps and triggers end to end through the CLI: the must-fail twins of the fault examples
+ * exit 1 and name the messages (scenarios/fault-partition.yaml at QoS 0; scenarios/
+ * share-cut-mid-burst.yaml on a Mosquitto with a 2-message queue); the fault appears in the JSON
+ * timeline and on the JUnit step timeline; a bad fault step is exit 2 at file:line:col before
+ * anything runs; a trigger whose count is never reached fails its step, naming what was counted.
  * (The examples themselves pass on every target in test/scenarios.test.ts.)
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { findMosquitto } from '../runner/targets/mosquitto.js';
 import { mqscen, tempDir } from './_cli.js';
 
 test('the partition twin at QoS 0 exits 1 naming the lost messages; the partition is on the timelines', async (t) => {
@@ -41,6 +44,64 @@ test('the partition twin at QoS 0 exits 1 naming the lost messages; the partitio
   assert.match(
     readFileSync(junit, 'utf8'),
     /\[2\] partition member\[2\] {2}passed[^\n]*f1 cut off member\[2\]/,
+  );
+});
+
+const mosquittoSkip = (() => {
+  try {
+    findMosquitto();
+    return false;
+  } catch {
+    return 'mosquitto is not installed';
+  }
+})();
+
+test('the mid-burst $share cut against a 2-message queue exits 1 naming the dropped messages', {
+  skip: mosquittoSkip,
+}, async () => {
+  const r = await mqscen([
+    'run',
+    'test/fixtures/must-fail-share-cut-tiny-queue.yaml',
+    '--targets',
+    'test/fixtures/tiny-queue.targets.yaml',
+    '--target',
+    'tiny-queue',
+    '--no-json',
+  ]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /\[4\] \[5\] started when "burst" had \d+ received by member\[1\], member\[2\], member\[3\]/,
+  );
+  assert.match(r.stdout, /✖ no-loss[^\n]*got \d+ lost: publisher#\d+, #\d+/);
+  assert.match(r.stdout, /✖ shared-group share-cut-twin[^\n]*reached no member/);
+});
+
+test('a trigger whose count is never reached fails its step with what was counted (exit 1)', async (t) => {
+  const file = join(tempDir(t), 'never.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: never',
+      'timeouts: { ack: 300ms }',
+      'clients:',
+      '  sub: { clientId: trigger-never-sub, subscriptions: [{ filter: trigger/other, qos: 1 }] }',
+      '  pub: { clientId: trigger-never-pub }',
+      'steps:',
+      '  - connect: all',
+      '  - parallel:',
+      '      - id: burst',
+      '        publish: { from: pub, topic: trigger/never, count: 5, qos: 1 }',
+      '      - after: { step: burst, received: 3, client: sub }',
+      '        wait: 1ms',
+      '',
+    ].join('\n'),
+  );
+  const r = await mqscen(['run', file, '--no-json']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stdout + r.stderr,
+    /"burst" ended with 0 received by sub, short of the 3 this step waits for/,
   );
 });
 

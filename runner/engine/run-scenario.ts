@@ -45,6 +45,7 @@ import { buildLatency, buildTimeline } from './report-data.js';
 import { errorInfo, protocolsOf, skippedStep, targetInfo } from './scenario-results.js';
 import { STEPS } from './steps/index.js';
 import type { CompiledStep, CompilePlan, StepOutcome } from './steps/step.js';
+import { waitForTrigger } from './trigger.js';
 
 export interface RunScenarioOptions {
   target: StartedTarget;
@@ -355,7 +356,8 @@ export function compileSteps(scenario: ResolvedScenario): {
   };
   const compileOne = (step: ResolvedStep): CompiledStep => {
     const compiler = STEPS[step.kind] as (s: ResolvedStep, p: CompilePlan) => CompiledStep;
-    return compiler(step, plan);
+    const compiled = compiler(step, plan);
+    return step.after === undefined ? compiled : { ...compiled, after: step.after };
   };
   const steps: CompiledStep[] = [];
   for (const step of scenario.steps) {
@@ -387,6 +389,15 @@ async function runTopLevelStep(
   reporter: Omit<Reporter, 'onRunEnd'>,
 ): Promise<StepResult> {
   const desc = { ref: step.ref, kind: step.kind, label: step.label };
+  // A top-level step waits for its `after:` before it counts as started.
+  let triggerNote: string | undefined;
+  if (step.after !== undefined) {
+    try {
+      triggerNote = await waitForTrigger(ctx, step.after);
+    } catch (error) {
+      ctx.fail(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
   await call(() => reporter.onStepStart?.(info, desc));
   const before = counters(ctx);
   const staleBefore = sum(ctx.record.stale);
@@ -402,7 +413,8 @@ async function runTopLevelStep(
     : undefined;
   let outcome: StepOutcome = { notes: [] };
   try {
-    outcome = await step.run(ctx);
+    if (ctx.failure === undefined) outcome = await step.run(ctx);
+    if (triggerNote !== undefined) outcome = { ...outcome, notes: [triggerNote, ...outcome.notes] };
   } catch (error) {
     // A step throws only for what must end the scenario; the first failure is the one reported.
     ctx.fail(error instanceof Error ? error : new Error(String(error)));
@@ -600,7 +612,8 @@ async function call(fn: () => void | Promise<void> | undefined): Promise<void> {
 function publishTotal(step: ResolvedStep | undefined): number {
   if (step === undefined) return 0;
   if (step.kind === 'publish') return step.count * step.from.length;
-  if (step.kind === 'parallel') return step.steps.reduce((n, child) => n + publishTotal(child), 0);
+  if (step.kind === 'parallel' || step.kind === 'sequence' || step.kind === 'repeat')
+    return step.steps.reduce((n, child) => n + publishTotal(child), 0);
   return 0;
 }
 

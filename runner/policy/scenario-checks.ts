@@ -132,6 +132,8 @@ export function scenarioChecks(scenario: ResolvedScenario, options: ScenarioChec
         }
         break;
       case 'parallel':
+      case 'sequence':
+      case 'repeat':
         for (const s of step.steps) visit(s);
         break;
       default:

@@ -15,7 +15,7 @@ import { resolveClients } from './clients.js';
 import { ResolveContext } from './resolver.js';
 import type { RawScenario } from './schema-types.js';
 import { checkSequence } from './sequence.js';
-import type { StepTree } from './step-tree.js';
+import { nestedSteps, type StepTree } from './step-tree.js';
 import { resolveSteps } from './steps/index.js';
 import type { ResolvedClient, ResolvedScenario, ResolvedStep } from './types.js';
 
@@ -93,7 +93,7 @@ function proxiedClients(
   const named = new Set<string>();
   const visit = (s: ResolvedStep): void => {
     if (s.kind === 'fault' || s.kind === 'partition') for (const c of s.clients) named.add(c);
-    if (s.kind === 'parallel') s.steps.forEach(visit);
+    nestedSteps(s).forEach(visit);
   };
   steps.forEach(visit);
   return clients

@@ -17,7 +17,14 @@ import { parseDuration } from './duration.js';
 import type { Assertion, RawScenario, Step } from './schema-types.js';
 import { findStep, type StepNode, type StepTree } from './step-tree.js';
 import { checkTopicFilter, checkTopicName } from './topic-rules.js';
-import type { Comparison, ResolvedAssertion, ResolvedStep, SourceRef, StepKind } from './types.js';
+import type {
+  Comparison,
+  ResolvedAssertion,
+  ResolvedStep,
+  SourceRef,
+  StepKind,
+  StepTrigger,
+} from './types.js';
 
 /** Largest MQTT Four Byte Integer interval (Session/Message Expiry), seconds; also "never" [MQTT-3.1.2-23]. */
 const MAX_INTERVAL_S = 0xffffffff;
@@ -38,7 +45,7 @@ export interface StepResolution<K extends StepKind = StepKind> {
 }
 
 /** The fields every resolved step has. */
-export type StepHead = { ref: number; id?: string; source: SourceRef };
+export type StepHead = { ref: number; id?: string; source: SourceRef; after?: StepTrigger };
 
 export type StepResolver<K extends StepKind> = (
   node: StepNode,

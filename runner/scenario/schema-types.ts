@@ -208,13 +208,36 @@ export interface Client {
   proxy?: boolean;
 }
 /**
- * Exactly one of: connect, subscribe, unsubscribe, publish, disconnect, reconnect, wait, settle, parallel, fault, heal, partition.
+ * Exactly one of: connect, subscribe, unsubscribe, publish, disconnect, reconnect, wait, settle, parallel, fault, heal, partition, sequence, repeat.
  */
 export interface Step {
   /**
    * Identifier used by assertions (`after`, `before`, `step`). Unique in the file.
    */
   id?: string;
+  /**
+   * Start this step only when a condition holds (most useful inside `parallel`): `{ step, published: N }`, `{ step, acked: N }` (messages of that publish step sent / acknowledged by the broker), `{ step, received: N, client }` (of its messages received by these clients, counted once each), or `{ step, delay: 200ms }` (this long after that step started).
+   */
+  after?: {
+    /**
+     * The `id` of the step the condition watches.
+     */
+    step: string;
+    /**
+     * Once this many messages of that publish step were sent.
+     */
+    published?: number;
+    /**
+     * Once the broker acknowledged this many messages of that publish step (QoS 0: sent).
+     */
+    acked?: number;
+    /**
+     * Once `client` received this many distinct messages of that publish step (summed over the instances).
+     */
+    received?: number;
+    client?: ClientRefs;
+    delay?: Duration;
+  };
   /**
    * Label shown in progress output and reports instead of the generated one.
    */
@@ -414,6 +437,27 @@ export interface Step {
    * @minItems 1
    */
   parallel?: [Step, ...Step[]];
+  /**
+   * Steps run one after another: a sequence inside `parallel` runs beside the other branches.
+   *
+   * @minItems 1
+   */
+  sequence?: [Step, ...Step[]];
+  /**
+   * `{ times, steps }`: the steps run `times` times in a row; `{i}` (1-based iteration) is replaced in their ids, names, client references and every other text.
+   */
+  repeat?: {
+    /**
+     * How many iterations.
+     */
+    times: number;
+    /**
+     * The steps of one iteration.
+     *
+     * @minItems 1
+     */
+    steps: [Step, ...Step[]];
+  };
   /**
    * A network fault on the connections of some clients, through the run's built-in proxy (Toxiproxy's vocabulary): applies to their open connections and to every reconnect while it lasts; lasts `for` or until a `heal` step. Byte-level, so TLS and WSS pass unchanged.
    */

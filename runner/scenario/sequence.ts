@@ -37,6 +37,10 @@ export function checkSequence(
       for (const [i, e] of after) st.set(i, e);
       return;
     }
+    if (node.kind === 'sequence' || node.kind === 'repeat') {
+      for (const child of node.children) visit(child, st);
+      return;
+    }
     const use = uses.get(node);
     if (use === undefined) return;
     if (known) judge(cx, use, st);

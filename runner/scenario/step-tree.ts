@@ -6,7 +6,7 @@
 import { closest } from '../document/suggest.js';
 import type { DocPath } from '../document/yaml.js';
 import type { Step } from './schema-types.js';
-import type { StepKind } from './types.js';
+import type { ResolvedStep, StepKind } from './types.js';
 
 export const STEP_KINDS: readonly StepKind[] = [
   'connect',
@@ -21,7 +21,12 @@ export const STEP_KINDS: readonly StepKind[] = [
   'fault',
   'heal',
   'partition',
+  'sequence',
+  'repeat',
 ];
+
+/** Step kinds that hold steps: their children are in `StepNode.children` (and `steps` when resolved). */
+export const BLOCK_KINDS: ReadonlySet<StepKind> = new Set(['parallel', 'sequence', 'repeat']);
 
 export interface StepNode {
   /** Pre-order number, 1-based. */
@@ -50,11 +55,34 @@ export function buildStepTree(steps: readonly Step[]): StepTree {
       flat.push(node);
       if (kind === 'parallel' && Array.isArray(raw?.parallel)) {
         node.children = visit(raw.parallel, [...path, 'parallel']);
+      } else if (kind === 'sequence' && Array.isArray(raw?.sequence)) {
+        node.children = visit(raw.sequence, [...path, 'sequence']);
+      } else if (kind === 'repeat' && Array.isArray(raw?.repeat?.steps)) {
+        // Each iteration is its own copy of the steps, `{i}` replaced; positions stay those written.
+        const times = Math.max(1, Math.min(1000, Number(raw.repeat.times) || 1));
+        const body = raw.repeat.steps;
+        for (let i = 1; i <= times; i++) {
+          node.children.push(...visit(withIteration(body, i) as Step[], [...path, 'repeat', 'steps']));
+        }
       }
       return node;
     });
   const top = visit(steps, ['steps']);
   return { top, flat };
+}
+
+/** `{i}` replaced by the iteration number in every string of a repeat's steps. */
+function withIteration(value: unknown, i: number): unknown {
+  if (typeof value === 'string') return value.replaceAll('{i}', String(i));
+  if (Array.isArray(value)) return value.map((v) => withIteration(v, i));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withIteration(v, i)]));
+  return value;
+}
+
+/** The steps a resolved block (parallel, sequence, repeat) holds; none for other steps. */
+export function nestedSteps(step: ResolvedStep): readonly ResolvedStep[] {
+  return step.kind === 'parallel' || step.kind === 'sequence' || step.kind === 'repeat' ? step.steps : [];
 }
 
 /** The step keyword of a (schema-valid) step item. */

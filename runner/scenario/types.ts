@@ -91,6 +91,15 @@ export interface ResolvedClient {
   source: SourceRef;
 }
 
+/**
+ * When a step starts (`after:`): once the watched publish step's messages were sent, acknowledged
+ * or received by some clients `count` times, or `delayMs` after the watched step started.
+ */
+export type StepTrigger =
+  | { step: number; stepName: string; on: 'published' | 'acked'; count: number }
+  | { step: number; stepName: string; on: 'received'; count: number; clients: string[] }
+  | { step: number; stepName: string; on: 'delay'; delayMs: number };
+
 interface StepBase {
   /** Pre-order number of this step among all steps, parallel children included (1-based). */
   ref: number;
@@ -99,6 +108,8 @@ interface StepBase {
   /** Short human label: `publish 20 × QoS1 publisher → test/shared/messages`. */
   label: string;
   source: SourceRef;
+  /** Start only when this holds (`after:`); undefined = at once. */
+  after?: StepTrigger;
 }
 
 export type ResolvedStep = StepBase &
@@ -145,6 +156,13 @@ export type ResolvedStep = StepBase &
         quietMs: number;
       }
     | { kind: 'parallel'; steps: ResolvedStep[] }
+    | { kind: 'sequence'; steps: ResolvedStep[] }
+    | {
+        kind: 'repeat';
+        times: number;
+        /** Every iteration's steps in order (`{i}` already replaced), run as one sequence. */
+        steps: ResolvedStep[];
+      }
     | {
         kind: 'fault';
         /** The proxied instances it applies to (open connections and later reconnects). */

@@ -8,6 +8,7 @@ import { compileParallel } from './parallel.js';
 import { compilePartition } from './partition.js';
 import { compilePublish } from './publish.js';
 import { compileReconnect } from './reconnect.js';
+import { compileRepeat, compileSequence } from './sequence.js';
 import { compileSettle } from './settle.js';
 import type { StepCompiler } from './step.js';
 import { compileSubscribe } from './subscribe.js';
@@ -27,6 +28,8 @@ export const STEPS: { readonly [K in StepKind]: StepCompiler<K> } = {
   fault: compileFault,
   heal: compileHeal,
   partition: compilePartition,
+  sequence: compileSequence,
+  repeat: compileRepeat,
 };
 
 export type { CompiledStep, CompilePlan, StepOutcome } from './step.js';

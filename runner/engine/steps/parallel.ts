@@ -4,7 +4,7 @@
  * failure ends the scenario. Messages published while a client is mid-transition are undetermined,
  * not failures.
  */
-import type { CompiledStep, StepCompiler } from './step.js';
+import { type CompiledStep, runNested, type StepCompiler } from './step.js';
 
 export const compileParallel: StepCompiler<'parallel'> = (step, plan) => {
   const children = step.steps.map((s) => plan.compile(s));
@@ -13,19 +13,7 @@ export const compileParallel: StepCompiler<'parallel'> = (step, plan) => {
     kind: step.kind,
     label: step.label,
     async run(ctx) {
-      const results = await Promise.allSettled(
-        children.map(async (child) => {
-          ctx.record.stepStarted(child.ref, ctx.now());
-          try {
-            return await child.run(ctx);
-          } catch (error) {
-            ctx.fail(error instanceof Error ? error : new Error(String(error)));
-            throw error;
-          } finally {
-            ctx.record.stepEnded(child.ref, ctx.now());
-          }
-        }),
-      );
+      const results = await Promise.allSettled(children.map((child) => runNested(ctx, child)));
       const notes: string[] = [];
       const warnings: string[] = [];
       results.forEach((r, i) => {

@@ -3,8 +3,9 @@
  * against the scenario and returns a small named function; runScenario compiles every step before
  * anything connects (style rule 6), so configuration mistakes surface first.
  */
-import type { ResolvedScenario, ResolvedStep, StepKind } from '../../scenario/types.js';
+import type { ResolvedScenario, ResolvedStep, StepKind, StepTrigger } from '../../scenario/types.js';
 import type { EngineClient, EngineContext } from '../context.js';
+import { waitForTrigger } from '../trigger.js';
 
 export type StepOf<K extends StepKind> = Extract<ResolvedStep, { kind: K }>;
 
@@ -22,6 +23,8 @@ export interface CompiledStep {
   readonly ref: number;
   readonly kind: StepKind;
   readonly label: string;
+  /** Start only when this holds (the step's `after:`); runNested and the top level wait for it. */
+  readonly after?: StepTrigger;
   /**
    * Runs the step. Throws (or calls `ctx.fail`) for what must end the scenario: a StepError for a
    * broker that went away, never answered or refused what the scenario did not declare; a
@@ -79,4 +82,33 @@ export async function forEachClient<T>(
     values.push(r.value);
   }
   return values;
+}
+
+/**
+ * Runs a step inside a block (parallel, sequence, repeat): waits for its `after:` condition,
+ * marks its start and end in the record, and passes a failure on to `ctx.fail` (so the other
+ * branches stop) before rethrowing it.
+ */
+export async function runNested(ctx: EngineContext, child: CompiledStep): Promise<StepOutcome> {
+  const notes: string[] = [];
+  try {
+    if (child.after !== undefined) {
+      const note = await waitForTrigger(ctx, child.after);
+      if (note !== undefined) notes.push(note);
+    }
+  } catch (error) {
+    ctx.fail(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  }
+  if (ctx.signal.aborted) return { notes };
+  ctx.record.stepStarted(child.ref, ctx.now());
+  try {
+    const r = await child.run(ctx);
+    return { ...r, notes: [...notes, ...r.notes] };
+  } catch (error) {
+    ctx.fail(error instanceof Error ? error : new Error(String(error)));
+    throw error;
+  } finally {
+    ctx.record.stepEnded(child.ref, ctx.now());
+  }
 }

@@ -36,7 +36,7 @@ function severalFilters(ctx: EngineContext): ReadonlySet<number> {
   const filters = ctx.scenario.clients.map((c) => new Set(c.subscriptions.map((q) => q.filter)));
   const walk = (steps: EngineContext['scenario']['steps']): void => {
     for (const st of steps) {
-      if (st.kind === 'parallel') walk(st.steps);
+      if (st.kind === 'parallel' || st.kind === 'sequence' || st.kind === 'repeat') walk(st.steps);
       if (st.kind !== 'subscribe') continue;
       for (const name of st.clients) {
         const i = ctx.clientIndex.get(name);

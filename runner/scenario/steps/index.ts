@@ -5,6 +5,7 @@
  */
 import type { ClientUse, ResolveContext, StepHead, StepResolver } from '../resolver.js';
 import type { StepNode } from '../step-tree.js';
+import { resolveTrigger } from '../trigger.js';
 import type { ResolvedStep, StepKind } from '../types.js';
 import { resolveConnect } from './connect.js';
 import { resolveDisconnect } from './disconnect.js';
@@ -14,12 +15,13 @@ import { resolveParallel } from './parallel.js';
 import { resolvePartition } from './partition.js';
 import { resolvePublish } from './publish.js';
 import { resolveReconnect } from './reconnect.js';
+import { resolveRepeat, resolveSequence } from './sequence.js';
 import { resolveSettle } from './settle.js';
 import { resolveSubscribe } from './subscribe.js';
 import { resolveUnsubscribe } from './unsubscribe.js';
 import { resolveWait } from './wait.js';
 
-const RESOLVERS: { [K in Exclude<StepKind, 'parallel'>]: StepResolver<K> } = {
+const RESOLVERS: { [K in Exclude<StepKind, 'parallel' | 'sequence' | 'repeat'>]: StepResolver<K> } = {
   connect: resolveConnect,
   subscribe: resolveSubscribe,
   unsubscribe: resolveUnsubscribe,
@@ -33,8 +35,13 @@ const RESOLVERS: { [K in Exclude<StepKind, 'parallel'>]: StepResolver<K> } = {
   partition: resolvePartition,
 };
 
-/** The step keywords with a resolver (parallel included). */
-export const RESOLVED_STEP_KINDS: readonly StepKind[] = [...Object.keys(RESOLVERS), 'parallel'] as StepKind[];
+/** The step keywords with a resolver (the blocks included). */
+export const RESOLVED_STEP_KINDS: readonly StepKind[] = [
+  ...Object.keys(RESOLVERS),
+  'parallel',
+  'sequence',
+  'repeat',
+] as StepKind[];
 
 export interface ResolvedSteps {
   steps: ResolvedStep[];
@@ -52,10 +59,16 @@ export function resolveSteps(
   const resolveNode = (node: StepNode): ResolvedStep => {
     const head: StepHead = { ref: node.ref, source: cx.source(node.path) };
     if (node.id !== undefined) head.id = node.id;
+    const trigger = resolveTrigger(node, cx);
+    if (trigger !== undefined) head.after = trigger;
     const resolution =
       node.kind === 'parallel'
         ? resolveParallel(node.children.map(resolveNode))(node, head, cx)
-        : (RESOLVERS[node.kind] as StepResolver<StepKind>)(node, head, cx);
+        : node.kind === 'sequence'
+          ? resolveSequence(node.children.map(resolveNode))(node, head, cx)
+          : node.kind === 'repeat'
+            ? resolveRepeat(node.children.map(resolveNode))(node, head, cx)
+            : (RESOLVERS[node.kind] as StepResolver<StepKind>)(node, head, cx);
     if (resolution.clients !== undefined) uses.set(node, resolution.clients);
     cx.noteStep(resolution.step);
     return resolution.step;

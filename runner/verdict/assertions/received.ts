@@ -55,7 +55,7 @@ function findStep(
 ): AssertionContext['scenario']['steps'][number] | undefined {
   for (const s of steps) {
     if (s.ref === ref) return s;
-    if (s.kind === 'parallel') {
+    if (s.kind === 'parallel' || s.kind === 'sequence' || s.kind === 'repeat') {
       const inner = findStep(s.steps, ref);
       if (inner !== undefined) return inner;
     }
