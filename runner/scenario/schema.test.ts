@@ -54,7 +54,7 @@ test('a file with many schema problems reports every one, sorted by line, with f
     's.yaml:13:49  steps[2].publish.qos  must be 0, 1 or 2 (got 3)',
     's.yaml:15:45  steps[3].disconnect.how  must be "graceful" or "abrupt" (got "abrupted"); did you mean "abrupt"?',
     's.yaml:16:13  steps[4].settle  a bare number is ambiguous here; add a unit: write "5s" or "5ms"',
-    's.yaml:17:5  steps[5]  needs one of connect, subscribe, unsubscribe, publish, disconnect, reconnect, wait, settle, parallel, fault, heal, partition',
+    's.yaml:17:5  steps[5]  needs one of connect, subscribe, unsubscribe, publish, disconnect, reconnect, wait, settle, parallel, fault, heal, partition, sequence, repeat',
     's.yaml:19:40  expect[0].shared-group.balance  must be <= 1 (got 2)',
     's.yaml:20:24  expect[1].received.count  must be a number or a comparison such as ">= 3" (got "about 3")',
     's.yaml:21:5  expect[2].no-los  unknown property "no-los"; did you mean "no-loss"?',
@@ -188,7 +188,7 @@ test('every step and assertion keyword of the schema has exactly one resolver', 
     Object.keys(defs[def]?.properties ?? {})
       .filter((k) => !common.includes(k))
       .sort();
-  assert.deepEqual(keywords('step', ['id', 'name']), [...RESOLVED_STEP_KINDS].sort());
-  assert.deepEqual(keywords('step', ['id', 'name']), [...STEP_KINDS].sort());
+  assert.deepEqual(keywords('step', ['id', 'name', 'after']), [...RESOLVED_STEP_KINDS].sort());
+  assert.deepEqual(keywords('step', ['id', 'name', 'after']), [...STEP_KINDS].sort());
   assert.deepEqual(keywords('assertion', ['name', 'on']), [...ASSERTION_KINDS].sort());
 });
