@@ -6,9 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
 
 const root = resolve(import.meta.dirname, '..');
@@ -66,7 +74,9 @@ expect:
   - received: { clients: app, count: 3 }
 `;
 
-test('npm pack → install the tarball in an empty folder → npx mqscen run works', async (t) => {
+test('npm pack → install the tarball in an empty folder → npx mqscen run works; mqscen init starts a project', {
+  timeout: 300_000,
+}, async (t) => {
   if (!existsSync(join(root, 'dist', 'runner', 'cli', 'main.js'))) {
     assert.fail('dist/ is missing: run `npm run build` first (`npm test` does)');
   }
@@ -130,4 +140,41 @@ test('npm pack → install the tarball in an empty folder → npx mqscen run wor
   assert.ok(existsSync(join(app, 'reports', 'junit.xml')), 'the JUnit report is written in the user folder');
   // The HTML report inlines uPlot from the installed dependency.
   assert.match(readFileSync(join(app, 'reports', 'report.html'), 'utf8'), /var uPlot=/);
+
+  // 4. A new user's project: mqscen init, then npx mqscen run with no arguments inside it.
+  const init = await run('npx', ['--no', 'mqscen', 'init', 'my-broker-tests'], app, 30_000);
+  assert.equal(init.code, 0, init.stderr);
+  assert.match(init.stdout, /created {2}my-broker-tests\/scenarios\/example\.yaml/);
+  assert.match(init.stdout, /next: cd my-broker-tests && npm install && npx mqscen run/);
+  const project = join(app, 'my-broker-tests');
+  // What `npm install` in the project would give it: mqscen in its node_modules.
+  symlinkSync(join(app, 'node_modules'), join(project, 'node_modules'), 'dir');
+  // The $schema lines resolve inside the user's project, not only inside the mqscen repository.
+  for (const [file, line] of [
+    ['scenarios/example.yaml', '../node_modules/mqscen/schemas/scenario.schema.json'],
+    ['mqscen.targets.yaml', './node_modules/mqscen/schemas/targets.schema.json'],
+  ] as const) {
+    assert.ok(
+      readFileSync(join(project, file), 'utf8').startsWith(`# yaml-language-server: $schema=${line}\n`),
+    );
+    assert.ok(existsSync(join(project, dirname(file), line)), `${file}: ${line} exists`);
+  }
+  const started = await run('npx', ['--no', 'mqscen', 'run', '--reporter', 'plain'], project, 60_000);
+  assert.equal(started.code, 0, `${started.stdout}\n${started.stderr}`);
+  assert.match(started.stdout, /messages reach an online subscriber, in order/);
+  assert.ok(existsSync(join(project, 'reports', 'report.html')));
+  const checked = await run(
+    'npx',
+    ['--no', 'mqscen', 'validate', '--targets', 'mqscen.targets.yaml'],
+    project,
+    30_000,
+  );
+  assert.equal(checked.code, 0, checked.stderr);
+  assert.match(
+    readFileSync(join(project, '.github', 'workflows', 'mqscen.yml'), 'utf8'),
+    /- run: npx mqscen run/,
+  );
+  // Running init again keeps what is there.
+  const again = await run('npx', ['--no', 'mqscen', 'init'], project, 30_000);
+  assert.match(again.stdout, /kept {5}scenarios\/example\.yaml \(exists; --force replaces it\)/);
 });

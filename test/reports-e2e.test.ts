@@ -173,3 +173,38 @@ test('verification off is loud: warning at start, JUnit property, JSON target.in
   const s = await mqscen(['validate', '--targets', 'safe.yaml'], dir);
   assert.doesNotMatch(s.stderr, /verification is off/);
 });
+
+test('--help of every command has examples and exit codes; completion scripts come from the commands', async (t) => {
+  const dir = tempDir(t);
+  for (const command of [
+    [],
+    ['run'],
+    ['validate'],
+    ['compare'],
+    ['report'],
+    ['init'],
+    ['completion'],
+    ['schema'],
+    ['broker'],
+    ['certs'],
+  ]) {
+    const r = await mqscen([...command, '--help'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /\nExamples:\n {2}mqscen /, `mqscen ${command.join(' ')} --help has examples`);
+    assert.match(
+      r.stdout,
+      /\nExit codes[^\n]*:\n {2}0 /,
+      `mqscen ${command.join(' ')} --help lists exit codes`,
+    );
+  }
+  const bash = await mqscen(['completion', 'bash'], dir);
+  assert.equal(bash.code, 0);
+  for (const word of ['run', 'compare', 'init', 'report', '--junit-strict', '--html', '--targets']) {
+    assert.ok(bash.stdout.includes(word), `bash completion offers ${word}`);
+  }
+  const zsh = await mqscen(['completion', 'zsh'], dir);
+  assert.match(zsh.stdout, /^#compdef mqscen\n/);
+  const fish = await mqscen(['completion', 'fish'], dir);
+  assert.equal(fish.code, 2);
+  assert.match(fish.stderr, /no completion for shell "fish"/);
+});

@@ -7,10 +7,50 @@
 import { Command, CommanderError, Option } from 'commander';
 import { EXIT_CODES, UsageError } from '../errors.js';
 import { version } from '../version.js';
+import type { CompletionCommand } from './completion-command.js';
 import { printError, setUsageCommand } from './output.js';
 
 function collectVar(value: string, previous: string[]): string[] {
   return [...previous, value];
+}
+
+/** `Examples:` block for a command's --help. */
+function examples(list: ReadonlyArray<readonly [string, string]>): string {
+  const width = Math.min(60, Math.max(...list.map(([cmd]) => cmd.length)));
+  return `\nExamples:\n${list.map(([cmd, what]) => `  ${cmd.padEnd(width)}  ${what}`).join('\n')}\n`;
+}
+
+const EXIT_CODE_HELP = `
+Exit codes (the first that applies: 130, 4, 3, 1, 0):
+  0    every scenario passed
+  1    an assertion failed, or the broker answered but not as the scenario declares
+  2    invalid input: usage, scenario or targets file (nothing connects then)
+  3    environment: broker unreachable or gone, TLS, credentials, a report not written
+  4    internal error in mqscen (printed with a stack; please report it)
+  130  interrupted with Ctrl+C (reports are still written)
+`;
+
+const EXIT_CODE_HELP_VALIDATE = `
+Exit codes:
+  0  every file is valid (warnings, such as insecure target settings, are printed)
+  2  a file has problems (each printed as file:line:column  path  message)
+`;
+
+/** The commands and options commander knows, for the completion scripts. */
+function describeCommands(program: Command): CompletionCommand[] {
+  const describe = (c: Command): CompletionCommand => ({
+    name: c.name(),
+    description: c.description(),
+    options: c.options
+      .filter((o) => o.long !== undefined)
+      .map((o) => ({
+        flag: o.long as string,
+        description: o.description,
+        takesValue: o.required || o.optional,
+      })),
+    subcommands: c.commands.map(describe),
+  });
+  return program.commands.filter((c) => c.name() !== 'help').map(describe);
 }
 
 function buildProgram(setExit: (code: number) => void): Command {
@@ -30,7 +70,10 @@ function buildProgram(setExit: (code: number) => void): Command {
   program
     .command('run')
     .description('run scenarios against a target (default: the embedded broker, AWS IoT behaviour)')
-    .argument('<files...>', 'scenario files or globs (quote globs: "scenarios/*.yaml")')
+    .argument(
+      '[files...]',
+      'scenario files or globs (quote globs: "scenarios/*.yaml"; default scenarios/*.yaml)',
+    )
     .option(
       '-t, --target <name>',
       'target: embedded, embedded:mosquitto, mosquitto, a name from the targets file, or a broker URL (mqtt://host:1883)',
@@ -63,9 +106,19 @@ function buildProgram(setExit: (code: number) => void): Command {
     .addOption(
       new Option('--reporter <name>', 'console output').choices(['auto', 'live', 'plain']).default('auto'),
     )
+    .addHelpText(
+      'after',
+      examples([
+        ['mqscen run', 'every scenarios/*.yaml on the embedded broker (AWS IoT Core behaviour)'],
+        ['mqscen run scenarios/queuing.yaml -t embedded:mosquitto', 'one file, Mosquitto semantics'],
+        ['mqscen run "scenarios/*.yaml" -t my-broker', 'a broker defined in mqscen.targets.yaml'],
+        ['mqscen run -t mqtt://localhost:1883 --grep queuing', 'any broker by URL, some scenarios'],
+        ['mqscen run --json - | jq .scenarios[0].brokerStats', 'results on stdout for a script'],
+      ]) + EXIT_CODE_HELP,
+    )
     .action(async (files: string[], opts: Record<string, unknown>) => {
       const { runCommand } = await import('./run-command.js');
-      setExit(await runCommand(files, opts));
+      setExit(await runCommand(files.length === 0 ? ['scenarios/*.yaml'] : files, opts));
     });
 
   program
@@ -74,9 +127,52 @@ function buildProgram(setExit: (code: number) => void): Command {
     .argument('[files...]', 'scenario files or globs')
     .option('--var <key=value>', 'set a scenario variable (repeatable)', collectVar, [])
     .option('--targets <file>', 'also check a targets file (its ${env:NAME} secrets need not be set)')
+    .addHelpText(
+      'after',
+      examples([
+        ['mqscen validate "scenarios/*.yaml"', 'schema and cross-references, nothing connects'],
+        ['mqscen validate --targets mqscen.targets.yaml', 'a targets file, without its secrets set'],
+      ]) + EXIT_CODE_HELP_VALIDATE,
+    )
     .action(async (files: string[], opts: { var: string[]; targets?: string }) => {
       const { validateCommand } = await import('./validate-command.js');
       setExit(await validateCommand(files, opts));
+    });
+
+  program
+    .command('init')
+    .description(
+      'start a project: an example scenario, a targets file, a GitHub Actions workflow, package.json',
+    )
+    .argument('[dir]', 'folder to create or fill (default: the current folder)')
+    .option('--force', 'replace files that exist')
+    .addHelpText(
+      'after',
+      examples([
+        ['mqscen init my-broker-tests', 'then: cd my-broker-tests && npm install && npx mqscen run'],
+        ['mqscen init .', 'add the files to the current project (existing ones are kept)'],
+      ]) + '\nExit codes:\n  0  done\n  2  usage\n  3  a file cannot be written\n',
+    )
+    .action(async (dir: string | undefined, opts: { force?: boolean }) => {
+      const { initCommand } = await import('./init-command.js');
+      setExit(await initCommand(dir, opts));
+    });
+
+  program
+    .command('completion')
+    .description('print a shell completion script (bash or zsh)')
+    .argument('<shell>', 'bash or zsh')
+    .addHelpText(
+      'after',
+      examples([
+        ['mqscen completion bash > ~/.local/share/bash-completion/completions/mqscen', 'bash'],
+        ['mqscen completion zsh > "${fpath[1]}/_mqscen"', 'zsh (then restart the shell)'],
+        ['source <(mqscen completion bash)', 'this shell only'],
+      ]) + '\nExit codes:\n  0  printed\n  2  unknown shell\n',
+    )
+    .action(async (shell: string) => {
+      const { completionCommand } = await import('./completion-command.js');
+      setExit(completionCommand(shell, describeCommands(program)));
     });
 
   program
@@ -104,6 +200,19 @@ function buildProgram(setExit: (code: number) => void): Command {
     )
     .option('--no-html', 'do not write the HTML report')
     .option('--var <key=value>', 'set a scenario variable (repeatable)', collectVar, [])
+    .addHelpText(
+      'after',
+      examples([
+        [
+          'mqscen compare "scenarios/*.yaml" --targets embedded:aws-iot,embedded:mosquitto,mosquitto',
+          'where the AWS IoT and Mosquitto semantics differ',
+        ],
+        [
+          'mqscen compare "scenarios/*.yaml" --targets staging,production',
+          'two brokers of mqscen.targets.yaml',
+        ],
+      ]) + EXIT_CODE_HELP,
+    )
     .action(async (files: string[], opts: Record<string, unknown>) => {
       const { compareCommand, compareDefaults } = await import('./compare-command.js');
       const json = opts['json'] as string | false;
@@ -125,6 +234,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .description('render the HTML report of an earlier run from its results.json')
     .argument('<results>', 'results file written by `mqscen run` (default there: reports/results.json)')
     .option('--html <path>', 'HTML file to write (default: report.html beside the results file)')
+    .addHelpText(
+      'after',
+      examples([
+        ['mqscen report reports/results.json', 'writes reports/report.html'],
+        ['mqscen report ci-results.json --html out/run-42.html', 'results downloaded from CI'],
+      ]) +
+        '\nExit codes:\n  0  written\n  2  not a results file, or unreadable\n  3  the HTML file cannot be written\n',
+    )
     .action(async (file: string, opts: { html?: string }) => {
       const { reportCommand } = await import('./report-command.js');
       setExit(await reportCommand(file, opts));
@@ -277,6 +394,58 @@ function buildProgram(setExit: (code: number) => void): Command {
     }
   };
   pointHelp(program, 'mqscen');
+
+  // Examples and exit codes for the commands whose help does not carry its own.
+  const more: Record<string, string> = {
+    mqscen:
+      examples([
+        ['mqscen init my-broker-tests', 'start a project'],
+        ['mqscen run', 'run scenarios/*.yaml on the embedded broker'],
+        ['mqscen compare "scenarios/*.yaml" --targets embedded:aws-iot,mosquitto', 'compare brokers'],
+        ['mqscen <command> --help', 'what a command does, its flags, examples and exit codes'],
+      ]) + EXIT_CODE_HELP,
+    schema:
+      examples([
+        ['mqscen schema > scenario.schema.json', 'for an editor'],
+        ['mqscen schema --targets', 'the targets file schema'],
+      ]) + '\nExit codes:\n  0  printed\n  4  the schema is missing from the installation\n',
+    broker:
+      examples([
+        ['mqscen broker', 'AWS IoT Core behaviour on mqtt://127.0.0.1:1883'],
+        ['mqscen broker --profile mosquitto --ws --tls', 'Mosquitto semantics, plus WebSocket and TLS'],
+      ]) +
+      '\nExit codes:\n  0  stopped with Ctrl+C\n  2  usage\n  3  a port is in use or certificates cannot be read\n',
+    certs:
+      examples([
+        ['mqscen certs', 'local CA and server certificate in .mqscen/certs'],
+        ['mqscen certs --issue device-1', 'also a client certificate for mTLS'],
+      ]) + '\nExit codes:\n  0  done\n  2  usage\n  3  the folder cannot be written\n',
+  };
+  const apply = (command: Command, path: string) => {
+    const text = more[path];
+    if (text !== undefined) command.addHelpText('after', text);
+    for (const sub of command.commands) apply(sub, path === 'mqscen' ? sub.name() : `${path} ${sub.name()}`);
+  };
+  apply(program, 'mqscen');
+  for (const path of ['policy check', 'aws provision']) {
+    const [a, b] = path.split(' ');
+    program.commands
+      .find((c) => c.name() === a)
+      ?.commands.find((c) => c.name() === b)
+      ?.addHelpText(
+        'after',
+        path === 'policy check'
+          ? examples([['mqscen policy check --policy policy.json "scenarios/*.yaml"', 'nothing connects']]) +
+              '\nExit codes:\n  0  the policy allows every action\n  1  some action is denied\n  2  usage or invalid files\n'
+          : examples([
+              ['mqscen aws provision --dry-run', 'print the AWS calls, change nothing'],
+              [
+                'mqscen aws provision --thing my-device --region eu-west-1',
+                'create and write the targets file',
+              ],
+            ]) + '\nExit codes:\n  0  done\n  2  usage\n  3  AWS credentials or API errors\n',
+      );
+  }
 
   return program;
 }
