@@ -136,6 +136,7 @@ export async function runScenario(
   // applied before the counters are read, so the policy's counts are this scenario's.
   const policyError = await applyScenarioPolicy(target, scenario);
   // One broker serves every scenario of a run: its counters are reported for this scenario only.
+  await refreshTarget(target, startedAtMs);
   const statsAtStart = safe(() => target.stats?.());
   debug('scenario %s: run %s, %d steps, target %s', scenario.name, runId, steps.length, target.url);
 
@@ -212,7 +213,8 @@ export async function runScenario(
     settledOnly: status === 'interrupted',
   });
   // The policy's refusals during this scenario (authorized/denied read them; the result names them).
-  const refusals = safe(() => target.policyRefusals?.(startedAtMs));
+  const refreshed = await refreshTarget(target, startedAtMs);
+  const refusals = refreshed ? safe(() => target.policyRefusals?.(startedAtMs)) : undefined;
   const actx: AssertionContext = {
     scenario,
     record,
@@ -308,6 +310,9 @@ export async function runScenario(
 }
 
 /** "refused by policy: iot:Receive on topic/x for sub-1 (×20): no statement of p.json allows it". */
+/** Refusals (and clients per refusal) named in a message; the JSON report has them all. */
+const LISTED_REFUSALS = 5;
+
 export function describePolicyRefusals(refusals: readonly PolicyRefusalResult[]): string {
   // One line per action, resource and reason, with every client it hit.
   const groups = new Map<string, { head: string; clients: string[]; count: number }>();
@@ -320,10 +325,33 @@ export function describePolicyRefusals(refusals: readonly PolicyRefusalResult[])
   }
   const parts = [...groups.entries()].map(([key, g]) => {
     const reason = key.slice(key.indexOf('\u0000') + 1);
-    const clients = [...g.clients].sort().join(', ');
+    const sorted = [...g.clients].sort();
+    const clients =
+      sorted.length > LISTED_REFUSALS
+        ? `${sorted.slice(0, LISTED_REFUSALS).join(', ')} and ${sorted.length - LISTED_REFUSALS} more`
+        : sorted.join(', ');
     return `${g.head} for ${clients}${g.count > 1 ? ` (${g.count} times)` : ''}: ${reason}`;
   });
-  return `refused by policy: ${parts.join('; ')}`;
+  // A fleet refused client by client stays one readable line: the first few, then the count.
+  const shown = parts.slice(0, LISTED_REFUSALS);
+  if (parts.length > LISTED_REFUSALS)
+    shown.push(`${parts.length - LISTED_REFUSALS} more refusals (all in the JSON report)`);
+  return `refused by policy: ${shown.join('; ')}`;
+}
+
+/**
+ * A broker in another process: its counters and policy refusals fetched before they are read.
+ * False when that failed; the refusals then stay unread, and assertions that need them say so.
+ */
+async function refreshTarget(target: RunScenarioOptions['target'], sinceMs: number): Promise<boolean> {
+  if (target.refresh === undefined) return true;
+  try {
+    await target.refresh(sinceMs);
+    return true;
+  } catch (error) {
+    debug('target refresh failed: %O', error);
+    return false;
+  }
 }
 
 async function applyScenarioPolicy(

@@ -101,7 +101,9 @@ export async function runSuite(
   try {
     if (!signal.aborted) {
       try {
-        target = await options.target.start();
+        // The largest fleet decides where an embedded broker runs (its own process above ~2,000).
+        const clients = Math.max(0, ...scenarios.map((sc) => sc.clients.length));
+        target = await options.target.start({ clients });
       } catch (error) {
         if (!signal.aborted) targetError = toTargetError(error);
       }

@@ -125,7 +125,8 @@ function builtinDefinition(name: string): TargetDefinition | undefined {
   const embedded = (profile: EmbeddedProfile): TargetDefinition => ({
     name,
     kind: 'embedded',
-    start: async () => (await import('./embedded.js')).startEmbeddedTarget({ name, profile }),
+    start: async (needs) =>
+      (await import('./embedded.js')).startEmbeddedTarget({ name, profile, clients: needs?.clients ?? 0 }),
   });
   switch (name) {
     case 'embedded':
@@ -276,10 +277,12 @@ function defineFromFile(
       return {
         name,
         kind: 'embedded',
-        start: async () =>
+        start: async (needs) =>
           (await import('./embedded.js')).startEmbeddedTarget({
             name,
             profile: raw.profile ?? 'aws-iot',
+            clients: needs?.clients ?? 0,
+            ...(raw.process === undefined ? {} : { process: raw.process }),
             // The same settings as `mqscen broker --config` (schemas/broker.schema.json).
             ...(raw.settings === undefined ? {} : { settings: raw.settings }),
             policy: embeddedPolicyOf(raw, (v, at) => {

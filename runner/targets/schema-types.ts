@@ -88,6 +88,10 @@ export interface EmbeddedTarget {
    */
   profile?: 'aws-iot' | 'mosquitto';
   /**
+   * Where the embedded broker runs: `in-process` (in the runner), `child` (its own process: its sockets count against its own open-files limit, and it gets its own event loop), or `auto` (default): a child process when a scenario of the run has more than 2,000 clients.
+   */
+  process?: 'auto' | 'child' | 'in-process';
+  /**
    * AWS IoT policy document (JSON) attached to every client; the broker (profile `aws-iot`) enforces it on every connect, publish, subscribe and delivery (POL-1..POL-10). A path relative to the targets file, or absolute. Without `policy:`/`policies:` the scenario's own `policy:` applies, else everything is allowed.
    */
   policy?: string;

@@ -55,6 +55,11 @@ export interface StartedTarget {
    * a reset or a partition): such a loss is part of the scenario, not a failure of the broker.
    */
   causedLoss?(client: string): boolean;
+  /**
+   * Brings `stats()` and `policyRefusals(sinceMs)` up to date, for a target whose broker runs in
+   * another process; the engine awaits it before it reads them.
+   */
+  refresh?(sinceMs: number): Promise<void>;
   /** Broker-side counters, when the target can read them (embedded broker). */
   stats?(): Record<string, unknown>;
   /**
@@ -68,9 +73,15 @@ export interface StartedTarget {
   close(): Promise<void>;
 }
 
+/** What the run will ask of the target, known before it starts (the embedded broker's process). */
+export interface TargetNeeds {
+  /** Clients of the run's largest scenario. */
+  clients: number;
+}
+
 export interface TargetDefinition {
   readonly name: string;
   readonly kind: StartedTarget['kind'];
   /** Starts (or just resolves) the target. Rejects with EnvironmentError/TransportError (exit 3). */
-  start(): Promise<StartedTarget>;
+  start(needs?: TargetNeeds): Promise<StartedTarget>;
 }

@@ -1,0 +1,99 @@
+/**
+ * Connecting a fleet: a broker that refuses part of 2,000 clients (a real Mosquitto capped at
+ * 1,500 connections) ends the connect step with one error that counts what happened to the fleet
+ * and names the first failure, exit 3, within the step's bounds; a fleet that connects is summed
+ * up in one note; live counters report connected / refused / connecting; `rate` spreads attempts.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Reporter } from '../reporters/reporter.js';
+import type { Counters } from '../results.js';
+import { startEmbeddedTarget } from '../targets/embedded.js';
+import { findMosquitto, startMosquittoTarget } from '../targets/mosquitto.js';
+import { client, scenario } from '../verdict/_fixtures.js';
+import { runScenario } from './run-scenario.js';
+
+const mosquittoSkip = (() => {
+  try {
+    findMosquitto();
+    return false;
+  } catch {
+    return 'mosquitto is not installed (apt-get install -y mosquitto)';
+  }
+})();
+
+const fleet = (n: number, prefix: string) =>
+  Array.from({ length: n }, (_, i) =>
+    client(`${prefix}[${i + 1}]`, { clientId: `mqscen-fleet-${prefix}-${process.pid}-${i + 1}` }),
+  );
+
+function progressReporter(): Reporter & { seen: Array<NonNullable<Counters['connects']>> } {
+  const seen: Array<NonNullable<Counters['connects']>> = [];
+  return {
+    seen,
+    onStepProgress: (_s, _step, c) => {
+      if (c.connects !== undefined) seen.push(c.connects);
+    },
+  };
+}
+
+test('2,000 clients, the broker takes 1,500: the connect step counts the refused and names the first, exit 3', {
+  skip: mosquittoSkip,
+  timeout: 90_000,
+}, async (t) => {
+  const target = await startMosquittoTarget({ websockets: false, extraConfig: ['max_connections 1500'] });
+  t.after(() => target.close());
+  const clients = fleet(2000, 'm');
+  const s = scenario({
+    clients,
+    steps: [{ kind: 'connect', clients: clients.map((c) => c.name) }],
+    timeouts: { connectMs: 5000 },
+    timeoutMs: 60_000,
+  });
+  const reporter = progressReporter();
+  const r = await runScenario(s, { target, reporter, signal: new AbortController().signal });
+  assert.equal(r.status, 'errored', JSON.stringify(r.error));
+  assert.equal(r.error?.exitCode, 3, JSON.stringify(r.error));
+  const message = r.error?.message ?? '';
+  // Mosquitto counts its cap with the connection being accepted: 1,500 or 1,501 get in.
+  const m =
+    /^(\d+) of 2,000 clients had the connection closed before CONNACK \(1,(\d{3}) connected\); the first: /.exec(
+      message,
+    );
+  assert.ok(m !== null, message);
+  assert.equal(Number(m[1]) + 1000 + Number(m[2]), 2000, message);
+  assert.ok(Number(m[1]) >= 490, message);
+  assert.match(message, /the first: .*client "mqscen-fleet-m-/);
+  assert.ok(message.length < 400, message);
+  // A broker that answered 1,500 clients is reachable: the step says what it refused instead.
+  assert.doesNotMatch(message, /no CONNACK/);
+  const last = reporter.seen.at(-1);
+  if (last !== undefined) {
+    assert.equal(last.total, 2000);
+    assert.equal(last.connected + last.refused + last.pending, 2000);
+  }
+});
+
+test('a fleet that connects is one note; rate spreads the attempts; live counters add up', async (t) => {
+  const target = await startEmbeddedTarget({ profile: 'mosquitto' });
+  t.after(() => target.close());
+  const clients = fleet(40, 'e');
+  const s = scenario({
+    clients,
+    steps: [
+      { kind: 'connect', clients: clients.map((c) => c.name), pace: { ratePerSecond: 100, concurrency: 5 } },
+    ],
+  });
+  const reporter = progressReporter();
+  const r = await runScenario(s, { target, reporter, signal: new AbortController().signal });
+  assert.equal(r.status, 'passed', JSON.stringify(r.error));
+  const step = r.steps[0];
+  assert.deepEqual(step?.notes, ['40 connected, sessionPresent=false for all']);
+  // 40 attempts at 100/s: the last starts no earlier than 390 ms after the first.
+  assert.ok((step?.durationMs ?? 0) >= 380, `took ${step?.durationMs} ms`);
+  assert.ok(reporter.seen.length > 0, 'progress while connecting');
+  for (const c of reporter.seen) {
+    assert.equal(c.total, 40);
+    assert.equal(c.connected + c.refused + c.pending, 40);
+  }
+});
