@@ -2,10 +2,16 @@
  * Connecting a fleet: a broker that refuses part of 2,000 clients (a real Mosquitto capped at
  * 1,500 connections) ends the connect step with one error that counts what happened to the fleet
  * and names the first failure, exit 3, within the step's bounds; a fleet that connects is summed
- * up in one note; live counters report connected / refused / connecting; `rate` spreads attempts.
+ * up in one note; live counters report connected / refused / connecting; `rate` spreads attempts;
+ * a fleet past the open-files limit says so (EMFILE), with the fix.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import type { Reporter } from '../reporters/reporter.js';
 import type { Counters } from '../results.js';
 import { startEmbeddedTarget } from '../targets/embedded.js';
@@ -96,4 +102,28 @@ test('a fleet that connects is one note; rate spreads the attempts; live counter
     assert.equal(c.total, 40);
     assert.equal(c.connected + c.refused + c.pending, 40);
   }
+});
+
+test('a fleet past the open-files limit is exit 3 naming the limit and the fix (EMFILE)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mqscen-fleet-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'fleet.yaml'),
+    'name: fleet\nclients:\n  c: { count: 400, clientId: "mqscen-emfile-{n}-{run}" }\nsteps:\n  - connect: all\n',
+  );
+  writeFileSync(join(dir, 'targets.yaml'), 'here: { kind: embedded, process: in-process }\n');
+  // 400 clients and the broker's 400 ends in one process under a limit of 600 open files.
+  const bin = fileURLToPath(new URL('../../bin/mqscen.js', import.meta.url));
+  const r = spawnSync(
+    'sh',
+    [
+      '-c',
+      `ulimit -n 600 && exec "${process.execPath}" "${bin}" run fleet.yaml --targets targets.yaml --target here`,
+    ],
+    { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: 'true', NO_COLOR: '1' }, timeout: 60_000 },
+  );
+  assert.equal(r.status, 3, r.stdout + r.stderr);
+  assert.match(r.stderr, /of 400 clients/);
+  assert.match(r.stderr, /open-files limit \([\d,]+ of 600, ulimit -n\)/);
+  assert.match(r.stderr, /process: child/);
 });

@@ -11,6 +11,7 @@
  * large fleet are summed up ("10,000 connected, sessionPresent=false for all") with the exceptions
  * listed up to a cap.
  */
+import { readdirSync, readFileSync } from 'node:fs';
 import { MqscenError, StepError, TransportError } from '../errors.js';
 import type { ConnectCounters } from '../results.js';
 import type { ConnectPace } from '../scenario/types.js';
@@ -156,7 +157,7 @@ function fleetError(
     `${fmt(counters.connected)} connected`,
     ...(notStarted > 0 ? [`${fmt(notStarted)} not attempted (the scenario stopped)`] : []),
   ];
-  const message = `${counted.join('; ')} (${tail.join(', ')}); the first: ${first.message}`;
+  const message = `${counted.join('; ')} (${tail.join(', ')}); the first: ${first.message}${fdLimitNote(failures)}`;
   if (first instanceof StepError) return new StepError(first.kind, message, { cause: first });
   if (first instanceof TransportError) {
     const options: ConstructorParameters<typeof TransportError>[1] = {
@@ -175,6 +176,44 @@ function fleetError(
 /** Clients whose connect returned without connecting (refused as declared, already connected). */
 function countAnswered(counters: ConnectCounters): number {
   return counters.total - counters.pending - counters.connected - counters.refused;
+}
+
+/**
+ * Said when the runner's process is at its open-files limit (or a socket could not be opened,
+ * EMFILE): every connection costs one file here and, with the embedded broker in process, one
+ * more for its end, so the limit caps the fleet long before memory does.
+ */
+function fdLimitNote(failures: ReadonlyArray<{ error: Error }>): string {
+  const limit = openFilesLimit();
+  const open = openFiles();
+  const emfile = failures.some((f) => /EMFILE|too many open files/i.test(f.error.message));
+  if (!emfile && (limit === undefined || open === undefined || open < limit * 0.95)) return '';
+  const fmt = (n: number) => n.toLocaleString('en-US');
+  const at =
+    limit === undefined ? '' : ` (${open === undefined ? '' : `${fmt(open)} of `}${fmt(limit)}, ulimit -n)`;
+  return (
+    `; the runner's process is at its open-files limit${at}: each client holds one socket, and the ` +
+    'embedded broker in process one more per client; run the embedded broker in its own process ' +
+    '(target process: child), raise ulimit -n if the hard limit allows, or split the fleet over runs'
+  );
+}
+
+/** The soft open-files limit of this process (Linux /proc), if it can be read. */
+function openFilesLimit(): number | undefined {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync('/proc/self/limits', 'utf8'));
+    return m === null ? undefined : Number(m[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function openFiles(): number | undefined {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return undefined;
+  }
 }
 
 function describeFailure(error: Error): string {
