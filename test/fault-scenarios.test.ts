@@ -105,6 +105,40 @@ test('a trigger whose count is never reached fails its step with what was counte
   );
 });
 
+test('redeliveries to a never-acking subscriber are real: counted when not allowed, they are named (exit 1)', async () => {
+  const r = await mqscen(['run', 'test/fixtures/must-fail-never-ack-duplicates.yaml', '--no-json']);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /✖ duplicates ≤ 0[^\n]*got 10 duplicates: stubborn got publisher#1\.\.#10 more than once/);
+});
+
+test('ack: delay holds each PUBACK back: the broker sees the publish acknowledged late, nothing is lost', async (t) => {
+  const file = join(tempDir(t), 'delay.yaml');
+  writeFileSync(
+    file,
+    [
+      'name: delayed acks',
+      'clients:',
+      '  slow: { clientId: ack-delay-slow, ack: delay 400ms, subscriptions: [{ filter: ack/delay, qos: 1 }] }',
+      '  pub: { clientId: ack-delay-pub }',
+      'steps:',
+      '  - connect: all',
+      '  - publish: { from: pub, topic: ack/delay, count: 3, qos: 1 }',
+      '  - settle: { timeout: 2s }',
+      '  - wait: 600ms',
+      'expect:',
+      '  - no-loss: {}',
+      '  - duplicates: { max: 0, allow: [] }',
+      '',
+    ].join('\n'),
+  );
+  const json = join(tempDir(t), 'r.json');
+  const r = await mqscen(['run', file, '--target', 'embedded:mosquitto', '--json', json]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  const stats = (JSON.parse(readFileSync(json, 'utf8')) as { scenarios: Array<{ brokerStats?: unknown }> })
+    .scenarios[0]?.brokerStats;
+  assert.ok(stats !== undefined);
+});
+
 test('a bad fault step is exit 2 at file:line:col and nothing runs', async (t) => {
   const file = join(tempDir(t), 'bad.yaml');
   writeFileSync(

@@ -86,6 +86,8 @@ function resolveDeclaration(
   // Checked once for the declaration; its topic and text may use {n}, {name}, {run} per instance.
   const will = c.will === undefined ? undefined : resolveWill(c.will, [...base, 'will'], v311, cx);
 
+  const acks = resolveAcks(c.ack, [...base, 'ack'], c.transport, cx);
+
   const instances = cx.catalog.groups.get(name) ?? [];
   const source = cx.source(base, true);
   return instances.map((instance, i) => {
@@ -114,8 +116,28 @@ function resolveDeclaration(
     if (c.credentials?.username !== undefined) resolved.username = c.credentials.username;
     if (c.credentials?.password !== undefined) resolved.password = c.credentials.password;
     if (c.transport !== undefined) resolved.transport = c.transport;
+    if (acks !== undefined) resolved.acks = acks;
     return resolved;
   });
+}
+
+/** `ack: auto | never | delay <duration>`; undefined for auto. */
+function resolveAcks(
+  text: string | undefined,
+  at: DocPath,
+  transport: string | undefined,
+  cx: ResolveContext,
+): ResolvedClient['acks'] {
+  if (text === undefined || text === 'auto') return undefined;
+  if (transport === 'aws-iot-sdk') {
+    cx.error(
+      at,
+      'the aws-iot-sdk transport acknowledges every QoS 1 delivery itself (the Device SDK has no manual acknowledgements); use transport: mqttjs (or mqttjs-sigv4) for this client',
+    );
+  }
+  if (text === 'never') return 'never';
+  const ms = cx.duration(text.slice('delay '.length), at);
+  return ms === undefined ? undefined : { delayMs: ms };
 }
 
 /** The will as declared (topic and text not yet expanded per instance). */

@@ -203,6 +203,10 @@ export interface Client {
    */
   resubscribe?: 'if-no-session' | 'always';
   /**
+   * How this client acknowledges QoS 1/2 deliveries: `auto` (default, at once), `never` (no PUBACK/PUBREC: the broker keeps them in flight and must send them again, with DUP, when the session resumes [MQTT-4.4.0-1]), or `delay 500ms` (each acknowledgement that late). MQTT.js transports only; the AWS IoT Device SDK acknowledges by itself.
+   */
+  ack?: string;
+  /**
    * Connect through the run's fault proxy. Default: only the clients a `fault` or `partition` step names; `true` also for others (a proxy in the path, no fault); `false` never (a fault on this client is then refused).
    */
   proxy?: boolean;

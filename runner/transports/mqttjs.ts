@@ -107,6 +107,8 @@ export async function connectMqttjs(
   let client: MqttClient;
   try {
     client = mqttConnect(options.url, clientOptions);
+    if (options.acks !== undefined && options.acks !== 'auto')
+      holdAcks(client, options.acks, options.clientId);
   } catch (err) {
     // TLS material is checked synchronously (e.g. a key that does not match its certificate).
     const code = (err as { code?: unknown }).code;
@@ -486,6 +488,36 @@ const PLAIN_PUBLISH: readonly IClientPublishOptions[] = [0, 1, 2].flatMap((qos) 
 );
 
 function noop(): void {}
+
+type SendPacket = (
+  packet: { cmd: string; messageId?: number },
+  cb?: (err?: Error) => void,
+  ...rest: unknown[]
+) => void;
+
+/**
+ * `ack: never` / `ack: delay`: MQTT.js acknowledges a QoS 1/2 PUBLISH as it handles it, and
+ * handles packets one at a time (a custom ack handler that never answers would stall every later
+ * packet), so the PUBACK/PUBREC is taken out at the socket write instead: the message is still
+ * delivered to the handler, and the next packet is handled at once. `never` drops it, so the
+ * broker keeps the message in flight and must resend it with DUP on a resumed session
+ * [MQTT-4.4.0-1]; `delayMs` sends it that late (unless the connection is gone by then).
+ */
+function holdAcks(client: MqttClient, acks: 'never' | { delayMs: number }, clientId: string): void {
+  const target = client as unknown as { _sendPacket: SendPacket };
+  const send = target._sendPacket.bind(client);
+  target._sendPacket = (packet, cb, ...rest) => {
+    if (packet.cmd !== 'puback' && packet.cmd !== 'pubrec') return send(packet, cb, ...rest);
+    if (acks === 'never') {
+      debug('%s: %s %d withheld (ack: never)', clientId, packet.cmd, packet.messageId);
+    } else {
+      setTimeout(() => {
+        if (client.connected) send(packet, undefined, ...rest);
+      }, acks.delayMs).unref();
+    }
+    cb?.();
+  };
+}
 
 function toClientOptions(options: ConnectOptions, shownUrl: string, name: string): IClientOptions {
   const scheme = parseConnectUrl(

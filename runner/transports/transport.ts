@@ -67,6 +67,13 @@ export interface ConnectOptions {
   userProperties?: ReadonlyArray<readonly [string, string]>;
   /** MQTT 5 Receive Maximum the client announces. */
   receiveMaximum?: number;
+  /**
+   * How QoS 1/2 deliveries are acknowledged: at once (default), `never` (PUBACK/PUBREC withheld,
+   * so the broker keeps them in flight and resends them on a resumed session [MQTT-4.4.0-1]), or
+   * each `delayMs` late. A transport that cannot withhold acknowledgements refuses anything but
+   * `auto` at connect.
+   */
+  acks?: 'auto' | 'never' | { delayMs: number };
   /** Upper bound for the connect handshake, ms. Every wait in mqscen is bounded. */
   connectTimeoutMs: number;
   /**

@@ -70,6 +70,7 @@ export async function connectClient(
   if (username !== undefined) options.username = username;
   if (password !== undefined) options.password = password;
   if (def.protocol === '5' && def.sessionExpiry !== undefined) options.sessionExpiry = def.sessionExpiry;
+  if (def.acks !== undefined) options.acks = def.acks;
   c.connects++;
   const connectNo = c.connects;
   if (def.will !== undefined) {

@@ -11,6 +11,7 @@
  * No SDK type leaves this folder; only the lazy registry imports it.
  */
 import createDebug from 'debug';
+import { TransportError } from '../../errors.js';
 import type { ConnectOptions, Transport, TransportSession } from '../transport.js';
 import { connectMqtt5 } from './mqtt5.js';
 import { connectMqtt311 } from './mqtt311.js';
@@ -29,6 +30,16 @@ export const awsIotSdkTransport: Transport = createAwsIotSdkTransport();
 export default awsIotSdkTransport;
 
 async function connectAwsIotSdk(options: ConnectOptions): Promise<TransportSession> {
+  if (options.acks !== undefined && options.acks !== 'auto') {
+    // The Device SDK sends PUBACK itself when it hands a message over; it has no manual acks.
+    throw new TransportError(
+      `client "${options.clientId}": the aws-iot-sdk transport cannot withhold or delay acknowledgements`,
+      {
+        transport: NAME,
+        hint: 'use transport: mqttjs (or mqttjs-sigv4) for a client with ack: never or ack: delay',
+      },
+    );
+  }
   const settings = await resolveSettings(options);
   const { target, extra } = settings;
   debug('connect %s as %s (MQTT %s, %s)', target.shown, options.clientId, options.protocol, extra.auth);
