@@ -108,7 +108,10 @@ test('a trigger whose count is never reached fails its step with what was counte
 test('redeliveries to a never-acking subscriber are real: counted when not allowed, they are named (exit 1)', async () => {
   const r = await mqscen(['run', 'test/fixtures/must-fail-never-ack-duplicates.yaml', '--no-json']);
   assert.equal(r.code, 1, r.stdout + r.stderr);
-  assert.match(r.stdout, /✖ duplicates ≤ 0[^\n]*got 10 duplicates: stubborn got publisher#1\.\.#10 more than once/);
+  assert.match(
+    r.stdout,
+    /✖ duplicates ≤ 0[^\n]*got 10 duplicates: stubborn got publisher#1\.\.#10 more than once/,
+  );
 });
 
 test('ack: delay holds each PUBACK back: the broker sees the publish acknowledged late, nothing is lost', async (t) => {
