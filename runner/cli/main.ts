@@ -103,6 +103,17 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--timeout <duration>', 'overall deadline per scenario, e.g. 30s (overrides the file)')
     .option('--bail', 'stop after the first scenario that does not pass')
     .option('--grep <pattern>', 'only run scenarios whose name or file matches this regular expression')
+    .option('--shard <i/n>', 'run shard i of n (1-based; also MQSCEN_SHARD=i/n) and write its shard file')
+    .option('--shards <n>', 'shard count; the index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job)')
+    .option('--shard-by <mode>', 'files: whole scenario files per shard (default)')
+    .option(
+      '--shard-file <path>',
+      'shard file to write (default: shard-<i>-of-<n>.json beside the JUnit file)',
+    )
+    .option(
+      '--run-id <id>',
+      'the id every shard of one run shares (default MQSCEN_RUN_ID, GITHUB_RUN_ID, or the suite hash)',
+    )
     .addOption(
       new Option('--reporter <name>', 'console output').choices(['auto', 'live', 'plain']).default('auto'),
     )
@@ -110,6 +121,10 @@ function buildProgram(setExit: (code: number) => void): Command {
       'after',
       examples([
         ['mqscen run', 'every scenarios/*.yaml on the embedded broker (AWS IoT Core behaviour)'],
+        [
+          'mqscen run --shard 2/4 -t mqtt://broker:1883',
+          'the second quarter of the files; then mqscen merge',
+        ],
         ['mqscen run scenarios/queuing.yaml -t embedded:mosquitto', 'one file, Mosquitto semantics'],
         ['mqscen run "scenarios/*.yaml" -t my-broker', 'a broker defined in mqscen.targets.yaml'],
         ['mqscen run -t mqtt://localhost:1883 --grep queuing', 'any broker by URL, some scenarios'],
@@ -227,6 +242,32 @@ function buildProgram(setExit: (code: number) => void): Command {
           var: opts['var'] as string[],
         }),
       );
+    });
+
+  program
+    .command('merge')
+    .description('merge the shard files of one sharded run into its JUnit, JSON and HTML reports')
+    .argument(
+      '<shards...>',
+      'shard files written by `mqscen run --shard i/n` (quote globs: "reports/shard-*.json")',
+    )
+    .option('--junit <path>', 'JUnit XML report path', 'reports/junit.xml')
+    .option('--no-junit', 'do not write a JUnit report')
+    .option('--junit-strict', 'leave out the testcase file/line attributes')
+    .option('--json <path>', 'JSON results path', 'reports/results.json')
+    .option('--no-json', 'do not write JSON results')
+    .option('--html <path>', 'HTML report (default: report.html beside the JUnit file)')
+    .option('--no-html', 'do not write the HTML report')
+    .addHelpText(
+      'after',
+      examples([
+        ['mqscen merge "shards/shard-*.json"', 'one verdict and reports/junit.xml for the whole run'],
+      ]) +
+        "\nExit codes: as mqscen run (0, 1, 3, 4, 130) over the merged run; 2 when the files are not one run's complete set of shards\n",
+    )
+    .action(async (files: string[], opts: Record<string, unknown>) => {
+      const { mergeCommand } = await import('./merge-command.js');
+      setExit(await mergeCommand(files, opts as never));
     });
 
   program

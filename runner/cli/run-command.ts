@@ -9,14 +9,27 @@ import { lstat, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { describePolicyRefusals } from '../engine/run-scenario.js';
 import { loadSuite, runSuite } from '../engine/run-suite.js';
+import {
+  type PartitionItem,
+  partitionByFiles,
+  resolveShard,
+  resolveShardRunId,
+  type ShardSpec,
+  shardLabel,
+  sortForPartition,
+  suiteFingerprint,
+} from '../engine/shard.js';
+import { buildShardFile } from '../engine/shard-file.js';
 import { EnvironmentError, EXIT_CODES, type ScenarioError, UsageError } from '../errors.js';
 import { chooseConsoleReporter, createReporter, createReporterFanOut } from '../reporters/index.js';
 import type { Reporter } from '../reporters/reporter.js';
 import type { RunSummary } from '../results.js';
 import { parseDuration } from '../scenario/duration.js';
+import type { ResolvedScenario } from '../scenario/types.js';
 import { parseTargets, resolveTarget } from '../targets/index.js';
 import { isUnreachableMessage } from '../transports/connect-errors.js';
 import { isBrokerScheme, redactUrl } from '../transports/url.js';
+import { version } from '../version.js';
 import {
   createFolder,
   expandFileArguments,
@@ -45,6 +58,14 @@ export interface RunCommandOptions {
   bail?: boolean;
   grep?: string;
   reporter: 'auto' | 'live' | 'plain';
+  /** `--shard i/n`. */
+  shard?: string;
+  /** `--shards n`, with JOB_COMPLETION_INDEX. */
+  shards?: string;
+  shardBy?: string;
+  /** Where this shard's file goes (default shard-<i>-of-<n>.json beside the JUnit file). */
+  shardFile?: string;
+  runId?: string;
 }
 
 const REPORT_LABELS: Readonly<Record<string, string>> = {
@@ -91,6 +112,10 @@ async function runWithSignal(
       hint: 'the pattern is a regular expression tested against each scenario name and file path',
     });
   }
+
+  // 1b. Sharding: this process keeps its part of the selection (every shard computes the same split).
+  const sharding = await planShard(opts, selected, vars);
+  const toRun = sharding === undefined ? selected : sharding.owned;
 
   // 2. Target (a bad name or targets file is exit 2, before any reporter writes anything).
   if (opts.target !== undefined) checkTargetUrl(opts.target);
@@ -139,6 +164,7 @@ async function runWithSignal(
     }
     await checkReportPath(htmlFile, 'html', 'HTML report');
   }
+  if (sharding !== undefined) await checkReportPath(sharding.file, 'shard-file', 'shard file');
 
   // 4. Reporters.
   const consoleStream = jsonToStdout ? process.stderr : process.stdout;
@@ -159,7 +185,7 @@ async function runWithSignal(
   const reporter = createReporterFanOut(reporters);
 
   // 5. The suite.
-  const outcome = await runSuite(selected, {
+  const outcome = await runSuite(toRun, {
     target: targetDefinition,
     reporter,
     signal,
@@ -167,6 +193,9 @@ async function runWithSignal(
     ...(timeoutMs === undefined ? {} : { timeoutMs }),
     ...(opts.bail ? { bail: true } : {}),
   });
+
+  let shardFileError: string | undefined;
+  if (sharding !== undefined) shardFileError = await writeShard(sharding, outcome.summary);
 
   let code: number;
   if (outcome.targetError !== undefined && !signal.aborted) {
@@ -192,8 +221,102 @@ async function runWithSignal(
       `mqscen: the ${label} was not written to ${failure.outputFile}: ${failure.message}\n`,
     );
   }
+  if (shardFileError !== undefined) {
+    missing = true;
+    process.stderr.write(`mqscen: the shard file was not written: ${shardFileError}\n`);
+  }
   if (missing && (code === EXIT_CODES.passed || code === EXIT_CODES.failed)) return EXIT_CODES.environment;
   return code;
+}
+
+interface ShardPlan {
+  spec: ShardSpec;
+  owned: ResolvedScenario[];
+  selection: PartitionItem[];
+  fingerprint: string;
+  runId: string;
+  file: string;
+}
+
+/** Which shard this is and what it owns; undefined for an unsharded run. */
+async function planShard(
+  opts: RunCommandOptions,
+  selected: readonly ResolvedScenario[],
+  vars: Readonly<Record<string, string>>,
+): Promise<ShardPlan | undefined> {
+  const spec = resolveShard({
+    ...(opts.shard === undefined ? {} : { shard: opts.shard }),
+    ...(opts.shards === undefined ? {} : { shards: opts.shards }),
+    env: process.env,
+  });
+  const by = opts.shardBy ?? 'files';
+  if (by !== 'files' && by !== 'clients') {
+    throw new UsageError(`--shard-by ${by}: expected files or clients`);
+  }
+  if (spec === undefined) {
+    if (opts.shardBy !== undefined || opts.shardFile !== undefined) {
+      throw new UsageError(
+        `--shard-by and --shard-file need a shard: --shard i/n, MQSCEN_SHARD, or --shards N in an Indexed Job`,
+      );
+    }
+    return undefined;
+  }
+  if (by === 'clients') {
+    throw new UsageError(
+      '--shard-by clients is not supported yet: shard whole scenario files (--shard-by files)',
+      {
+        hint: 'split the fleet into several scenario files, or run it unsharded',
+      },
+    );
+  }
+  const withContent = await Promise.all(
+    selected.map(async (s) => ({
+      file: s.file,
+      name: s.name,
+      content: await readFile(s.file, 'utf8').catch(() => ''),
+    })),
+  );
+  const fingerprint = suiteFingerprint({ scenarios: withContent, vars, total: spec.total, by });
+  const runId = resolveShardRunId(opts.runId, process.env, fingerprint);
+  const file =
+    opts.shardFile ??
+    join(
+      opts.junit === false ? 'reports' : dirname(opts.junit),
+      `shard-${spec.index + 1}-of-${spec.total}.json`,
+    );
+  const owned = partitionByFiles(selected, spec);
+  process.stderr.write(
+    `mqscen: ${shardLabel(spec)} (${spec.source}): ${owned.length} of ${selected.length} scenario${selected.length === 1 ? '' : 's'}, run ${runId}\n`,
+  );
+  return {
+    spec,
+    owned,
+    selection: sortForPartition(selected).map((s) => ({ file: s.file, name: s.name })),
+    fingerprint,
+    runId,
+    file,
+  };
+}
+
+/** Writes this shard's file; the error message when it could not be written. */
+async function writeShard(plan: ShardPlan, summary: RunSummary): Promise<string | undefined> {
+  const { writeReportFile } = await import('../reporters/_report-file.js');
+  const doc = buildShardFile({
+    version,
+    runId: plan.runId,
+    fingerprint: plan.fingerprint,
+    by: 'files',
+    index: plan.spec.index,
+    total: plan.spec.total,
+    selection: plan.selection,
+    summary,
+  });
+  try {
+    await writeReportFile(plan.file, `${JSON.stringify(doc)}\n`);
+    return undefined;
+  } catch (error) {
+    return `${plan.file}: ${(error as Error).message}`;
+  }
 }
 
 /** `--html PATH`; without it, report.html beside the JUnit file (or in reports/); none with --no-html. */

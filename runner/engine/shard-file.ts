@@ -1,0 +1,201 @@
+/**
+ * Shard files: what one shard of a run writes (`mqscen run --shard i/n`) and `mqscen merge` reads.
+ * A compact, versioned JSON document: the run it belongs to (id, suite fingerprint, the whole
+ * selection, shard count and mode), which shard it is, and its part of the results.
+ *
+ * The merge refuses anything that is not exactly one run's complete set: another format version,
+ * another mqscen version, another run id or suite, a shard twice, a shard missing, or a shard whose
+ * scenarios are not the ones the partition gives it. A missing shard is never a smaller passing
+ * run (the product's worst defect is a verdict that is wrong, not one that is late).
+ */
+import { UsageError } from '../errors.js';
+import type { RunEndReason, RunSummary, ScenarioResult } from '../results.js';
+import { type PartitionItem, partitionByFiles, type ShardBy, shardLabel } from './shard.js';
+
+export const SHARD_FILE_FORMAT = 'mqscen-shard';
+/** Bumped when a field changes meaning; the merge only reads its own version. */
+export const SHARD_FILE_VERSION = 1;
+
+export interface ShardFile {
+  format: typeof SHARD_FILE_FORMAT;
+  formatVersion: number;
+  mqscen: { version: string };
+  run: {
+    id: string;
+    /** suiteFingerprint(): files, names, contents, variables, shard count and mode. */
+    fingerprint: string;
+    by: ShardBy;
+    total: number;
+    /** The whole selection, in partition order. */
+    scenarios: PartitionItem[];
+  };
+  shard: { index: number; total: number };
+  startedAt: string;
+  durationMs: number;
+  reason: RunEndReason;
+  /** This shard's results, the whole record of each (a scenario's record lives in one shard). */
+  scenarios: ScenarioResult[];
+}
+
+export function buildShardFile(input: {
+  version: string;
+  runId: string;
+  fingerprint: string;
+  by: ShardBy;
+  index: number;
+  total: number;
+  selection: readonly PartitionItem[];
+  summary: RunSummary;
+}): ShardFile {
+  return {
+    format: SHARD_FILE_FORMAT,
+    formatVersion: SHARD_FILE_VERSION,
+    mqscen: { version: input.version },
+    run: {
+      id: input.runId,
+      fingerprint: input.fingerprint,
+      by: input.by,
+      total: input.total,
+      scenarios: input.selection.map((s) => ({ file: s.file, name: s.name })),
+    },
+    shard: { index: input.index, total: input.total },
+    startedAt: input.summary.startedAt,
+    durationMs: input.summary.durationMs,
+    reason: input.summary.reason,
+    scenarios: input.summary.scenarios,
+  };
+}
+
+/** One shard file's text, checked enough that the merge cannot trip over something else. */
+export function parseShardFile(file: string, text: string): ShardFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`${file} is not JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const doc = value as Partial<ShardFile> | null;
+  if (doc === null || typeof doc !== 'object' || doc.format !== SHARD_FILE_FORMAT) {
+    throw new UsageError(`${file} is not an mqscen shard file`, {
+      hint: 'give the shard-*.json files that `mqscen run --shard i/n` wrote (not results.json)',
+    });
+  }
+  if (doc.formatVersion !== SHARD_FILE_VERSION) {
+    throw new UsageError(
+      `${file} is a shard file of format version ${String(doc.formatVersion)}; this mqscen reads version ${SHARD_FILE_VERSION}`,
+      { hint: 'merge with the mqscen version that ran the shards' },
+    );
+  }
+  const ok =
+    typeof doc.mqscen?.version === 'string' &&
+    typeof doc.run?.id === 'string' &&
+    typeof doc.run.fingerprint === 'string' &&
+    Array.isArray(doc.run.scenarios) &&
+    Number.isInteger(doc.shard?.index) &&
+    Number.isInteger(doc.shard?.total) &&
+    Array.isArray(doc.scenarios) &&
+    typeof doc.startedAt === 'string';
+  if (!ok) throw new UsageError(`${file} is a damaged shard file (fields missing)`);
+  return doc as ShardFile;
+}
+
+/**
+ * The merged run summary of a complete set, or a UsageError saying what is wrong with the set.
+ * `files[i]` is where `shards[i]` was read (for messages).
+ */
+export function mergeShardFiles(files: readonly string[], shards: readonly ShardFile[]): RunSummary {
+  if (shards.length === 0) throw new UsageError('no shard files to merge');
+  const first = shards[0] as ShardFile;
+  const firstFile = files[0] as string;
+  for (let i = 1; i < shards.length; i++) {
+    const s = shards[i] as ShardFile;
+    const f = files[i] as string;
+    const differs = (what: string, a: string, b: string): never => {
+      throw new UsageError(`${f} and ${firstFile} are shards of different ${what} (${b} vs ${a})`, {
+        hint: 'merge only the shard files of one run (same mqscen version, scenarios, variables and shard count)',
+      });
+    };
+    if (s.mqscen.version !== first.mqscen.version)
+      differs('mqscen versions', first.mqscen.version, s.mqscen.version);
+    if (s.run.id !== first.run.id) differs('runs', first.run.id, s.run.id);
+    if (s.run.total !== first.run.total)
+      differs('shard counts', String(first.run.total), String(s.run.total));
+    if (s.run.by !== first.run.by) differs('shard modes', first.run.by, s.run.by);
+    if (s.run.fingerprint !== first.run.fingerprint) {
+      differs('scenario selections', first.run.fingerprint.slice(0, 12), s.run.fingerprint.slice(0, 12));
+    }
+  }
+  const total = first.run.total;
+  const byIndex = new Map<number, number>();
+  for (let i = 0; i < shards.length; i++) {
+    const s = shards[i] as ShardFile;
+    if (s.shard.total !== total || s.shard.index < 0 || s.shard.index >= total) {
+      throw new UsageError(
+        `${files[i]} says it is shard index ${s.shard.index} of ${s.shard.total} in a run of ${total}`,
+      );
+    }
+    const seen = byIndex.get(s.shard.index);
+    if (seen !== undefined) {
+      throw new UsageError(
+        `${files[seen]} and ${files[i]} are both ${shardLabel(s.shard)} (index ${s.shard.index})`,
+        {
+          hint: 'a shard that ran twice published twice: merge the files of one attempt only',
+        },
+      );
+    }
+    byIndex.set(s.shard.index, i);
+  }
+  const missing: number[] = [];
+  for (let k = 0; k < total; k++) if (!byIndex.has(k)) missing.push(k);
+  if (missing.length > 0) {
+    const names = missing.map((k) => `${shardLabel({ index: k, total })} (index ${k})`);
+    throw new UsageError(
+      `incomplete set of shards: ${names.join(', ')} of run ${first.run.id} ${missing.length === 1 ? 'is' : 'are'} missing; no verdict without every shard`,
+      {
+        hint: 'a shard that was killed or failed before writing its file fails the run: rerun the whole run, or find the missing shard file',
+      },
+    );
+  }
+
+  // Each shard must hold the scenarios the partition gives it: a shard of another selection, or
+  // results edited by hand, never slip into the verdict.
+  const scenarios: ScenarioResult[] = [];
+  let interrupted = false;
+  for (let k = 0; k < total; k++) {
+    const at = byIndex.get(k) as number;
+    const s = shards[at] as ShardFile;
+    if (s.reason === 'interrupted') interrupted = true;
+    const owned = first.run.by === 'files' ? partitionByFiles(first.run.scenarios, { index: k, total }) : [];
+    const ownedKeys = new Set(owned.map(key));
+    for (const r of s.scenarios) {
+      if (!ownedKeys.has(key(r))) {
+        throw new UsageError(
+          `${files[at]}: ${shardLabel(s.shard)} holds "${r.name}" (${r.file}), which the partition gives to another shard`,
+        );
+      }
+    }
+    // Scenarios left out (a --bail shard) are left out of the merge too, as in an unsharded --bail run.
+    scenarios.push(...s.scenarios);
+  }
+  const starts = shards.map((s) => Date.parse(s.startedAt));
+  const ends = shards.map((s) => Date.parse(s.startedAt) + s.durationMs);
+  const startedAt = Math.min(...starts);
+  const reason: RunEndReason = interrupted
+    ? 'interrupted'
+    : scenarios.every((r) => r.status === 'passed')
+      ? 'passed'
+      : 'failed';
+  return {
+    startedAt: new Date(startedAt).toISOString(),
+    durationMs: Math.max(...ends) - startedAt,
+    scenarios,
+    passed: scenarios.filter((r) => r.status === 'passed').length,
+    failed: scenarios.filter((r) => r.status === 'failed').length,
+    errored: scenarios.filter((r) => r.status === 'errored' || r.status === 'interrupted').length,
+    reason,
+  };
+}
+
+function key(s: PartitionItem): string {
+  return `${s.file}\0${s.name}`;
+}
