@@ -142,6 +142,18 @@ test('ack: delay holds each PUBACK back: the broker sees the publish acknowledge
   assert.ok(stats !== undefined);
 });
 
+test('a half-open device with a 60 s keep-alive has no will within 5.5 s of silence (exit 1)', async () => {
+  const r = await mqscen([
+    'run',
+    'test/fixtures/must-fail-half-open-will.yaml',
+    '--target',
+    'embedded:mosquitto',
+    '--no-json',
+  ]);
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(r.stdout, /✖ will of device received by monitor[^\n]*got monitor did not/);
+});
+
 test('a bad fault step is exit 2 at file:line:col and nothing runs', async (t) => {
   const file = join(tempDir(t), 'bad.yaml');
   writeFileSync(

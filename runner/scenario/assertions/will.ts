@@ -57,8 +57,14 @@ export const resolveWill: AssertionResolver<'will'> = (raw, path, head, cx) => {
 function firesWill(instance: string, steps: readonly ResolvedStep[]): boolean {
   return steps.some(
     (s) =>
-      s.kind === 'disconnect' &&
-      (s.how === 'abrupt' || s.reasonCode === WITH_WILL) &&
-      s.clients.includes(instance),
+      (s.kind === 'disconnect' &&
+        (s.how === 'abrupt' || s.reasonCode === WITH_WILL) &&
+        s.clients.includes(instance)) ||
+      // A link that goes silent or breaks: the keep-alive timeout [MQTT-3.1.2-22] or the broken
+      // connection makes the broker publish the will.
+      ((s.kind === 'partition' || (s.kind === 'fault' && CUTTING_FAULTS.has(s.spec.kind))) &&
+        s.clients.includes(instance)),
   );
 }
+
+const CUTTING_FAULTS = new Set(['blackhole', 'reset', 'limit-data', 'down', 'slow-close']);
