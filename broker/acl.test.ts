@@ -6,10 +6,10 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { UsageError } from '../runner/errors.js';
 import { connect, connectForAck, inbox, startTestBroker } from './_test-helpers.js';
 import { createAclAuthorizer, loadAclFile } from './acl.js';
 import type { ClientIdentity } from './authorizer.js';
+import { BrokerConfigError } from './errors.js';
 
 const who = (clientId: string, username?: string): ClientIdentity => ({
   clientId,
@@ -58,7 +58,7 @@ test('loadAclFile reads YAML and reports every problem with its rule index', asy
   const bad = join(dir, 'bad.yaml');
   await writeFile(bad, 'default: maybe\nrules:\n  - { action: eat, allow: yes }\n');
   await assert.rejects(loadAclFile(bad), (error: unknown) => {
-    assert.ok(error instanceof UsageError);
+    assert.ok(error instanceof BrokerConfigError);
     assert.match(error.message, /default must be/);
     assert.match(error.message, /rules\[0\]\.action "eat"/);
     assert.match(error.message, /rules\[0\]\.allow/);

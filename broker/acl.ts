@@ -17,8 +17,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
-import { UsageError } from '../runner/errors.js';
 import type { AuthDecision, Authorizer, ClientIdentity } from './authorizer.js';
+import { BrokerConfigError } from './errors.js';
 import { topicMatches } from './topic.js';
 
 export type AclAction = 'connect' | 'publish' | 'subscribe' | 'receive';
@@ -85,13 +85,15 @@ export async function loadAclFile(path: string): Promise<AclDocument> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UsageError(`cannot read the ACL file ${path}: ${(error as Error).message}`, { cause: error });
+    throw new BrokerConfigError(`cannot read the ACL file ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   let value: unknown;
   try {
     value = parseYaml(text);
   } catch (error) {
-    throw new UsageError(`ACL file ${path} is not valid YAML/JSON: ${(error as Error).message}`, {
+    throw new BrokerConfigError(`ACL file ${path} is not valid YAML/JSON: ${(error as Error).message}`, {
       cause: error,
     });
   }
@@ -102,7 +104,7 @@ export function checkAclDocument(value: unknown, where = 'ACL'): AclDocument {
   const problems: string[] = [];
   const doc = value as Partial<AclDocument> | null;
   if (typeof doc !== 'object' || doc === null || !Array.isArray(doc.rules)) {
-    throw new UsageError(`${where}: expected an object with a "rules" list`, {
+    throw new BrokerConfigError(`${where}: expected an object with a "rules" list`, {
       hint: 'example: { default: allow, rules: [ { action: subscribe, topic: "secret/#", allow: false } ] }',
     });
   }
@@ -123,7 +125,7 @@ export function checkAclDocument(value: unknown, where = 'ACL'): AclDocument {
         problems.push(`${at}.${key} must be a string`);
     }
   });
-  if (problems.length > 0) throw new UsageError(`${where}: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new BrokerConfigError(`${where}: ${problems.join('; ')}`);
   return doc as AclDocument;
 }
 

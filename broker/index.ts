@@ -10,9 +10,9 @@
  * publish, subscribe and receive decisions.
  */
 import createDebug from 'debug';
-import { UsageError } from '../runner/errors.js';
 import type { Authorizer } from './authorizer.js';
 import { BrokerCore, type BrokerEvents } from './broker-core.js';
+import { BrokerConfigError } from './errors.js';
 import { attachLifecycleEvents } from './lifecycle.js';
 import { type BrokerUrls, type ListenerOptions, startListeners } from './listeners.js';
 import { AWS_IOT_SETTINGS } from './profiles/aws-iot.js';
@@ -33,6 +33,7 @@ export type {
 } from './authorizer.js';
 export type { BrokerEvents } from './broker-core.js';
 export type { Connection, ConnectionInfo } from './connection.js';
+export { BrokerConfigError, BrokerListenError } from './errors.js';
 export { type DisconnectReason, disconnectReasonOf } from './lifecycle.js';
 export type { BrokerUrls, ListenerOptions, TlsListenerOptions, UpgradeDecision } from './listeners.js';
 export type { BrokerSettings, ProfileName, ResolvedBrokerSettings } from './settings.js';
@@ -84,11 +85,11 @@ export function resolveBrokerSettings(
 ): ResolvedBrokerSettings {
   const base = PROFILES[profile];
   if (!base) {
-    throw new UsageError(`unknown broker profile "${String(profile)}"; use "aws-iot" or "mosquitto"`);
+    throw new BrokerConfigError(`unknown broker profile "${String(profile)}"; use "aws-iot" or "mosquitto"`);
   }
   const unknown = Object.keys(overrides).filter((key) => !(key in base));
   if (unknown.length > 0) {
-    throw new UsageError(
+    throw new BrokerConfigError(
       `unknown broker setting${unknown.length > 1 ? 's' : ''} ${unknown.map((k) => `"${k}"`).join(', ')}`,
       { hint: `known settings: ${Object.keys(base).join(', ')}` },
     );

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import type { MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { WebSocket } from 'ws';
+import { ensureCertificates, issueClientCertificate } from '../runner/certs.js';
 import {
   closed,
   connect,
@@ -19,7 +20,6 @@ import {
   startTestBroker,
   withTimeout,
 } from './_test-helpers.js';
-import { ensureCertificates, issueClientCertificate } from './certs.js';
 
 const profile = 'aws-iot' as const;
 

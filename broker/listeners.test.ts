@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import type { IClientOptions } from 'mqtt';
 import { WebSocket } from 'ws';
+import { createForeignCa, ensureCertificates, issueClientCertificate } from '../runner/certs.js';
 import { connect, connectForAck, inbox, startTestBroker, withTimeout } from './_test-helpers.js';
-import { createForeignCa, ensureCertificates, issueClientCertificate } from './certs.js';
 import type { ClientIdentity } from './index.js';
 
 const certs = ensureCertificates(join(tmpdir(), 'mqscen-broker-test-certs'));

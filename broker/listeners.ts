@@ -8,9 +8,9 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import createDebug from 'debug';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { BrokerError } from '../runner/errors.js';
 import type { BrokerCore } from './broker-core.js';
 import type { Connection, ConnectionInfo } from './connection.js';
+import { BrokerListenError } from './errors.js';
 
 const debug = createDebug('mqscen:broker');
 
@@ -112,9 +112,9 @@ export async function startListeners(
     }
   } catch (error) {
     await closeServers(servers, sockets);
-    if (error instanceof BrokerError) throw error;
+    if (error instanceof BrokerListenError) throw error;
     // Typically a PEM text that is not a certificate or key, or a key that does not match.
-    throw new BrokerError(`cannot start the broker listeners: ${(error as Error).message}`, {
+    throw new BrokerListenError(`cannot start the broker listeners: ${(error as Error).message}`, {
       cause: error,
       hint: 'check the cert, key and ca PEM texts (mqscen certs prints the generated ones)',
     });
@@ -237,7 +237,7 @@ function listen(server: AnyServer, host: string, port: number, name: string): Pr
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
       reject(
-        new BrokerError(`cannot start the ${name} listener on ${host}:${port}: ${error.message}`, {
+        new BrokerListenError(`cannot start the ${name} listener on ${host}:${port}: ${error.message}`, {
           cause: error,
           hint: error.code === 'EADDRINUSE' ? 'pick another port, or 0 for a free one' : undefined,
         } as { cause: unknown; hint?: string }),

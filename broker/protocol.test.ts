@@ -556,7 +556,8 @@ test('startBroker refuses unknown settings and unusable TLS material with clear 
   );
   await assert.rejects(
     startBroker({ listeners: { mqtts: { cert: 'not a certificate', key: 'nor a key' } } }),
-    (error: Error) => error.name === 'BrokerError' && /cannot start the broker listeners/.test(error.message),
+    (error: Error) =>
+      error.name === 'BrokerListenError' && /cannot start the broker listeners/.test(error.message),
   );
 });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createSign, generateKeyPairSync } from 'node:crypto';
 import { test } from 'node:test';
-import { UsageError } from '../../runner/errors.js';
 import type { ClientIdentity } from '../authorizer.js';
+import { BrokerConfigError } from '../errors.js';
 import {
   type CustomAuthorizerEvent,
   createCustomAuthorizer,
@@ -129,7 +129,7 @@ test('a bad principal id or a throwing function refuses; certificate and SigV4 c
 });
 
 test('definitions that cannot work are usage errors', () => {
-  assert.throws(() => createCustomAuthorizer({ authorizers: [{ name: 'empty' }] }), UsageError);
+  assert.throws(() => createCustomAuthorizer({ authorizers: [{ name: 'empty' }] }), BrokerConfigError);
   assert.throws(
     () =>
       createCustomAuthorizer({ authorizers: [{ name: 'k', tokens: {}, tokenSigningPublicKeys: ['nope'] }] }),

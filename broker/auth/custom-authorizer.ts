@@ -15,8 +15,8 @@
 
 import { createPublicKey, createVerify, type KeyObject, randomUUID } from 'node:crypto';
 import createDebug from 'debug';
-import { UsageError } from '../../runner/errors.js';
 import type { AuthDecision, Authorizer, ClientIdentity } from '../authorizer.js';
+import { BrokerConfigError } from '../errors.js';
 
 const debug = createDebug('mqscen:broker:custom-authorizer');
 
@@ -81,12 +81,12 @@ export function parseAuthorizerUsername(raw: string): { username: string; params
   return { username, params };
 }
 
-/** Builds the connect hook; rejects a definition that cannot work (UsageError, exit 2). */
+/** Builds the connect hook; rejects a definition that cannot work (BrokerConfigError). */
 export function createCustomAuthorizer(options: CustomAuthorizerOptions): CustomAuthorizerHook {
   const byName = new Map<string, { def: CustomAuthorizerDefinition; keys: KeyObject[] }>();
   for (const def of options.authorizers) {
     if (def.handler === undefined && def.tokens === undefined) {
-      throw new UsageError(`custom authorizer "${def.name}" has neither a handler nor a token table`, {
+      throw new BrokerConfigError(`custom authorizer "${def.name}" has neither a handler nor a token table`, {
         hint: 'give it tokens: { <token>: <principal id> } or a handler function',
       });
     }
@@ -94,15 +94,18 @@ export function createCustomAuthorizer(options: CustomAuthorizerOptions): Custom
     try {
       keys = (def.tokenSigningPublicKeys ?? []).map((pem) => createPublicKey(pem));
     } catch (cause) {
-      throw new UsageError(`custom authorizer "${def.name}": a token signing key is not a PEM public key`, {
-        cause,
-        hint: 'use the public key of the RSA key pair that signs the tokens (-----BEGIN PUBLIC KEY-----)',
-      });
+      throw new BrokerConfigError(
+        `custom authorizer "${def.name}": a token signing key is not a PEM public key`,
+        {
+          cause,
+          hint: 'use the public key of the RSA key pair that signs the tokens (-----BEGIN PUBLIC KEY-----)',
+        },
+      );
     }
     byName.set(def.name, { def, keys });
   }
   if (options.defaultAuthorizer !== undefined && !byName.has(options.defaultAuthorizer)) {
-    throw new UsageError(`default custom authorizer "${options.defaultAuthorizer}" is not defined`);
+    throw new BrokerConfigError(`default custom authorizer "${options.defaultAuthorizer}" is not defined`);
   }
   const principals = new Map<string, string>();
 

@@ -5,8 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ensureCertificates } from '../../runner/certs.js';
 import { createPresignedUrl } from '../../runner/transports/sigv4-url.js';
-import { ensureCertificates } from '../certs.js';
 import { type SigV4Verdict, type SigV4VerifierOptions, verifySigV4Request } from './sigv4.js';
 
 const AKID = 'AKIDEXAMPLETEST01';

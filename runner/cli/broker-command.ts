@@ -40,6 +40,15 @@ function parsePort(flag: string, value: string | undefined): number | undefined 
 }
 
 export async function brokerCommand(raw: Record<string, unknown>): Promise<number> {
+  const { translateBrokerError } = await import('../targets/embedded.js');
+  try {
+    return await serve(raw);
+  } catch (error) {
+    throw translateBrokerError(error);
+  }
+}
+
+async function serve(raw: Record<string, unknown>): Promise<number> {
   const opts = raw as unknown as BrokerCommandOptions;
   const port = parsePort('--port', opts.port) ?? 1883;
   // --ws / --tls open the listener on its conventional port unless a port is given; --mtls
@@ -81,7 +90,7 @@ export async function brokerCommand(raw: Record<string, unknown>): Promise<numbe
   if (tlsPort !== undefined || wssPort !== undefined) {
     const { prepareCertificateFolder } = await import('./certs-command.js');
     await prepareCertificateFolder(opts.certs, '--certs');
-    const { ensureCertificates } = await import('../../broker/certs.js');
+    const { ensureCertificates } = await import('../certs.js');
     const certs = await ensureCertificates(opts.certs);
     tls = {
       cert: certs.serverCert,

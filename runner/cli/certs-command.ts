@@ -17,7 +17,7 @@ export async function prepareCertificateFolder(dir: string, flag: string): Promi
 
 export async function certsCommand(opts: { dir: string; issue?: string }): Promise<number> {
   await prepareCertificateFolder(opts.dir, '--dir');
-  const { runCertsCommand } = await import('../../broker/certs.js');
+  const { runCertsCommand } = await import('../certs.js');
   const result = await runCertsCommand({
     dir: opts.dir,
     ...(opts.issue === undefined ? {} : { issue: opts.issue }),

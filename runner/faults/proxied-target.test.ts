@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createServer as createTlsServer, connect as tlsConnect } from 'node:tls';
-import { ensureCertificates } from '../../broker/certs.js';
+import { ensureCertificates } from '../certs.js';
 import type { StartedTarget } from '../targets/target.js';
 import { client } from '../verdict/_fixtures.js';
 import { startFaultProxy } from './fault-proxy.js';

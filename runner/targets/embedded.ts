@@ -3,6 +3,7 @@
  * behaviour profile (aws-iot by default, or mosquitto). It stops with the run.
  */
 import createDebug from 'debug';
+import { BrokerConfigError, BrokerListenError } from '../../broker/errors.js';
 import type { BrokerSettings } from '../../broker/index.js';
 import { BrokerError, MqscenError, UsageError } from '../errors.js';
 import type { ResolvedClient } from '../scenario/types.js';
@@ -73,6 +74,7 @@ export async function startEmbeddedTarget(options: EmbeddedTargetOptions = {}): 
     });
   } catch (err) {
     if (err instanceof MqscenError) throw err;
+    if (err instanceof BrokerConfigError || err instanceof BrokerListenError) throw translateBrokerError(err);
     throw new BrokerError(
       `the embedded broker (profile ${profile}) did not start: ${(err as Error).message}`,
       {
@@ -112,4 +114,24 @@ export async function startEmbeddedTarget(options: EmbeddedTargetOptions = {}): 
       : { usePolicy: (file: string | undefined) => policy.usePolicy(file), policyRefusals: policy.refusals }),
     close: () => broker.close(),
   };
+}
+
+/**
+ * The broker's own errors in the runner's terms: bad settings or files are a UsageError (exit 2),
+ * a listener that cannot open a BrokerError; anything else is returned as it is.
+ */
+export function translateBrokerError(error: unknown): unknown {
+  if (error instanceof BrokerConfigError) {
+    return new UsageError(error.message, {
+      cause: error,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+    });
+  }
+  if (error instanceof BrokerListenError) {
+    return new BrokerError(error.message, {
+      cause: error,
+      ...(error.hint === undefined ? {} : { hint: error.hint }),
+    });
+  }
+  return error;
 }

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after } from 'node:test';
 import { createSigV4Verifier } from '../../broker/auth/sigv4.js';
-import { type CertificateSet, ensureCertificates } from '../../broker/certs.js';
 import { type BrokerHandle, type BrokerOptions, startBroker } from '../../broker/index.js';
+import { type CertificateSet, ensureCertificates } from '../certs.js';
 import type { ContractEndpoint, ContractEnvironment } from './transport.contract.js';
 
 export const REGION = 'eu-west-1';

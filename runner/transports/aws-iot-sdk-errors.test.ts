@@ -4,9 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { type CertificateSet, createForeignCa, issueClientCertificate } from '../../broker/certs.js';
 import type { BrokerHandle } from '../../broker/index.js';
 import { expectRefused } from '../../test/expect-refused.js';
+import { type CertificateSet, createForeignCa, issueClientCertificate } from '../certs.js';
 import {
   AKID,
   REGION,

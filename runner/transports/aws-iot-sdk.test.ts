@@ -2,7 +2,7 @@
  * The AWS IoT Device SDK v2 transport over mTLS against the embedded broker, offline: the shared
  * contract suite with the SDK's MQTT 5 client and its MQTT 3.1.1 connection.
  */
-import { issueClientCertificate } from '../../broker/certs.js';
+import { issueClientCertificate } from '../certs.js';
 import { refusingFor, startSecureBroker, testCertificates, urlOf } from './_aws-test-broker.js';
 import { awsIotSdkTransport } from './aws-iot-sdk/index.js';
 import { type ContractEnvironment, describeTransportContract } from './transport.contract.js';

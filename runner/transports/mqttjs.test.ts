@@ -114,7 +114,7 @@ async function embeddedEnvironment(
   scheme: 'mqtt' | 'mqtts' | 'ws' | 'wss',
 ): Promise<ContractEnvironment> {
   const { startBroker } = await import('../../broker/index.js');
-  const { ensureCertificates } = await import('../../broker/certs.js');
+  const { ensureCertificates } = await import('../certs.js');
   const tlsScheme = scheme === 'mqtts' || scheme === 'wss';
   const certs = tlsScheme ? await ensureCertificates(join(tmpdir(), 'mqscen-test-certs')) : undefined;
   const serverTls = certs === undefined ? undefined : { cert: certs.serverCert, key: certs.serverKey };
@@ -157,7 +157,7 @@ describeTransportContract('mqttjs over mqtt://, embedded broker (aws-iot profile
 
 test('a server certificate from an unknown CA is a TransportError with a TLS hint', async (t) => {
   const { startBroker } = await import('../../broker/index.js');
-  const { ensureCertificates } = await import('../../broker/certs.js');
+  const { ensureCertificates } = await import('../certs.js');
   const certs = await ensureCertificates(join(tmpdir(), 'mqscen-test-certs'));
   const broker = await startBroker({
     listeners: { mqtts: { cert: certs.serverCert, key: certs.serverKey } },
@@ -208,7 +208,7 @@ test('closing the broker reports lost with its DISCONNECT reason code (MQTT 5)',
 
 test('mTLS: a client certificate from the CA connects (SNI localhost); none is refused with a TLS error', async (t) => {
   const { startBroker } = await import('../../broker/index.js');
-  const { ensureCertificates, issueClientCertificate } = await import('../../broker/certs.js');
+  const { ensureCertificates, issueClientCertificate } = await import('../certs.js');
   const certs = await ensureCertificates(join(tmpdir(), 'mqscen-test-certs'));
   const device = await issueClientCertificate(certs, { commonName: 'contract-device', write: false });
   const broker = await startBroker({

@@ -22,7 +22,7 @@ import { chmod, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:
 import { join, resolve } from 'node:path';
 import * as x509 from '@peculiar/x509';
 import createDebug from 'debug';
-import { EnvironmentError, UsageError } from '../runner/errors.js';
+import { EnvironmentError, UsageError } from './errors.js';
 
 const debug = createDebug('mqscen:certs');
 

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import tls from 'node:tls';
-import { UsageError } from '../runner/errors.js';
 import {
   type CertificateSet,
   certificateId,
@@ -17,6 +16,7 @@ import {
   issueClientCertificate,
   runCertsCommand,
 } from './certs.js';
+import { UsageError } from './errors.js';
 
 async function tempDir(t: { after: (fn: () => Promise<void>) => void }): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'mqscen-certs-'));
