@@ -111,6 +111,10 @@ function buildProgram(setExit: (code: number) => void): Command {
       'shard file to write (default: shard-<i>-of-<n>.json beside the JUnit file)',
     )
     .option(
+      '--coordinator <url>',
+      'coordinator broker for step barriers of client shards (whole-file shards need none)',
+    )
+    .option(
       '--run-id <id>',
       'the id every shard of one run shares (default MQSCEN_RUN_ID, GITHUB_RUN_ID, or the suite hash)',
     )
@@ -268,6 +272,34 @@ function buildProgram(setExit: (code: number) => void): Command {
     .action(async (files: string[], opts: Record<string, unknown>) => {
       const { mergeCommand } = await import('./merge-command.js');
       setExit(await mergeCommand(files, opts as never));
+    });
+
+  const k8s = program.command('k8s').description('Kubernetes manifests for sharded runs');
+  k8s
+    .command('job')
+    .description(
+      'print an Indexed Job of N shards, a headless Service, a results claim and a merge Job (kubectl apply -f -)',
+    )
+    .argument('[files...]', 'scenario files or globs inside the image (default scenarios/*.yaml)')
+    .requiredOption('--shards <n>', 'number of shards (completions = parallelism = n)')
+    .requiredOption('--image <image>', 'container image with mqscen and the scenarios (see the Dockerfile)')
+    .option('--namespace <ns>', 'namespace of every object')
+    .option('--name <name>', 'base name of the objects', 'mqscen')
+    .option('-t, --target <target>', 'the broker under test, as for mqscen run')
+    .option('--coordinator <url>', 'coordinator broker for the shards')
+    .option('--merge-timeout <seconds>', 'how long the merge Job waits for the shard files', '3600')
+    .addHelpText(
+      'after',
+      examples([
+        [
+          'mqscen k8s job --shards 4 --image ghcr.io/me/mqscen:1 -t mqtt://broker:1883 | kubectl apply -f -',
+          'four shards and their merge',
+        ],
+      ]) + '\nExit codes:\n  0  printed\n  2  usage\n',
+    )
+    .action(async (files: string[], opts: Record<string, unknown>) => {
+      const { k8sJobCommand } = await import('./k8s-command.js');
+      setExit(k8sJobCommand(files, opts as never));
     });
 
   program
