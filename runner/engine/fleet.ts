@@ -157,7 +157,7 @@ function fleetError(
     `${fmt(counters.connected)} connected`,
     ...(notStarted > 0 ? [`${fmt(notStarted)} not attempted (the scenario stopped)`] : []),
   ];
-  const message = `${counted.join('; ')} (${tail.join(', ')}); the first: ${first.message}${fdLimitNote(failures)}`;
+  const message = `${counted.join('; ')} (${tail.join(', ')}); the first: ${first.message}${fdLimitNote(ctx, failures)}`;
   if (first instanceof StepError) return new StepError(first.kind, message, { cause: first });
   if (first instanceof TransportError) {
     const options: ConstructorParameters<typeof TransportError>[1] = {
@@ -183,20 +183,29 @@ function countAnswered(counters: ConnectCounters): number {
  * EMFILE): every connection costs one file here and, with the embedded broker in process, one
  * more for its end, so the limit caps the fleet long before memory does.
  */
-function fdLimitNote(failures: ReadonlyArray<{ error: Error }>): string {
-  const limit = openFilesLimit();
+function fdLimitNote(ctx: EngineContext, failures: ReadonlyArray<{ error: Error }>): string {
+  const limit = OPEN_FILES_LIMIT;
   const open = openFiles();
   const emfile = failures.some((f) => /EMFILE|too many open files/i.test(f.error.message));
   if (!emfile && (limit === undefined || open === undefined || open < limit * 0.95)) return '';
   const fmt = (n: number) => n.toLocaleString('en-US');
   const at =
-    limit === undefined ? '' : ` (${open === undefined ? '' : `${fmt(open)} of `}${fmt(limit)}, ulimit -n)`;
-  return (
-    `; the runner's process is at its open-files limit${at}: each client holds one socket, and the ` +
-    'embedded broker in process one more per client; run the embedded broker in its own process ' +
-    '(target process: child), raise ulimit -n if the hard limit allows, or split the fleet over runs'
-  );
+    limit === undefined
+      ? ''
+      : ` (${open === undefined ? '' : `${fmt(open)} open, `}limit ${fmt(limit)}: ulimit -n)`;
+  // The embedded broker in this process holds the other end of every connection.
+  const brokerHere = ctx.target.kind === 'embedded' && !('pid' in ctx.target);
+  return brokerHere
+    ? `; the runner's process is at its open-files limit${at}: each client holds one socket and the ` +
+        'embedded broker in this process one more; run the broker in its own process (process: child ' +
+        'on the embedded target), raise ulimit -n if the hard limit allows, or split the fleet over runs'
+    : `; the runner's process is at its open-files limit${at}: each client holds one socket, so one ` +
+        'run holds fewer clients than the limit; raise ulimit -n if the hard limit allows, or split the ' +
+        'fleet over runs';
 }
+
+/** Read once, at load: at the limit there is no file left to read it with. */
+const OPEN_FILES_LIMIT = openFilesLimit();
 
 /** The soft open-files limit of this process (Linux /proc), if it can be read. */
 function openFilesLimit(): number | undefined {
