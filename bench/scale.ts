@@ -83,7 +83,11 @@ function scenarioYaml(): string {
   }
   // Connect only (the largest fleet): the verdict is that every client connected.
   if (messages > 0)
-    y.push('expect:', '  - no-loss: {}', '  - session-present: { client: "g1[1]", step: back, expected: true }');
+    y.push(
+      'expect:',
+      '  - no-loss: {}',
+      '  - session-present: { client: "g1[1]", step: back, expected: true }',
+    );
   return `${y.join('\n')}\n`;
 }
 
