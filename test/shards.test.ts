@@ -5,11 +5,12 @@
  * the merge; a shard that never wrote its file makes the merge refuse, naming its index.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { ResultsDocument } from '../runner/reporters/json.js';
-import { mqscen, tempDir } from './_cli.js';
+import { bin, mqscen, startMqscen, tempDir } from './_cli.js';
 
 const FILES = [
   'scenarios/retained.yaml',
@@ -30,17 +31,27 @@ const verdictOf = (doc: ResultsDocument) =>
     },
   }));
 
-test('2 shards by files merge into the unsharded verdict; a missing shard is named', async (t) => {
+/** A `mqscen broker` child on a free port; its URL. Stopped at teardown. */
+async function startBroker(t: { after: (fn: () => void) => void }): Promise<string> {
+  const broker = startMqscen(['broker', '--port', '0'], t);
+  const m = await broker.waitFor(/mqtt:\/\/127\.0\.0\.1:\d+/, 'mqscen broker did not print its URL');
+  return m[0];
+}
+
+test('4 shard processes (JOB_COMPLETION_INDEX=0..3) merge into the unsharded verdict; a missing shard is named', async (t) => {
   const dir = tempDir(t);
+  const [shardBroker, wholeBroker] = await Promise.all([startBroker(t), startBroker(t)]);
   const common = ['--no-html', '--reporter', 'plain', '--run-id', 'test-run'];
   const shardRuns = await Promise.all(
-    [0, 1].map((k) =>
+    [0, 1, 2, 3].map((k) =>
       mqscen(
         [
           'run',
           ...FILES,
+          '-t',
+          shardBroker,
           '--shards',
-          '2',
+          '4',
           '--junit',
           join(dir, `j${k}.xml`),
           '--json',
@@ -56,6 +67,8 @@ test('2 shards by files merge into the unsharded verdict; a missing shard is nam
   const whole = await mqscen([
     'run',
     ...FILES,
+    '-t',
+    wholeBroker,
     '--junit',
     join(dir, 'whole.xml'),
     '--json',
@@ -65,13 +78,22 @@ test('2 shards by files merge into the unsharded verdict; a missing shard is nam
     'plain',
   ]);
   assert.equal(whole.code, 1, whole.stderr);
-  // The must-fail scenario sorts into one shard: that shard fails, the other passes.
-  assert.deepEqual(shardRuns.map((r) => r.code).sort(), [0, 1], shardRuns.map((r) => r.stderr).join('\n'));
+  // The must-fail scenario is on one shard: that shard fails, the three others pass.
+  assert.deepEqual(
+    shardRuns.map((r) => r.code).sort(),
+    [0, 0, 0, 1],
+    shardRuns.map((r) => r.stderr).join('\n'),
+  );
   assert.match(
     shardRuns[0]?.stderr ?? '',
-    /shard 1\/2 \(JOB_COMPLETION_INDEX=0 with --shards 2\): 2 of 4 scenarios/,
+    /shard 1\/4 \(JOB_COMPLETION_INDEX=0 with --shards 4\): 1 of 4 scenarios/,
   );
-  assert.deepEqual(readdirSync(join(dir, 'shards')).sort(), ['shard-0.json', 'shard-1.json']);
+  assert.deepEqual(readdirSync(join(dir, 'shards')).sort(), [
+    'shard-0.json',
+    'shard-1.json',
+    'shard-2.json',
+    'shard-3.json',
+  ]);
 
   const merged = await mqscen([
     'merge',
@@ -87,31 +109,36 @@ test('2 shards by files merge into the unsharded verdict; a missing shard is nam
   const m = JSON.parse(readFileSync(join(dir, 'merged.json'), 'utf8')) as ResultsDocument;
   const w = JSON.parse(readFileSync(join(dir, 'whole.json'), 'utf8')) as ResultsDocument;
   const byFile = (a: { file: string }, b: { file: string }) => a.file.localeCompare(b.file);
+  // Verdict, every assertion and the per-scenario counts equal the unsharded run's.
   assert.deepEqual(verdictOf(m).sort(byFile), verdictOf(w).sort(byFile));
   assert.equal(m.failed, 1);
-  assert.equal(m.scenarios.find((s) => s.file.includes('must-fail'))?.status, 'failed');
+  const lost = m.scenarios.find((s) => s.file.includes('must-fail'));
+  assert.equal(lost?.status, 'failed');
+  assert.match(lost?.assertions.find((a) => a.kind === 'no-loss')?.actual ?? '', /3 lost/);
   const junit = readFileSync(join(dir, 'merged.xml'), 'utf8');
   assert.equal(junit.match(/<testsuite /g)?.length, 4);
   assert.match(junit, /qos0 to an offline subscriber is lost/);
   assert.match(readFileSync(join(dir, 'merged.html'), 'utf8'), /<html/);
 
-  // A shard that never wrote its file (killed, evicted): no verdict, and its index is named.
+  // A shard that never wrote its file: no verdict, and its index is named.
   const partial = await mqscen([
     'merge',
-    join(dir, 'shards', 'shard-0.json'),
+    join(dir, 'shards', 'shard-[013].json'),
     '--no-junit',
     '--no-json',
     '--no-html',
   ]);
-  assert.equal(partial.code, 2);
-  assert.match(partial.stderr, /incomplete set of shards: shard 2\/2 \(index 1\) of run test-run is missing/);
+  assert.equal(partial.code, 2, partial.stderr);
+  assert.match(partial.stderr, /incomplete set of shards: shard 3\/4 \(index 2\) of run test-run is missing/);
 
   // Shards of another selection never merge with these.
   const other = await mqscen([
     'run',
     FILES[0] as string,
+    '-t',
+    shardBroker,
     '--shard',
-    '1/2',
+    '1/4',
     '--run-id',
     'test-run',
     '--shard-file',
@@ -126,13 +153,67 @@ test('2 shards by files merge into the unsharded verdict; a missing shard is nam
   const mixed = await mqscen([
     'merge',
     join(dir, 'other.json'),
-    join(dir, 'shards', 'shard-1.json'),
+    join(dir, 'shards', 'shard-[123].json'),
     '--no-junit',
     '--no-json',
     '--no-html',
   ]);
   assert.equal(mixed.code, 2);
   assert.match(mixed.stderr, /different scenario selections/);
+});
+
+test('a shard killed mid-run fails the merged run, naming its index', async (t) => {
+  const dir = tempDir(t);
+  const scenario = (name: string, wait: string) =>
+    `name: ${name}\nclients:\n  c: { clientId: shard-kill-${name} }\nsteps:\n  - connect: all\n  - wait: ${wait}\n  - disconnect: all\nexpect: []\n`;
+  writeFileSync(join(dir, 'a.yaml'), scenario('quick', '10ms'));
+  writeFileSync(join(dir, 'b.yaml'), scenario('slow', '60s'));
+  const files = [join(dir, 'a.yaml'), join(dir, 'b.yaml')];
+  const args = (k: number) => [
+    'run',
+    ...files,
+    '--shards',
+    '2',
+    '--run-id',
+    'killed-run',
+    '--shard-file',
+    join(dir, `shard-${k}.json`),
+    '--no-junit',
+    '--no-json',
+    '--no-html',
+    '--reporter',
+    'plain',
+  ];
+  const slow = spawn(process.execPath, [bin, ...args(1)], {
+    env: { ...process.env, CI: 'true', JOB_COMPLETION_INDEX: '1', DEBUG: 'mqscen:engine:suite' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  t.after(() => slow.kill('SIGKILL'));
+  let err = '';
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(
+      () => rej(new Error(`the slow shard never started its scenario:\n${err}`)),
+      30_000,
+    );
+    slow.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (/running .*b\.yaml/.test(err)) {
+        clearTimeout(timer);
+        res();
+      }
+    });
+  });
+  const closed = new Promise((res) => slow.on('close', res));
+  slow.kill('SIGKILL');
+  await closed;
+  const quick = await mqscen(args(0), { env: { JOB_COMPLETION_INDEX: '0' } });
+  assert.equal(quick.code, 0, quick.stderr);
+  const merged = await mqscen(['merge', join(dir, 'shard-*.json'), '--no-junit', '--no-json', '--no-html']);
+  assert.equal(merged.code, 2);
+  assert.match(
+    merged.stderr,
+    /shard 2\/2 \(index 1\) of run killed-run is missing; no verdict without every shard/,
+  );
 });
 
 test('--shards without an index and --shard-by clients are refused before anything runs', async () => {
