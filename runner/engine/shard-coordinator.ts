@@ -1,0 +1,213 @@
+/**
+ * Step barriers and clock offsets between the shards of one run, over MQTT retained messages on a
+ * coordinator broker (the target broker under a reserved topic prefix, or `--coordinator URL`).
+ * No coordinator process: each shard is a plain MQTT client (k6's `SignalAndWait`, done with what
+ * every broker offers).
+ *
+ * Topics, under `<prefix>/<run id>/`:
+ * - `barrier/<name>/<index>` (retained): shard `index` reached barrier `name`. A shard that
+ *   subscribes late still sees every arrival [MQTT-3.3.1-6], so arrival order does not matter.
+ * - `failed/<index>` (retained): shard `index` failed; every barrier of the others rejects at once,
+ *   naming it, instead of waiting for its deadline (a failed shard fails the run).
+ * - `clock/<index>/ping` and `clock/<index>/pong`: shard 0's clock is the run's; shard k measures
+ *   its offset from shard 0 with NTP's exchange, keeping the sample of the shortest round trip.
+ *
+ * A barrier has a deadline; when it passes, the error names the shards that did not arrive. The
+ * run id must be unique per run: retained arrivals of an earlier run with the same id would release
+ * a barrier early, so every shard clears what it wrote when it closes.
+ */
+import mqtt, { type MqttClient } from 'mqtt';
+import { EnvironmentError } from '../errors.js';
+import { shardLabel } from './shard.js';
+
+/** Reserved topic prefix on the target broker (scenarios never publish under it). */
+export const COORDINATOR_PREFIX = 'mqscen-shards';
+
+export interface CoordinatorOptions {
+  url: string;
+  runId: string;
+  /** 0-based. */
+  index: number;
+  total: number;
+  prefix?: string;
+  /** The clock whose offset to shard 0 is measured (tests give one with an offset). @default Date.now */
+  now?: () => number;
+  /** Bound for connecting to the coordinator, ms. @default 10000 */
+  connectTimeoutMs?: number;
+}
+
+export interface ClockOffset {
+  /** Add to this shard's timestamps to get shard 0's clock, ms. */
+  offsetMs: number;
+  /** Round trip of the kept sample, ms: the offset is known to ± half of it. */
+  rttMs: number;
+}
+
+export class ShardBarrierError extends EnvironmentError {}
+
+export interface ShardCoordinator {
+  /** Resolves when every shard reached `name`; rejects after `deadlineMs` naming the missing ones. */
+  barrier(name: string, deadlineMs: number): Promise<void>;
+  /** Tells every other shard this one failed (their barriers reject naming it). */
+  fail(reason: string): Promise<void>;
+  /** Shard 0: 0. Others: measured through the coordinator. */
+  measureClockOffset(samples?: number, timeoutMs?: number): Promise<ClockOffset>;
+  /** Clears this shard's retained messages and disconnects. */
+  close(): Promise<void>;
+}
+
+export async function startShardCoordinator(options: CoordinatorOptions): Promise<ShardCoordinator> {
+  const now = options.now ?? Date.now;
+  const base = `${options.prefix ?? COORDINATOR_PREFIX}/${options.runId}`;
+  const label = shardLabel(options);
+  let client: MqttClient;
+  try {
+    client = await mqtt.connectAsync(options.url, {
+      clientId: `mqscen-shard-${options.runId}-${options.index}`.slice(0, 128),
+      clean: true,
+      reconnectPeriod: 0,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+    });
+  } catch (error) {
+    throw new EnvironmentError(
+      `${label} could not reach the coordinator ${options.url}: ${(error as Error).message}`,
+      { cause: error, hint: 'give a broker every shard reaches with --coordinator URL' },
+    );
+  }
+  const retainedWritten = new Set<string>();
+  const arrivals = new Map<string, Set<number>>();
+  const failures = new Map<number, string>();
+  const waiters = new Set<() => void>();
+  const pongs = new Map<number, (serverAt: number) => void>();
+  const wake = (): void => {
+    for (const w of [...waiters]) w();
+  };
+
+  client.on('message', (topic, payload) => {
+    const rest = topic.slice(base.length + 1).split('/');
+    if (rest[0] === 'barrier' && rest.length === 3 && payload.length > 0) {
+      const set = arrivals.get(rest[1] as string) ?? new Set<number>();
+      set.add(Number(rest[2]));
+      arrivals.set(rest[1] as string, set);
+      wake();
+    } else if (rest[0] === 'failed' && rest.length === 2 && payload.length > 0) {
+      failures.set(Number(rest[1]), payload.toString());
+      wake();
+    } else if (rest[0] === 'clock' && rest[2] === 'ping' && options.index === 0) {
+      // Shard 0 answers with its own clock: [ping id, shard 0 time].
+      const [id] = JSON.parse(payload.toString()) as [number];
+      void client.publishAsync(`${base}/clock/${rest[1]}/pong`, JSON.stringify([id, now()]), { qos: 0 });
+    } else if (rest[0] === 'clock' && rest[2] === 'pong' && Number(rest[1]) === options.index) {
+      const [id, at] = JSON.parse(payload.toString()) as [number, number];
+      pongs.get(id)?.(at);
+    }
+  });
+  const subs = [`${base}/barrier/+/+`, `${base}/failed/+`];
+  subs.push(options.index === 0 ? `${base}/clock/+/ping` : `${base}/clock/${options.index}/pong`);
+  await client.subscribeAsync(subs, { qos: 1 });
+
+  const missingOf = (name: string): number[] => {
+    const set = arrivals.get(name) ?? new Set<number>();
+    const missing: number[] = [];
+    for (let k = 0; k < options.total; k++) if (!set.has(k)) missing.push(k);
+    return missing;
+  };
+  const named = (list: readonly number[]): string =>
+    list.map((k) => `${shardLabel({ index: k, total: options.total })} (index ${k})`).join(', ');
+
+  return {
+    async barrier(name, deadlineMs) {
+      const topic = `${base}/barrier/${name}/${options.index}`;
+      retainedWritten.add(topic);
+      await client.publishAsync(topic, JSON.stringify({ at: now() }), { qos: 1, retain: true });
+      await new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          const failed = [...failures.keys()].filter((k) => k !== options.index).sort((a, b) => a - b);
+          if (failed.length > 0) {
+            done();
+            reject(
+              new ShardBarrierError(
+                `barrier "${name}": ${named(failed)} failed (${failed.map((k) => failures.get(k)).join('; ')}); the run fails`,
+              ),
+            );
+          } else if (missingOf(name).length === 0) {
+            done();
+            resolve();
+          }
+        };
+        const timer = setTimeout(() => {
+          done();
+          const missing = missingOf(name);
+          reject(
+            new ShardBarrierError(
+              `barrier "${name}" timed out after ${deadlineMs} ms: ${named(missing)} did not arrive`,
+              { hint: 'a shard that did not start, crashed or runs another selection fails the whole run' },
+            ),
+          );
+        }, deadlineMs);
+        const done = (): void => {
+          clearTimeout(timer);
+          waiters.delete(check);
+        };
+        waiters.add(check);
+        check();
+      });
+    },
+
+    async fail(reason) {
+      const topic = `${base}/failed/${options.index}`;
+      retainedWritten.add(topic);
+      await client.publishAsync(topic, reason.slice(0, 500) || 'failed', { qos: 1, retain: true });
+    },
+
+    async measureClockOffset(samples = 5, timeoutMs = 2_000) {
+      if (options.index === 0) return { offsetMs: 0, rttMs: 0 };
+      let best: ClockOffset | undefined;
+      for (let id = 0; id < samples; id++) {
+        const t0 = now();
+        const serverAt = await new Promise<number>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            pongs.delete(id);
+            reject(
+              new ShardBarrierError(
+                `${label}: shard 1/${options.total} (index 0) did not answer a clock ping within ${timeoutMs} ms`,
+              ),
+            );
+          }, timeoutMs);
+          pongs.set(id, (at) => {
+            clearTimeout(timer);
+            pongs.delete(id);
+            resolve(at);
+          });
+          void client.publishAsync(`${base}/clock/${options.index}/ping`, JSON.stringify([id]), { qos: 0 });
+        });
+        const t2 = now();
+        const rtt = t2 - t0;
+        // Shard 0's clock at the midpoint of the round trip, minus ours (NTP's symmetric estimate).
+        const sample = { offsetMs: serverAt - (t0 + t2) / 2, rttMs: rtt };
+        if (best === undefined || sample.rttMs < best.rttMs) best = sample;
+      }
+      return best as ClockOffset;
+    },
+
+    async close() {
+      // Bounded: a coordinator that went away must not hold the shard's exit.
+      let timer: NodeJS.Timeout | undefined;
+      const clear = Promise.all(
+        [...retainedWritten].map((topic) => client.publishAsync(topic, '', { qos: 1, retain: true })),
+      ).catch(() => undefined);
+      await Promise.race([clear, new Promise((r) => (timer = setTimeout(r, 2_000)))]);
+      clearTimeout(timer);
+      await client.endAsync(!client.connected).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The client partition every shard computes alike: instance j of the scenario's flattened instance
+ * list (declaration order) belongs to shard j mod n, so every declaration spreads over the shards
+ * and an instance (its persistent session, its reconnects) always lives in one shard.
+ */
+export function ownsClient(instance: number, spec: { index: number; total: number }): boolean {
+  return instance % spec.total === spec.index;
+}
