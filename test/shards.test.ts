@@ -9,6 +9,8 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import type { ShardFile } from '../runner/engine/shard-file.js';
+import { encodedHistogramCount } from '../runner/engine/shard-histograms.js';
 import type { ResultsDocument } from '../runner/reporters/json.js';
 import { bin, mqscen, startMqscen, tempDir } from './_cli.js';
 
@@ -94,6 +96,18 @@ test('4 shard processes (JOB_COMPLETION_INDEX=0..3) merge into the unsharded ver
     'shard-2.json',
     'shard-3.json',
   ]);
+
+  // Each shard file carries its scenarios' latency histograms in the HDR standard encoding.
+  let histograms = 0;
+  for (let k = 0; k < 4; k++) {
+    const doc = JSON.parse(readFileSync(join(dir, 'shards', `shard-${k}.json`), 'utf8')) as ShardFile;
+    for (const h of doc.histograms) {
+      histograms++;
+      const r = doc.scenarios.find((x) => x.file === h.file);
+      assert.equal(encodedHistogramCount(h.latencyUs), r?.latency?.count);
+    }
+  }
+  assert.ok(histograms >= 3, `${histograms} histograms`);
 
   const merged = await mqscen([
     'merge',

@@ -20,6 +20,7 @@ import {
   suiteFingerprint,
 } from '../engine/shard.js';
 import { buildShardFile } from '../engine/shard-file.js';
+import { encodeLatencyHistogram } from '../engine/shard-histograms.js';
 import { EnvironmentError, EXIT_CODES, type ScenarioError, UsageError } from '../errors.js';
 import { chooseConsoleReporter, createReporter, createReporterFanOut } from '../reporters/index.js';
 import type { Reporter } from '../reporters/reporter.js';
@@ -185,7 +186,19 @@ async function runWithSignal(
   const reporter = createReporterFanOut(reporters);
 
   // 5. The suite.
+  const histograms: NonNullable<Parameters<typeof buildShardFile>[0]['histograms']> = [];
   const outcome = await runSuite(toRun, {
+    ...(sharding === undefined
+      ? {}
+      : {
+          scenarioOptions: {
+            onRecord: (record, result) => {
+              const latencyUs = encodeLatencyHistogram(record);
+              if (latencyUs !== undefined)
+                histograms.push({ file: result.file, name: result.name, latencyUs });
+            },
+          },
+        }),
     target: targetDefinition,
     reporter,
     signal,
@@ -195,7 +208,7 @@ async function runWithSignal(
   });
 
   let shardFileError: string | undefined;
-  if (sharding !== undefined) shardFileError = await writeShard(sharding, outcome.summary);
+  if (sharding !== undefined) shardFileError = await writeShard(sharding, outcome.summary, histograms);
 
   let code: number;
   if (outcome.targetError !== undefined && !signal.aborted) {
@@ -299,7 +312,11 @@ async function planShard(
 }
 
 /** Writes this shard's file; the error message when it could not be written. */
-async function writeShard(plan: ShardPlan, summary: RunSummary): Promise<string | undefined> {
+async function writeShard(
+  plan: ShardPlan,
+  summary: RunSummary,
+  histograms: NonNullable<Parameters<typeof buildShardFile>[0]['histograms']>,
+): Promise<string | undefined> {
   const { writeReportFile } = await import('../reporters/_report-file.js');
   const doc = buildShardFile({
     version,
@@ -310,6 +327,7 @@ async function writeShard(plan: ShardPlan, summary: RunSummary): Promise<string 
     total: plan.spec.total,
     selection: plan.selection,
     summary,
+    histograms,
   });
   try {
     await writeReportFile(plan.file, `${JSON.stringify(doc)}\n`);

@@ -67,6 +67,8 @@ export interface RunScenarioOptions {
   identityProperty?: boolean;
   /** End MQTT 5 persistent sessions when closing the clients at the end. @default true */
   cleanupSessions?: boolean;
+  /** Called with the scenario's record once its result is built (shard files keep its histograms). */
+  onRecord?: (record: RunRecord, result: ScenarioResult) => void;
 }
 
 /** Assertion kinds still read after Ctrl+C, over the messages whose fate was settled. */
@@ -289,6 +291,7 @@ export async function runScenario(
   }
   const latency = safe(() => buildLatency(record));
   if (latency !== undefined) result.latency = latency;
+  if (options.onRecord !== undefined) safe(() => options.onRecord?.(record, result));
   const stats = safe(() => target.stats?.());
   if (stats !== undefined) result.brokerStats = brokerStatsSince(statsAtStart, stats);
   if (refusals !== undefined && refusals.length > 0) {

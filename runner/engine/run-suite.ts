@@ -75,7 +75,7 @@ export interface RunSuiteOptions {
   /** Stop after the first scenario that does not pass; the rest are left out of the summary. */
   bail?: boolean;
   /** Passed on to runScenario (tests). */
-  scenarioOptions?: Pick<RunScenarioOptions, 'getTransport' | 'timings' | 'cleanupSessions'>;
+  scenarioOptions?: Pick<RunScenarioOptions, 'getTransport' | 'timings' | 'cleanupSessions' | 'onRecord'>;
 }
 
 export interface SuiteOutcome {

@@ -11,6 +11,7 @@
 import { UsageError } from '../errors.js';
 import type { RunEndReason, RunSummary, ScenarioResult } from '../results.js';
 import { type PartitionItem, partitionByFiles, type ShardBy, shardLabel } from './shard.js';
+import { encodedHistogramCount } from './shard-histograms.js';
 
 export const SHARD_FILE_FORMAT = 'mqscen-shard';
 /** Bumped when a field changes meaning; the merge only reads its own version. */
@@ -35,6 +36,8 @@ export interface ShardFile {
   reason: RunEndReason;
   /** This shard's results, the whole record of each (a scenario's record lives in one shard). */
   scenarios: ScenarioResult[];
+  /** Each scenario's latency histogram (µs), HDR standard encoding (compressed, base64). */
+  histograms: Array<{ file: string; name: string; latencyUs: string }>;
 }
 
 export function buildShardFile(input: {
@@ -46,6 +49,7 @@ export function buildShardFile(input: {
   total: number;
   selection: readonly PartitionItem[];
   summary: RunSummary;
+  histograms?: ShardFile['histograms'];
 }): ShardFile {
   return {
     format: SHARD_FILE_FORMAT,
@@ -63,6 +67,7 @@ export function buildShardFile(input: {
     durationMs: input.summary.durationMs,
     reason: input.summary.reason,
     scenarios: input.summary.scenarios,
+    histograms: input.histograms ?? [],
   };
 }
 
@@ -94,6 +99,7 @@ export function parseShardFile(file: string, text: string): ShardFile {
     Number.isInteger(doc.shard?.index) &&
     Number.isInteger(doc.shard?.total) &&
     Array.isArray(doc.scenarios) &&
+    Array.isArray(doc.histograms) &&
     typeof doc.startedAt === 'string';
   if (!ok) throw new UsageError(`${file} is a damaged shard file (fields missing)`);
   return doc as ShardFile;
@@ -171,6 +177,21 @@ export function mergeShardFiles(files: readonly string[], shards: readonly Shard
       if (!ownedKeys.has(key(r))) {
         throw new UsageError(
           `${files[at]}: ${shardLabel(s.shard)} holds "${r.name}" (${r.file}), which the partition gives to another shard`,
+        );
+      }
+    }
+    // The histograms must agree with the summaries they came with (a truncated or edited file).
+    for (const h of s.histograms) {
+      const r = s.scenarios.find((x) => x.file === h.file && x.name === h.name);
+      let count: number | undefined;
+      try {
+        count = encodedHistogramCount(h.latencyUs);
+      } catch {
+        count = undefined;
+      }
+      if (r === undefined || count !== (r.latency?.count ?? 0)) {
+        throw new UsageError(
+          `${files[at]} is a damaged shard file: the latency histogram of "${h.name}" does not match its results`,
         );
       }
     }

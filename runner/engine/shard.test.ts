@@ -150,6 +150,10 @@ test('merge refuses a set that is not one run, whole', () => {
   const moved = structuredClone(set);
   (moved[0] as ShardFile).scenarios.push(result('e.yaml'));
   assert.throws(() => mergeShardFiles(names(moved), moved), /partition gives to another shard/);
+  const damaged = structuredClone(set);
+  const victim = (damaged[0] as ShardFile).scenarios[0] as ScenarioResult;
+  (damaged[0] as ShardFile).histograms.push({ file: victim.file, name: victim.name, latencyUs: 'not-hdr' });
+  assert.throws(() => mergeShardFiles(names(damaged), damaged), /damaged shard file: the latency histogram/);
   assert.throws(() => parseShardFile('x.json', '{"schemaVersion":1}'), /not an mqscen shard file/);
   assert.throws(
     () => parseShardFile('x.json', JSON.stringify({ ...set[0], formatVersion: 99 })),
