@@ -128,7 +128,8 @@ export type StepFailureKind =
   | 'connection-lost'
   | 'refused'
   | 'not-connected'
-  | 'trigger-not-met';
+  | 'trigger-not-met'
+  | 'wrong-disconnect';
 
 const STEP_FAILURES: Readonly<Record<StepFailureKind, { code: string; exitCode: ExitCode }>> = {
   'no-answer': { code: 'E_NO_ANSWER', exitCode: EXIT_CODES.environment },
@@ -137,6 +138,8 @@ const STEP_FAILURES: Readonly<Record<StepFailureKind, { code: string; exitCode: 
   'not-connected': { code: 'E_NOT_CONNECTED', exitCode: EXIT_CODES.failed },
   // A step's `after:` count was never reached (the burst ended short of it).
   'trigger-not-met': { code: 'E_TRIGGER_NOT_MET', exitCode: EXIT_CODES.failed },
+  // The broker closed a connection otherwise than the protocol requires (a takeover without 0x8E).
+  'wrong-disconnect': { code: 'E_WRONG_DISCONNECT', exitCode: EXIT_CODES.failed },
 };
 
 /** A step that failed: the scenario ends as an error naming the step and the cause. */

@@ -54,7 +54,8 @@ function resolveDeclaration(
   const base: DocPath = ['clients', name];
   const v311 = String(c.protocol ?? '5') === '3.1.1';
   const template = c.clientId ?? (c.count === undefined ? '{name}' : '{name}-{n}');
-  checkClientIds(name, c, template, base, cx, ids);
+  const takers = new Map<string, string>();
+  checkClientIds(name, c, template, base, cx, ids, takers);
 
   let sessionExpiry: number | undefined;
   if (c.session?.expiry !== undefined) {
@@ -117,6 +118,8 @@ function resolveDeclaration(
     if (c.credentials?.password !== undefined) resolved.password = c.credentials.password;
     if (c.transport !== undefined) resolved.transport = c.transport;
     if (acks !== undefined) resolved.acks = acks;
+    const taken = takers.get(instance);
+    if (taken !== undefined) resolved.takesOver = taken;
     return resolved;
   });
 }
@@ -176,6 +179,7 @@ function checkClientIds(
   base: DocPath,
   cx: ResolveContext,
   seen: Map<string, string>,
+  takers: Map<string, string>,
 ): void {
   const path: DocPath = client.clientId === undefined ? base : [...base, 'clientId'];
   for (const m of template.matchAll(PLACEHOLDER_RE)) {
@@ -191,6 +195,17 @@ function checkClientIds(
   for (const [i, instance] of (cx.catalog.groups.get(name) ?? []).entries()) {
     const id = expandClientId(template, name, i + 1, 'RUN');
     const other = seen.get(id);
+    if (client.takeover === true) {
+      if (other === undefined) {
+        cx.error(
+          [...base, 'takeover'],
+          `takeover: no client declared before ${instance} uses client id "${id.replace('RUN', '{run}')}", so there is no session to take over; give it the clientId of the client it takes over`,
+        );
+        return;
+      }
+      takers.set(instance, other);
+      continue;
+    }
     if (other !== undefined) {
       cx.error(
         path,

@@ -203,6 +203,10 @@ export interface Client {
    */
   resubscribe?: 'if-no-session' | 'always';
   /**
+   * This client uses the client id of a client declared before it, on purpose: when it connects, the broker must close the other's connection (MQTT 5: DISCONNECT 0x8E Session taken over) [MQTT-3.1.4-3] and this one continues its session.
+   */
+  takeover?: boolean;
+  /**
    * How this client acknowledges QoS 1/2 deliveries: `auto` (default, at once), `never` (no PUBACK/PUBREC: the broker keeps them in flight and must send them again, with DUP, when the session resumes [MQTT-4.4.0-1]), or `delay 500ms` (each acknowledgement that late). MQTT.js transports only; the AWS IoT Device SDK acknowledges by itself.
    */
   ack?: string;

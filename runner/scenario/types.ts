@@ -88,6 +88,8 @@ export interface ResolvedClient {
   subscriptions: SubscriptionRequest[];
   /** `if-no-session` (default): subscribe only when the CONNACK says no session; `always`: every connect. */
   resubscribe: 'if-no-session' | 'always';
+  /** `takeover: true`: the instance whose client id (and session) this one takes over. */
+  takesOver?: string;
   /** `ack:` of QoS 1/2 deliveries; absent = at once. */
   acks?: 'never' | { delayMs: number };
   source: SourceRef;

@@ -181,6 +181,25 @@ export async function connectClient(
     ctx.model.disconnected(c.idx, lostAt);
     debug('%s lost: %s', def.name, loss.message);
     // The broker's reason (MQTT 5 DISCONNECT) is in loss.message: shown with the step either way.
+    const taker = ctx.clients.find((o) => o.def.takesOver === def.name && o.connects > 0);
+    if (taker !== undefined) {
+      // The scenario's own takeover (`takeover: true`): the broker must close the older
+      // connection [MQTT-3.1.4-3]; a DISCONNECT before the close, which MQTT 5 allows (4.13),
+      // must say 0x8E Session taken over.
+      if (def.protocol === '5' && loss.reasonCode !== undefined && loss.reasonCode !== 0x8e) {
+        const got = `DISCONNECT 0x${loss.reasonCode.toString(16)}`;
+        ctx.fail(
+          new StepError(
+            'wrong-disconnect',
+            `${def.name}: ${taker.def.name} took over its client id; expected DISCONNECT 0x8E Session taken over [MQTT-3.1.4-3], got ${got}`,
+          ),
+        );
+        return;
+      }
+      ctx.offlineAsDeclared.add(c.idx);
+      ctx.pendingNotes.push(`${def.name}: session taken over by ${taker.def.name} (${loss.message})`);
+      return;
+    }
     if (ctx.declared.brokerDisconnect(c.idx, inStep)) {
       ctx.offlineAsDeclared.add(c.idx);
       ctx.pendingNotes.push(`${def.name}: connection closed by the broker as declared (${loss.message})`);
