@@ -16,7 +16,7 @@
 import { parseArgs } from 'node:util';
 import { findMosquitto, startMosquittoTarget } from '../runner/targets/mosquitto.js';
 import { type BurstResult, runBurst } from './broker-burst.js';
-import { type RunningBroker, startHost } from './broker-processes.js';
+import { cpuMs, type RunningBroker, startHost } from './broker-processes.js';
 
 const { values } = parseArgs({
   options: {
@@ -75,8 +75,11 @@ function specs(): Spec[] {
   return only ? list.filter((s) => only.includes(s.name)) : list;
 }
 
+/** A burst with the broker's CPU per delivered message, µs (from /proc; undefined elsewhere). */
+type Measured = BurstResult & { cpuUs: number | undefined };
+
 /** The better of two results: more delivered first, then more msg/s. */
-function better(a: BurstResult | undefined, b: BurstResult): BurstResult {
+function better(a: Measured | undefined, b: Measured): Measured {
   if (!a) return b;
   if (b.total !== a.total) return b.total > a.total ? b : a;
   return b.rate > a.rate ? b : a;
@@ -94,7 +97,7 @@ async function main(): Promise<void> {
     `broker bursts: ${N} messages per case, full speed, each broker's default limits, MQTT 3.1.1, best of ${ROUNDS} (shared, loaded machine: figures swing); Node ${process.version}`,
   );
   const running: RunningBroker[] = [];
-  const results = new Map<string, BurstResult>();
+  const results = new Map<string, Measured>();
   let n = 0;
   try {
     for (const spec of list) running.push(await spec.start());
@@ -104,7 +107,9 @@ async function main(): Promise<void> {
           for (let round = 0; round < ROUNDS; round++) {
             for (const [i, spec] of list.entries()) {
               if (shape.shared && !spec.shared) continue;
-              const result = await runBurst((running[i] as RunningBroker).url, {
+              const broker = running[i] as RunningBroker;
+              const cpuBefore = cpuMs(broker.pid);
+              const burst = await runBurst(broker.url, {
                 ...shape,
                 qos,
                 messages: N,
@@ -113,6 +118,14 @@ async function main(): Promise<void> {
                 quietMs: 1000,
                 timeoutMs: 60_000,
               });
+              const cpuAfter = cpuMs(broker.pid);
+              const result: Measured = {
+                ...burst,
+                cpuUs:
+                  cpuBefore !== undefined && cpuAfter !== undefined && burst.total > 0
+                    ? ((cpuAfter - cpuBefore) * 1000) / burst.total
+                    : undefined,
+              };
               const key = `${spec.name}|${qos}|${unacked}|${shape.name}`;
               results.set(key, better(results.get(key), result));
             }
@@ -132,16 +145,27 @@ async function main(): Promise<void> {
   const names = list.map((s) => s.name);
   console.log('\ndelivered msg/s (delivered/owed when short of 100%)');
   console.log(['case'.padEnd(24), ...names.map((name) => name.padStart(width))].join(' '));
-  const rows: string[] = [];
   for (const qos of QOS) {
     for (const unacked of UNACKED) {
       for (const shape of SHAPES) {
         const label = `QoS ${qos} u${unacked} ${shape.name}`;
-        rows.push(label);
         const cells = names.map((name) =>
           cell(results.get(`${name}|${qos}|${unacked}|${shape.name}`)).padStart(width),
         );
         console.log([label.padEnd(24), ...cells].join(' '));
+      }
+    }
+  }
+  console.log('\nbroker CPU per delivered message, µs (lower is better; independent of the driver)');
+  console.log(['case'.padEnd(24), ...names.map((name) => name.padStart(width))].join(' '));
+  for (const qos of QOS) {
+    for (const unacked of UNACKED) {
+      for (const shape of SHAPES) {
+        const cells = names.map((name) => {
+          const cpu = results.get(`${name}|${qos}|${unacked}|${shape.name}`)?.cpuUs;
+          return (cpu === undefined ? 'n/a' : cpu.toFixed(1)).padStart(width);
+        });
+        console.log([`QoS ${qos} u${unacked} ${shape.name}`.padEnd(24), ...cells].join(' '));
       }
     }
   }
@@ -166,7 +190,7 @@ async function main(): Promise<void> {
         const delivered = !ours
           ? 'n/a'
           : `${ours.total}/${ours.owed}${mosquitto && mosquitto.total >= mosquitto.owed && ours.total < ours.owed ? ' BELOW' : ' ok'}`;
-        const ratio = (other: BurstResult | undefined, target: number): string => {
+        const ratio = (other: Measured | undefined, target: number): string => {
           if (!ours || !other) return 'n/a';
           const r = ours.rate / other.rate;
           return `${r.toFixed(2)}x ${r >= target ? 'ok' : 'BELOW'}`;
