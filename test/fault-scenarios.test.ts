@@ -154,6 +154,37 @@ test('a half-open device with a 60 s keep-alive has no will within 6.2 s of sile
   assert.match(r.stdout, /✖ will of device received by monitor[^\n]*got monitor did not/);
 });
 
+test('received: sum over clients and messages of one step; the count is judged on the total', async (t) => {
+  const file = join(tempDir(t), 'sum.yaml');
+  const text = (count: string) =>
+    [
+      'name: sums',
+      'clients:',
+      '  sub: { count: 2, clientId: "sum-sub-{n}", subscriptions: [{ filter: sum/t, qos: 1 }] }',
+      '  pub: { clientId: sum-pub }',
+      'steps:',
+      '  - connect: all',
+      '  - id: one',
+      '    publish: { from: pub, topic: sum/t, count: 3, qos: 1 }',
+      '  - id: two',
+      '    publish: { from: pub, topic: sum/t, count: 2, qos: 1 }',
+      '  - settle: { timeout: 2s }',
+      'expect:',
+      `  - received: { clients: sub, sum: true, step: one, count: ${count} }`,
+      '',
+    ].join('\n');
+  writeFileSync(file, text('6'));
+  const ok = await mqscen(['run', file, '--no-json']);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  writeFileSync(file, text('3'));
+  const bad = await mqscen(['run', file, '--no-json']);
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  assert.match(
+    bad.stdout,
+    /sub\[1\], sub\[2\] together receive exactly 3 messages of step \d+[^\n]*got 6 messages in all \(sub\[1\] 3, sub\[2\] 3\)/,
+  );
+});
+
 test('a bad fault step is exit 2 at file:line:col and nothing runs', async (t) => {
   const file = join(tempDir(t), 'bad.yaml');
   writeFileSync(

@@ -620,6 +620,14 @@ export interface Assertion {
      */
     topic?: string;
     from?: ClientRefs;
+    /**
+     * Count only messages published by this publish step (its `id`, or `publish` when there is one).
+     */
+    step?: string;
+    /**
+     * The count is for all the clients together (a `$share` group's members, a sum of clients), not for each (default false).
+     */
+    sum?: boolean;
   };
   /**
    * The CONNACK Session Present flag [MQTT-3.2.2-2].

@@ -721,6 +721,8 @@ export class RunRecord {
     from: number,
     to: number,
     topicOk?: (topic: string) => boolean,
+    /** Only messages of this publish step. */
+    stepRef?: number,
   ): number {
     const log = this.receiptLog(receiver, publisher);
     const pub = this.publishers[publisher];
@@ -729,9 +731,11 @@ export class RunRecord {
     for (const [key, count] of log.buckets) {
       const phase = key % 65536;
       if (phase < from || phase >= to) continue;
-      if (topicOk !== undefined) {
+      if (topicOk !== undefined || stepRef !== undefined) {
         const seg = pub.segments[Math.floor(key / 65536)];
-        if (seg === undefined || !topicOk(seg.topic)) continue;
+        if (seg === undefined) continue;
+        if (topicOk !== undefined && !topicOk(seg.topic)) continue;
+        if (stepRef !== undefined && seg.stepRef !== stepRef) continue;
       }
       n += count;
     }

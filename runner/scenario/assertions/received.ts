@@ -16,6 +16,10 @@ declare module '../types.js' {
       topic?: string;
       /** Only count messages published by these instances. */
       from?: string[];
+      /** Only count messages published by this publish step (its ref). */
+      step?: number;
+      /** `count` is for the clients together, not for each. */
+      sum?: boolean;
     };
   }
 }
@@ -42,7 +46,7 @@ export const resolveReceived: AssertionResolver<'received'> = (raw, path, head, 
     ...head,
     label: labelled(
       raw.name,
-      `received ${refsText(refs)} ${count.text}${r.after !== undefined ? ` after ${r.after}` : ''}${
+      `received ${r.sum === true ? 'in all by ' : ''}${refsText(refs)}${r.step === undefined ? '' : ` of ${r.step}`} ${count.text}${r.after !== undefined ? ` after ${r.after}` : ''}${
         r.before !== undefined ? ` before ${r.before}` : ''
       }`,
     ),
@@ -56,5 +60,15 @@ export const resolveReceived: AssertionResolver<'received'> = (raw, path, head, 
     out.topic = r.topic;
   }
   if (r.from !== undefined) out.from = cx.clients(r.from, [...p, 'from']);
+  if (r.step !== undefined) {
+    const s = cx.step(r.step, [...p, 'step']);
+    if (s !== undefined && s.kind !== 'publish')
+      cx.error(
+        [...p, 'step'],
+        `"${r.step}" is a ${s.kind} step; \`step\` names the publish step whose messages count`,
+      );
+    else if (s !== undefined) out.step = s.ref;
+  }
+  if (r.sum === true) out.sum = true;
   return out;
 };

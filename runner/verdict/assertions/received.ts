@@ -75,17 +75,18 @@ export const checkReceived: AssertionCheck<'received'> = (a, ctx) => {
     const topicOk = topic === undefined ? undefined : (t: string) => matchTopic(topic, t);
     for (let p = 0; p < names.length; p++) {
       if (from !== undefined && !from.has(p)) continue;
-      n += ctx.record.deliveriesIn(r, p, win.from, win.to, topicOk);
+      n += ctx.record.deliveriesIn(r, p, win.from, win.to, topicOk, a.step);
     }
     // Messages without an identity (`identity: none`, empty retained deletes, other publishers)
-    // count by topic when no publisher is named.
-    if (from === undefined) {
+    // count by topic when no publisher or step is named.
+    if (from === undefined && a.step === undefined) {
       for (const anon of ctx.record.anonymous.values()) {
         if (anon.receiver !== r || (topicOk !== undefined && !topicOk(anon.topic))) continue;
         for (const [phase, count] of anon.byPhase) if (phase >= win.from && phase < win.to) n += count;
       }
     }
     for (const w of ctx.record.wills) {
+      if (a.step !== undefined) break;
       if (w.receiver !== r || w.phase < win.from || w.phase >= win.to) continue;
       if (from !== undefined && !from.has(w.of)) continue;
       if (a.topic !== undefined && !matchTopic(a.topic, w.topic)) continue;
@@ -94,16 +95,30 @@ export const checkReceived: AssertionCheck<'received'> = (a, ctx) => {
     perReceiver.set(r, n);
   }
   const total = [...perReceiver.values()].reduce((s, n) => s + n, 0);
-  const failing = [...perReceiver].filter(([, n]) => !compare(a.count, n));
+  const failing =
+    a.sum === true
+      ? compare(a.count, total)
+        ? []
+        : [...perReceiver]
+      : [...perReceiver].filter(([, n]) => !compare(a.count, n));
   const who = a.clients.join(', ');
   const filters = [
     a.topic === undefined ? '' : `on ${a.topic}`,
     a.from === undefined ? '' : `from ${a.from.join(', ')}`,
+    a.step === undefined ? '' : `of step ${a.step}`,
   ]
     .filter(Boolean)
     .join(' ');
   const breakdown =
     receivers.length > 1 ? ` (${[...perReceiver].map(([r, n]) => `${names[r]} ${n}`).join(', ')})` : '';
+  if (a.sum === true) {
+    return {
+      ok: win.note === undefined && receivers.length > 0 && failing.length === 0,
+      expected: `${who} together receive ${comparisonText(a.count)} messages${filters ? ` ${filters}` : ''} ${windowText(a.window, ctx)}`,
+      actual: `${plural(total, 'message')} in all${breakdown}${win.note === undefined ? '' : `; ${win.note}`}`,
+      details: [],
+    };
+  }
   return {
     ok: win.note === undefined && receivers.length > 0 && failing.length === 0,
     expected: `${receivers.length === 1 ? who : `each of ${who}`} receive${receivers.length === 1 ? 's' : ''} ${comparisonText(a.count)} messages${filters ? ` ${filters}` : ''} ${windowText(a.window, ctx)}`,
