@@ -185,6 +185,33 @@ test('received: sum over clients and messages of one step; the count is judged o
   );
 });
 
+test('not-delivered names each message of the step that did arrive (exit 1), passes when none did', async (t) => {
+  const file = join(tempDir(t), 'nd.yaml');
+  const text = (who: string) =>
+    [
+      'name: not delivered',
+      'clients:',
+      '  a: { clientId: nd-a, subscriptions: [{ filter: nd/a, qos: 1 }] }',
+      '  b: { clientId: nd-b, subscriptions: [{ filter: nd/b, qos: 1 }] }',
+      '  pub: { clientId: nd-pub }',
+      'steps:',
+      '  - connect: all',
+      '  - id: to-a',
+      '    publish: { from: pub, topic: nd/a, count: 4, qos: 1 }',
+      '  - settle: { timeout: 2s }',
+      'expect:',
+      `  - not-delivered: { client: ${who}, step: to-a }`,
+      '',
+    ].join('\n');
+  writeFileSync(file, text('b'));
+  const ok = await mqscen(['run', file, '--no-json']);
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  writeFileSync(file, text('a'));
+  const bad = await mqscen(['run', file, '--no-json']);
+  assert.equal(bad.code, 1, bad.stdout + bad.stderr);
+  assert.match(bad.stdout, /✖ not-delivered to a of to-a[^\n]*got 4 messages did: a got pub#1\.\.#4/);
+});
+
 test('a bad fault step is exit 2 at file:line:col and nothing runs', async (t) => {
   const file = join(tempDir(t), 'bad.yaml');
   writeFileSync(

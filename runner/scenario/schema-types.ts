@@ -529,7 +529,7 @@ export interface Step {
       };
 }
 /**
- * Exactly one of: no-loss, duplicates, ordered, shared-group, received, session-present, retained, will, reason-code, latency, authorized, denied.
+ * Exactly one of: no-loss, duplicates, ordered, shared-group, received, session-present, retained, will, reason-code, latency, authorized, denied, not-delivered.
  */
 export interface Assertion {
   /**
@@ -708,6 +708,22 @@ export interface Assertion {
     action: 'connect' | 'publish' | 'retain-publish' | 'subscribe' | 'receive';
     /**
      * For publish and receive: an MQTT filter over the topic names; for subscribe: the filter as sent (`$share/...` included). Omitted: any.
+     */
+    topic?: string;
+  };
+  /**
+   * These messages never reached these clients: those of a publish `step`, `from` some publishers and/or on a `topic` filter (at least one of them). A failure names every message that did arrive.
+   */
+  'not-delivered'?: {
+    client?: ClientRefs;
+    clients?: ClientRefs;
+    /**
+     * The messages of this publish step (its `id`, or `publish` when there is one).
+     */
+    step?: string;
+    from?: ClientRefs;
+    /**
+     * The messages published on topics matching this filter.
      */
     topic?: string;
   };

@@ -11,6 +11,7 @@ import { resolveDenied } from './denied.js';
 import { resolveDuplicates } from './duplicates.js';
 import { resolveLatency } from './latency.js';
 import { resolveNoLoss } from './no-loss.js';
+import { resolveNotDelivered } from './not-delivered.js';
 import { resolveOrdered } from './ordered.js';
 import { resolveReasonCode } from './reason-code.js';
 import { resolveReceived } from './received.js';
@@ -32,6 +33,7 @@ const RESOLVERS: { [K in AssertionKind]: AssertionResolver<K> } = {
   latency: resolveLatency,
   authorized: resolveAuthorized,
   denied: resolveDenied,
+  'not-delivered': resolveNotDelivered,
 };
 
 /** The assertion keywords with a resolver. */

@@ -12,6 +12,7 @@ import { checkDenied } from './denied.js';
 import { checkDuplicates } from './duplicates.js';
 import { checkLatency } from './latency.js';
 import { checkNoLoss } from './no-loss.js';
+import { checkNotDelivered } from './not-delivered.js';
 import { checkOrdered } from './ordered.js';
 import { checkReasonCode } from './reason-code.js';
 import { checkReceived } from './received.js';
@@ -35,6 +36,7 @@ export const ASSERTIONS: Readonly<Registry> = {
   latency: checkLatency,
   authorized: checkAuthorized,
   denied: checkDenied,
+  'not-delivered': checkNotDelivered,
 };
 
 function sourceText(file: string, a: ResolvedAssertion): string {
