@@ -291,6 +291,13 @@ async function planShard(
   );
   const fingerprint = suiteFingerprint({ scenarios: withContent, vars, total: spec.total, by });
   const runId = resolveShardRunId(opts.runId, process.env, fingerprint);
+  if (runId.startsWith('suite-')) {
+    // Two runs of one selection would then have one id: a stale shard file of an earlier run
+    // could stand in for a shard of this one that never wrote its file.
+    process.stderr.write(
+      'mqscen: warning: no --run-id (or MQSCEN_RUN_ID, GITHUB_RUN_ID): the run id comes from the selection alone; remove shard files of earlier runs before merging\n',
+    );
+  }
   const file =
     opts.shardFile ??
     join(
