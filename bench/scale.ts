@@ -9,6 +9,7 @@
  *   npx tsx bench/scale.ts [--clients 10000] [--messages 100000] [--plain 10] [--connect-rate 0]
  *   npx tsx bench/scale.ts --clients 19000 --messages 0     # the largest fleet: connect only
  *   npx tsx bench/scale.ts --target mosquitto               # a real Mosquitto (its own fd limit)
+ *   npx tsx bench/scale.ts --clients 2000 --messages 20000 --process in-process   # vs child
  *
  * Targets: a correct verdict, runner + broker peak RSS ≤ 1.5 GB, connect of 10,000 ≤ 20 s.
  */
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     'connect-rate': { type: 'string', default: '0' },
     profile: { type: 'string', default: 'aws-iot' },
     target: { type: 'string', default: 'embedded' },
+    process: { type: 'string', default: 'child' },
   },
 });
 const clients = Number(values.clients);
@@ -110,14 +112,16 @@ const target: { pid: number } & StartedTarget =
     ? await startMosquittoTarget({ websockets: false, maxQueuedMessages: 0 })
     : ((await startEmbeddedTarget({
         profile: values.profile as 'aws-iot' | 'mosquitto',
-        process: 'child',
+        process: values.process as 'child' | 'in-process',
       })) as EmbeddedChildTarget);
+// In process, the broker's memory is the runner's (its pid is ours).
+const brokerPid = target.pid ?? process.pid;
 
 // Broker RSS sampled while the run goes (VmHWM is the kernel's peak, read at the end too).
 let brokerPeak = 0;
 const sampler = setInterval(() => {
   try {
-    brokerPeak = Math.max(brokerPeak, vmHwmBytes(target.pid));
+    brokerPeak = Math.max(brokerPeak, vmHwmBytes(brokerPid));
   } catch {}
 }, 500);
 
@@ -143,7 +147,7 @@ const result = await runScenario(scenario, { target, reporter, signal: new Abort
 const wall = performance.now() - started;
 clearInterval(sampler);
 try {
-  brokerPeak = Math.max(brokerPeak, vmHwmBytes(target.pid));
+  brokerPeak = Math.max(brokerPeak, vmHwmBytes(brokerPid));
 } catch {}
 const runnerPeak = process.resourceUsage().maxRSS * 1024;
 await target.close();
