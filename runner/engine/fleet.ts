@@ -88,6 +88,19 @@ export async function connectFleet(
   return { notes: summarize(ctx, clients, results) };
 }
 
+/** Runs `fn` for every item, at most `limit` at a time (clean-up connects of a whole fleet). */
+export async function forEachBounded<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<void>,
+): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 // --- internal ---
 
 function summarize(

@@ -41,6 +41,7 @@ import {
   sleep,
   withBound,
 } from './context.js';
+import { DEFAULT_CONNECT_CONCURRENCY, forEachBounded } from './fleet.js';
 import { buildLatency, buildTimeline } from './report-data.js';
 import { errorInfo, protocolsOf, skippedStep, targetInfo } from './scenario-results.js';
 import { STEPS } from './steps/index.js';
@@ -430,7 +431,9 @@ async function runTopLevelStep(
     }
   }
   await call(() => reporter.onStepStart?.(info, desc));
-  const before = counters(ctx);
+  // Only the running totals: delta() takes `pending` from the later reading (counting what is
+  // pending walks every publish segment's audience, a cost per step on a large fleet).
+  const before = counters(ctx, false);
   const staleBefore = sum(ctx.record.stale);
   const foreignBefore = sum(ctx.record.foreign);
   const startedAt = ctx.now();
@@ -539,12 +542,22 @@ async function teardown(ctx: EngineContext, cutShort: boolean): Promise<void> {
  * messages. A connect with Clean Start discards them [MQTT-3.1.2-4] (PS-9). Best effort, bounded.
  */
 async function wipeSessions(ctx: EngineContext): Promise<void> {
+  // Per client once (a fleet of 10,000 would otherwise filter every record for every client).
+  const connectsOf = new Map<number, Array<(typeof ctx.record.connects)[number]>>();
+  for (const r of ctx.record.connects) {
+    if (r.connack === undefined) continue;
+    const list = connectsOf.get(r.client);
+    if (list === undefined) connectsOf.set(r.client, [r]);
+    else list.push(r);
+  }
+  const lastDisconnectOf = new Map<number, (typeof ctx.record.disconnects)[number]>();
+  for (const d of ctx.record.disconnects) lastDisconnectOf.set(d.client, d);
   const stale = ctx.clients.filter((c) => {
-    const connects = ctx.record.connects.filter((r) => r.client === c.idx && r.connack !== undefined);
+    const connects = connectsOf.get(c.idx) ?? [];
     if (connects.length === 0) return false;
     if (c.def.protocol === '3.1.1') return connects.some((r) => !r.clean);
     // MQTT 5 clients online at the end ended their session with DISCONNECT (Session Expiry 0).
-    const lastDisconnect = ctx.record.disconnects.filter((d) => d.client === c.idx).at(-1);
+    const lastDisconnect = lastDisconnectOf.get(c.idx);
     return (
       lastDisconnect !== undefined && lastDisconnect.how !== 'teardown' && (c.def.sessionExpiry ?? 0) > 0
     );
@@ -553,37 +566,36 @@ async function wipeSessions(ctx: EngineContext): Promise<void> {
   // Some brokers accept one CONNECT per client id per interval (AWS IoT: one per second, C-4).
   const pacing = ctx.target.capabilities?.connectPacingMs ?? 0;
   if (pacing > 0) await sleep(pacing, AbortSignal.timeout(pacing));
-  await Promise.all(
-    stale.map(async (c) => {
-      try {
-        const conn = ctx.target.connectionFor(c.def);
-        const transport = await ctx.getTransport(c.def.transport ?? conn.transport);
-        const options: ConnectOptions = {
-          url: conn.url,
-          clientId: c.def.clientId,
-          protocol: c.def.protocol,
-          clean: true,
-          keepalive: c.def.keepalive,
-          connectTimeoutMs: ctx.timings.connectTimeoutMs,
-        };
-        if (conn.tls !== undefined) options.tls = conn.tls;
-        if (conn.extra !== undefined) options.extra = conn.extra;
-        const username = c.def.username ?? conn.username;
-        const password = c.def.password ?? conn.password;
-        if (username !== undefined) options.username = username;
-        if (password !== undefined) options.password = password;
-        const session = await transport.connect(options);
-        await withBound(session.disconnect({ how: 'graceful' }), ctx.timings.teardownMs);
-        debug('%s: session left by this run discarded', c.def.name);
-      } catch (error) {
-        debug('%s: could not discard its session: %O', c.def.name, error);
-      }
-    }),
-  );
+  // As many at once as a connect step allows: a fleet's clean-up is a reconnect storm too.
+  await forEachBounded(stale, DEFAULT_CONNECT_CONCURRENCY, async (c) => {
+    try {
+      const conn = ctx.target.connectionFor(c.def);
+      const transport = await ctx.getTransport(c.def.transport ?? conn.transport);
+      const options: ConnectOptions = {
+        url: conn.url,
+        clientId: c.def.clientId,
+        protocol: c.def.protocol,
+        clean: true,
+        keepalive: c.def.keepalive,
+        connectTimeoutMs: ctx.timings.connectTimeoutMs,
+      };
+      if (conn.tls !== undefined) options.tls = conn.tls;
+      if (conn.extra !== undefined) options.extra = conn.extra;
+      const username = c.def.username ?? conn.username;
+      const password = c.def.password ?? conn.password;
+      if (username !== undefined) options.username = username;
+      if (password !== undefined) options.password = password;
+      const session = await transport.connect(options);
+      await withBound(session.disconnect({ how: 'graceful' }), ctx.timings.teardownMs);
+      debug('%s: session left by this run discarded', c.def.name);
+    } catch (error) {
+      debug('%s: could not discard its session: %O', c.def.name, error);
+    }
+  });
 }
 
-function counters(ctx: EngineContext): Counters {
-  const d = deliverableNow(ctx.record, ctx.model);
+function counters(ctx: EngineContext, withPending = true): Counters {
+  const d = withPending ? deliverableNow(ctx.record, ctx.model) : { expected: 0, arrived: 0 };
   const out: Counters = {
     published: ctx.record.published,
     acked: ctx.record.acked,

@@ -18,6 +18,9 @@ export function parseSharedFilter(filter: string): { group: string; filter: stri
  */
 export function matchTopic(filter: string, topic: string): boolean {
   if (filter === topic) return true;
+  // Without wildcards only the same string matches; the common case on a large fleet (one
+  // filter per group or device), answered without splitting either string.
+  if (!filter.includes('+') && !filter.includes('#')) return false;
   if (topic.startsWith('$') && (filter.startsWith('+') || filter.startsWith('#'))) return false;
   const f = filter.split('/');
   const t = topic.split('/');
