@@ -214,6 +214,36 @@ export class EngineContext {
     }
   }
 
+  /**
+   * Calls `fn` once when the scenario stops (Ctrl+C, the deadline, a failure), at once if it has;
+   * returns what undoes it. Every caller shares one listener on the signal.
+   */
+  onStop(fn: () => void): () => void {
+    if (this.signal.aborted) {
+      fn();
+      return () => undefined;
+    }
+    this.#stopWaiters.add(fn);
+    return () => {
+      this.#stopWaiters.delete(fn);
+    };
+  }
+
+  /** Sleeps `ms`, resolving early when the scenario stops (100 connect workers pacing at once). */
+  sleep(ms: number): Promise<void> {
+    if (this.signal.aborted || ms <= 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const undo = this.onStop(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+      const timer = setTimeout(() => {
+        undo();
+        resolve();
+      }, ms);
+    });
+  }
+
   /** "within 10000 ms" or "before the scenario deadline (3000 ms)", for no-answer messages. */
   describeBound(afterMs: number, byDeadline: boolean): string {
     return byDeadline

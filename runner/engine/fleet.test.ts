@@ -87,12 +87,18 @@ test('a fleet that connects is one note; rate spreads the attempts; live counter
   const s = scenario({
     clients,
     steps: [
-      { kind: 'connect', clients: clients.map((c) => c.name), pace: { ratePerSecond: 100, concurrency: 5 } },
+      { kind: 'connect', clients: clients.map((c) => c.name), pace: { ratePerSecond: 100, concurrency: 20 } },
     ],
   });
   const reporter = progressReporter();
+  // 20 workers pacing at once: each sleep and each CONNACK wait shares the one abort listener.
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.name);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
   const r = await runScenario(s, { target, reporter, signal: new AbortController().signal });
   assert.equal(r.status, 'passed', JSON.stringify(r.error));
+  assert.ok(!warnings.includes('MaxListenersExceededWarning'), warnings.join(', '));
   const step = r.steps[0];
   assert.deepEqual(step?.notes, ['40 connected, sessionPresent=false for all']);
   // 40 attempts at 100/s: the last starts no earlier than 390 ms after the first.

@@ -15,7 +15,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { MqscenError, StepError, TransportError } from '../errors.js';
 import type { ConnectCounters } from '../results.js';
 import type { ConnectPace } from '../scenario/types.js';
-import { type EngineClient, type EngineContext, sleep } from './context.js';
+import type { EngineClient, EngineContext } from './context.js';
 import type { StepOutcome } from './steps/step.js';
 
 /** Clients between CONNECT and their last SUBACK at once unless the step says `concurrency`. */
@@ -62,7 +62,7 @@ export async function connectFleet(
       if (intervalMs > 0) {
         // Attempt `at` starts no earlier than at/rate after the first: a steady ramp.
         const due = startedAt + at * intervalMs - ctx.now();
-        if (due > 1) await sleep(due, ctx.signal);
+        if (due > 1) await ctx.sleep(due);
         if (ctx.signal.aborted) break;
       }
       const c = ctx.clients[clients[at] as number] as EngineClient;

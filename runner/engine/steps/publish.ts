@@ -13,7 +13,7 @@ import { formatReason } from '../../transports/reason-codes.js';
 import type { PublishRequest, QoS } from '../../transports/transport.js';
 import { createHeaderWriter, IDENTITY_PROPERTY } from '../../verdict/identity.js';
 import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../../verdict/record.js';
-import { type EngineClient, type EngineContext, sleep } from '../context.js';
+import type { EngineClient, EngineContext } from '../context.js';
 import { type CompiledStep, forEachClient, resolveClients, type StepCompiler, type StepOf } from './step.js';
 import { notConnected } from './subscribe.js';
 
@@ -114,7 +114,7 @@ async function publishBurst(ctx: EngineContext, c: EngineClient, step: StepOf<'p
     wakeUp();
   };
   // Ctrl+C must not wait for acks that may never come.
-  ctx.signal.addEventListener('abort', wakeUp);
+  const undoStop = ctx.onStop(wakeUp);
   // One watchdog per burst instead of a timer per message: the oldest unacknowledged publish past
   // the bound is recorded as timed out and frees its window slot.
   const watchdog = setInterval(
@@ -153,7 +153,7 @@ async function publishBurst(ctx: EngineContext, c: EngineClient, step: StepOf<'p
       }
       if (interval > 0) {
         const due = t0 + i * interval - ctx.now();
-        if (due > 1) await sleep(due, ctx.signal);
+        if (due > 1) await ctx.sleep(due);
       }
       while (inflight >= window && !ctx.signal.aborted) {
         await new Promise<void>((resolve) => {
@@ -249,7 +249,7 @@ async function publishBurst(ctx: EngineContext, c: EngineClient, step: StepOf<'p
     }
   } finally {
     clearInterval(watchdog);
-    ctx.signal.removeEventListener('abort', wakeUp);
+    undoStop();
   }
   // The deadline came while the broker still owed acks: it did not answer in the time allowed.
   if (awaiting.size > 0 && ctx.deadlineReached && !ctx.interrupted && ctx.failure === undefined) {
