@@ -89,6 +89,7 @@ test('a fleet that connects is one note; rate spreads the attempts; live counter
     steps: [
       { kind: 'connect', clients: clients.map((c) => c.name), pace: { ratePerSecond: 100, concurrency: 20 } },
     ],
+    expect: [{ kind: 'session-present', clients: clients.map((c) => c.name), expected: false }],
   });
   const reporter = progressReporter();
   // 20 workers pacing at once: each sleep and each CONNACK wait shares the one abort listener.
@@ -101,6 +102,8 @@ test('a fleet that connects is one note; rate spreads the attempts; live counter
   assert.ok(!warnings.includes('MaxListenersExceededWarning'), warnings.join(', '));
   const step = r.steps[0];
   assert.deepEqual(step?.notes, ['40 connected, sessionPresent=false for all']);
+  // The assertion over the fleet is one count, not 40 names.
+  assert.equal(r.assertions[0]?.actual, '40 clients sessionPresent=false');
   // 40 attempts at 100/s: the last starts no earlier than 390 ms after the first.
   assert.ok((step?.durationMs ?? 0) >= 380, `took ${step?.durationMs} ms`);
   assert.ok(reporter.seen.length > 0, 'progress while connecting');
