@@ -1,7 +1,7 @@
 /**
  * The live view in a real pseudo-terminal (`script` from util-linux), as a person runs
  * `mqscen run` in a terminal: the transcript is replayed into a virtual screen frame by frame
- * (a frame starts at each move of the cursor back up over the live block). Pins each defect the
+ * (a frame ends with each synchronized update the renderer writes). Pins each defect the
  * live view had: a green ✔ title on a failed scenario, the screen emptied at scenario boundaries,
  * a verdict drawn while assertions were still pending, the `at file:line:col` line dropped, no
  * progress on a burst with a known count.
@@ -53,7 +53,8 @@ function inTerminal(args: string[], cwd: string, timeoutMs = 60_000) {
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
   delete env['CI'];
   delete env['NO_COLOR'];
-  const command = [process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  // A terminal of a person's size (a pseudo-terminal under a pipe has none).
+  const command = `stty cols 120 rows 40; ${[process.execPath, bin, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ')}`;
   return new Promise<{ code: number | null; transcript: string }>((res, rej) => {
     const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
       cwd,
@@ -91,11 +92,12 @@ test('live view in a pseudo-terminal: verdict colours, in-place frames, final re
   assert.equal(r.code, 1, r.transcript);
   const text = r.transcript;
 
-  // Frames: the screen after each redraw.
+  // Frames: the screen after each redraw, i.e. at the end of each synchronized update (DEC mode
+  // 2026), which a terminal shows at once.
   const vt = createVirtualTerminal();
   const frames: string[][] = [];
   // biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the sequences a terminal receives
-  for (const chunk of text.split(/(?=\u001b\[\d+F)/)) {
+  for (const chunk of text.split(/(?<=\u001b\[\?2026l)/)) {
     vt.feed(chunk);
     frames.push(vt.lines());
   }

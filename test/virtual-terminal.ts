@@ -1,7 +1,7 @@
 /**
  * A minimal terminal screen for tests of in-place console output: it applies text, CR, LF and
- * the control sequences mqscen's live view may write (cursor up ESC[nF / ESC[nA, erase to end of
- * line ESC[K, erase display ESC[J / ESC[2J, colours and cursor visibility, which change nothing on
+ * the control sequences mqscen's live view may write (cursor up ESC[nF / ESC[nA, down ESC[nB,
+ * column ESC[nG, erase to end of line ESC[K or the whole line ESC[2K, erase display ESC[J / ESC[2J, colours and cursor visibility, which change nothing on
  * the grid) to an unbounded grid of lines, without wrapping.
  *
  * Glossary: `feed(chunk)` applies bytes as the terminal receives them; `lines()` the screen with
@@ -46,11 +46,17 @@ export function createVirtualTerminal(): VirtualTerminal {
             case 'A':
               row = Math.max(0, row - n);
               break;
+            case 'B':
+              row += n;
+              line();
+              break;
             case 'G':
               col = n - 1;
               break;
             case 'K':
-              line().length = Math.min(line().length, col);
+              // ESC[K / ESC[0K: to the end of the line; ESC[2K: the whole line (the cursor stays).
+              if (arg === '2') line().length = 0;
+              else line().length = Math.min(line().length, col);
               break;
             case 'J':
               erased++;

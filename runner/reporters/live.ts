@@ -1,22 +1,39 @@
 /**
- * Live reporter: the running scenario drawn in place on a terminal, then its final result written
- * once, where the live block stood.
+ * Live reporter: listr2's default renderer on a terminal, one Listr for the whole run.
  *
- * - While a scenario runs, its block is a neutral title (`▶ name`), one line per top-level step
- *   (✔/✖/⚠/↓ when done, a spinner with live counters while running, ◌ pending) and one line saying
- *   the assertions come after the steps. No verdict colour or symbol is shown before the verdict.
- * - When the scenario ends, the block is replaced, line by line in place, by the final result:
- *   a title whose colour and symbol follow the verdict (✔ green passed, ✖ red failed, ■ red
- *   errored, ■ yellow interrupted), the steps, and every assertion with "expected … / got …",
- *   evidence and `at file:line:col`. An assertion that was not evaluated is never a ✔.
- * - Redrawing moves the cursor up over the live block and rewrites each line (ESC[K clears only
- *   the rest of a line): nothing is erased first, so the screen never flickers, also at scenario
- *   boundaries. Live lines are cut to the terminal width so the cursor arithmetic holds.
- * - A publish step with a known message count shows its percentage and an ETA.
+ * - Each scenario is a task whose subtasks are its top-level steps and its assertions. Tasks are
+ *   updated in place (title, state) as the engine's events arrive: the view is never torn down
+ *   and drawn anew at a scenario boundary. A scenario the engine starts later is appended by a
+ *   titleless link task that waits for it (listr2 runs the tasks a list had when it started, so
+ *   a run whose scenarios are announced one by one is a chain of such links, drawn flat).
+ * - While a scenario runs, its title is neutral (`▶ name`), a running step shows listr2's
+ *   spinner with live counters (and percentage and ETA for a burst of known size), pending steps
+ *   are dim, and one line says the assertions come after the steps. No verdict is shown before
+ *   the verdict.
+ * - When the scenario ends, every step and assertion gets its final line, then, last, the title
+ *   takes the verdict: its colour and symbol follow the status (✔ green passed, ✖ red failed,
+ *   ■ red errored, ■ yellow interrupted). An assertion that was not evaluated is never a ✔; a
+ *   failed one shows "expected … / got …", its evidence and `at file:line:col`.
+ * - Symbols come from the verdict, not from listr2's task states: listr2 has no state for
+ *   "interrupted", "not evaluated" or "warning", so its state icons are left empty and each
+ *   title carries mqscen's symbol (the same vocabulary as the plain reporter). listr2 draws the
+ *   tree, the spinner and the frames.
+ * - Frames: listr2 redraws through log-update, which rewrites only the lines that changed. What
+ *   listr2 writes within one turn of the event loop (several task updates, or the erase and
+ *   reprint of the whole view when it ends) reaches the terminal as one write inside one
+ *   synchronized update (DEC mode 2026), so no frame shows the view emptied or half redrawn.
  *
- * On a stream that is not a terminal, nothing is redrawn: only the final blocks are written.
+ * On a stream that is not a terminal listr2 is not used: only the final blocks are written.
  */
 import createDebug from 'debug';
+import {
+  DefaultRenderer,
+  Listr,
+  ListrLogger,
+  type ListrTask,
+  type ListrTaskWrapper,
+  ProcessOutput,
+} from 'listr2';
 import type {
   AssertionResult,
   Counters,
@@ -40,26 +57,27 @@ import type { RunStartInfo, ScenarioStartInfo } from './reporter.js';
 const debug = createDebug('mqscen:reporters:live');
 
 const ESC = '\u001b[';
-/** DECTCEM: the cursor is hidden while the live block is redrawn, and always shown again. */
-const CURSOR_HIDE = `${ESC}?25l`;
+/** DECTCEM: listr2 hides the cursor while it draws; it is always shown again. */
 const CURSOR_SHOW = `${ESC}?25h`;
-/** Erase from the cursor to the end of the line (never the whole screen or block). */
-const ERASE_LINE_END = `${ESC}K`;
-const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+/** DEC mode 2026: the terminal shows what is between these two at once. */
+const SYNC_BEGIN = `${ESC}?2026h`;
+const SYNC_END = `${ESC}?2026l`;
 
 export interface LiveReporterOptions {
   /** Where the view is drawn. @default process.stdout */
   stream?: NodeJS.WriteStream;
   /**
-   * Other output that may arrive while the view is drawn (warnings on stderr): the live block is
-   * cleared before it and drawn again after it, so the two never overwrite each other.
+   * Other output that may arrive while the view is drawn (warnings on stderr): listr2 holds it
+   * while it draws and writes it after the view, so the two never overwrite each other.
    * @default process.stderr
    */
   errorStream?: NodeJS.WriteStream;
   /** Evidence lines shown under a failed assertion before "… N more". @default 5 */
   maxDetails?: number;
-  /** How often the running block is redrawn (spinner, counters, ETA), ms. @default 100 */
+  /** How often a running step's elapsed time, counters and ETA are refreshed, ms. @default 100 */
   refreshMs?: number;
+  /** Longest wait for listr2 to finish drawing at run end, ms (every wait is bounded). @default 5000 */
+  drainTimeoutMs?: number;
   /** Environment read for NO_COLOR. @default process.env */
   env?: Readonly<Record<string, string | undefined>>;
 }
@@ -69,10 +87,11 @@ export interface ResolvedLiveReporterOptions {
   errorStream: NodeJS.WriteStream;
   maxDetails: number;
   refreshMs: number;
+  drainTimeoutMs: number;
   color: boolean;
 }
 
-const DEFAULTS = { maxDetails: 5, refreshMs: 100 } as const;
+const DEFAULTS = { maxDetails: 5, refreshMs: 100, drainTimeoutMs: 5000 } as const;
 
 export function resolveLiveReporterOptions(
   input: LiveReporterOptions = {},
@@ -84,91 +103,203 @@ export function resolveLiveReporterOptions(
     errorStream: input.errorStream ?? process.stderr,
     maxDetails: input.maxDetails ?? DEFAULTS.maxDetails,
     refreshMs: input.refreshMs ?? DEFAULTS.refreshMs,
+    drainTimeoutMs: input.drainTimeoutMs ?? DEFAULTS.drainTimeoutMs,
     color: stream.isTTY === true && (env['NO_COLOR'] === undefined || env['NO_COLOR'] === ''),
   });
 }
 
-interface RunningStep {
+type AnyWrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof DefaultRenderer>;
+type LiveTask = ListrTask<unknown, typeof DefaultRenderer, typeof DefaultRenderer>;
+
+/** How a step's task ends: its result, or cut short by the scenario's end. */
+type StepOutcome = StepResult | 'interrupted' | 'not-run';
+
+interface StepView {
   ref: number;
-  kind: string;
   label: string;
   /** Messages the step publishes in all, when known (publish bursts). */
   publishes?: number;
   startedAt?: number;
   counters?: Counters;
-  result?: StepResult;
+  done: Deferred<StepOutcome>;
+  task?: AnyWrapper;
 }
 
-interface RunningScenario {
+/** How a scenario's task ends: its result, or closed unfinished (with the reason). */
+type ScenarioOutcome = ScenarioResult | { unfinished: string };
+
+interface ScenarioView {
   info: ScenarioStartInfo;
-  steps: RunningStep[];
+  steps: StepView[];
+  end: Deferred<ScenarioOutcome>;
+  /** Resolved once the title shows the verdict (every result is drawn by then). */
+  drawn: Deferred<void>;
+  task?: AnyWrapper;
 }
 
 export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
   const options = resolveLiveReporterOptions(input);
   const paint = createPainter(options.color);
   const tty = options.stream.isTTY === true;
-  const screen = createScreen(options, tty);
-  let current: RunningScenario | undefined;
-  let frame = 0;
-  let timer: NodeJS.Timeout | undefined;
-  /** Scenarios whose final block was written; the others get a line at run end. */
+  /** Scenarios whose final block was drawn; the others get a line at run end. */
   const written = new Set<string>();
   const key = (s: { file: string; name: string }): string => `${s.file}\u0000${s.name}`;
-
-  const redraw = (): void => {
-    if (current === undefined || !tty) return;
-    frame++;
-    screen.draw(liveBlock(current, paint, SPINNER[frame % SPINNER.length] as string, Date.now()));
+  const write = (lines: readonly string[]): void => {
+    options.stream.write(lines.map((l) => `${l}\n`).join(''));
   };
-  const startTimer = (): void => {
-    if (!tty || timer !== undefined) return;
-    timer = setInterval(redraw, options.refreshMs);
+
+  if (!tty) {
+    // No terminal: nothing is redrawn, only the final blocks are written.
+    let current: ScenarioView | undefined;
+    return {
+      name: 'live',
+      onRunStart(info: RunStartInfo) {
+        write(headerLines(info, paint));
+      },
+      onScenarioStart(info: ScenarioStartInfo) {
+        if (current !== undefined) {
+          written.add(key(current.info));
+          write(unfinishedBlock(current, 'never reported its end', paint));
+        }
+        current = createScenarioView(info);
+      },
+      onStepStart(_scenario, step) {
+        const s = current?.steps.find((x) => x.ref === step.ref);
+        if (s !== undefined) s.startedAt = Date.now();
+      },
+      onStepEnd(_scenario, result: StepResult) {
+        current?.steps.find((x) => x.ref === result.ref)?.done.resolve(result);
+      },
+      onScenarioEnd(result: ScenarioResult) {
+        current = undefined;
+        written.add(key(result));
+        write(finalBlock(result, paint, options.maxDetails));
+      },
+      onRunEnd(summary: RunSummary, reason: RunEndReason) {
+        if (current !== undefined) {
+          written.add(key(current.info));
+          write(
+            unfinishedBlock(
+              current,
+              reason === 'interrupted' ? 'interrupted' : 'never reported its end',
+              paint,
+            ),
+          );
+          current = undefined;
+        }
+        write(closingLines(summary, reason, written, key, paint));
+      },
+    };
+  }
+
+  const frames = createFrameStream(options.stream);
+  /**
+   * Room for a step's line: listr2 wraps a subtask's line at the terminal's width less its
+   * indentation (2), two columns and the spinner with its space (2); one more column of margin.
+   */
+  const stepWidth = (): number => Math.max(20, frames.stream.columns - 7);
+  const sigint = createSigintGuard(() => frames.writeNow(CURSOR_SHOW));
+  const onExit = (): void => frames.writeNow(CURSOR_SHOW);
+  /** The link tasks' waits: link i is given the i-th scenario, or undefined at run end. */
+  const links: Array<Deferred<ScenarioView | undefined>> = [];
+  const link = (i: number): Deferred<ScenarioView | undefined> => {
+    let d = links[i];
+    if (d === undefined) {
+      d = createDeferred<ScenarioView | undefined>();
+      links[i] = d;
+    }
+    return d;
+  };
+  let announced = 0;
+  let current: ScenarioView | undefined;
+  let running: Promise<unknown> | undefined;
+  let ended = false;
+  let timer: NodeJS.Timeout | undefined;
+
+  const linkTask = (i: number): LiveTask => ({
+    task: async (_ctx: unknown, task: AnyWrapper) => {
+      const view = await link(i).promise;
+      if (view === undefined) return;
+      return task.newListr([scenarioTask(view, paint, options.maxDetails, stepWidth), linkTask(i + 1)], {
+        concurrent: false,
+        exitOnError: false,
+      });
+    },
+  });
+
+  const start = (header: readonly string[]): void => {
+    if (running !== undefined || ended) return;
+    frames.write(header.map((l) => `${l}\n`).join(''));
+    const processOutput = new ProcessOutput(frames.stream, options.errorStream, { leaveEmptyLine: false });
+    const logger = new ListrLogger({ processOutput, useIcons: true });
+    const rendererOptions = {
+      logger,
+      icon: EMPTY_ICONS,
+      color: { PENDING: (s?: string) => paint.cyan(s ?? '') },
+      collapseSubtasks: false,
+      collapseSkips: true,
+      collapseErrors: true,
+      showSkipMessage: false,
+      showErrorMessage: false,
+      removeEmptyLines: true,
+      // Wrap rather than cut: the end of an "expected … / got …" line is the part that matters.
+      formatOutput: 'wrap' as const,
+    };
+    const listr = new Listr([linkTask(0)], {
+      concurrent: false,
+      exitOnError: false,
+      // The CLI owns SIGINT: it stops the engine, which then reports `interrupted` here.
+      registerSignalListeners: false,
+      renderer: DefaultRenderer,
+      rendererOptions,
+      // This reporter decides the terminal from its own stream, not from process.stdout (which
+      // is a pipe under `--json -`): the in-place renderer is the fallback too.
+      fallbackRenderer: DefaultRenderer,
+      fallbackRendererOptions: rendererOptions,
+    });
+    running = listr.run().catch((err: unknown) => debug('listr2 failed: %O', err));
+    timer = setInterval(() => {
+      const s = current?.steps.find((x) => x.task !== undefined && x.startedAt !== undefined);
+      if (s?.task !== undefined) s.task.title = runningStepTitle(s, paint, Date.now(), stepWidth());
+    }, options.refreshMs);
     timer.unref();
+    process.once('exit', onExit);
+    sigint.arm();
   };
-  const stopTimer = (): void => {
-    if (timer !== undefined) clearInterval(timer);
-    timer = undefined;
-  };
-  const onExit = (): void => screen.showCursor();
 
-  const closeCurrent = (why: string): void => {
-    const c = current;
-    if (c === undefined) return;
-    current = undefined;
-    written.add(key(c.info));
-    screen.commit(unfinishedBlock(c, why, paint));
+  const announce = (info: ScenarioStartInfo): ScenarioView => {
+    start(headerLines(undefined, paint));
+    const view = createScenarioView(info);
+    current = view;
+    link(announced++).resolve(view);
+    return view;
+  };
+
+  const closeUnfinished = (view: ScenarioView, why: string): void => {
+    written.add(key(view.info));
+    for (const s of view.steps) s.done.resolve(s.startedAt === undefined ? 'not-run' : 'interrupted');
+    view.end.resolve({ unfinished: why });
   };
 
   return {
     name: 'live',
 
     onRunStart(info: RunStartInfo) {
-      const t = publicTarget(info.target);
-      screen.commit([
-        paint.dim(
-          `mqscen → ${t.name} (${t.kind}, behaviour ${t.behaviour}, transport ${t.transport}) ${t.url}`,
-        ),
-        ...formatInsecurity(t).map((line) => paint.yellow(`⚠ ${line}`)),
-      ]);
-      process.once('exit', onExit);
+      start(headerLines(info, paint));
     },
 
     onScenarioStart(info: ScenarioStartInfo) {
       // A scenario that never reported its end is closed as it stands before the next is drawn.
-      closeCurrent('never reported its end');
-      current = {
-        info,
-        steps: info.steps.map((s) => ({ ...s })),
-      };
-      redraw();
-      startTimer();
+      if (current !== undefined) closeUnfinished(current, 'never reported its end');
+      if (ended) return;
+      announce(info);
     },
 
     onStepStart(_scenario, step) {
       const s = current?.steps.find((x) => x.ref === step.ref);
-      if (s !== undefined) s.startedAt = Date.now();
-      redraw();
+      if (s === undefined) return;
+      s.startedAt = Date.now();
+      if (s.task !== undefined) s.task.title = runningStepTitle(s, paint, s.startedAt, stepWidth());
     },
 
     onStepProgress(_scenario, step, counters: Counters) {
@@ -177,34 +308,47 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
     },
 
     onStepEnd(_scenario, result: StepResult) {
-      const s = current?.steps.find((x) => x.ref === result.ref);
-      if (s !== undefined) s.result = result;
-      redraw();
+      current?.steps.find((x) => x.ref === result.ref)?.done.resolve(result);
     },
 
-    onScenarioEnd(result: ScenarioResult) {
-      stopTimer();
+    async onScenarioEnd(result: ScenarioResult) {
+      if (ended) return;
+      let view = current;
+      if (view === undefined || key(view.info) !== key(result)) {
+        // An end without its start: drawn from the result alone.
+        if (view !== undefined) closeUnfinished(view, 'never reported its end');
+        view = announce({ file: result.file, name: result.name, steps: result.steps });
+      }
       current = undefined;
       written.add(key(result));
-      // The final block replaces the live one in place: the verdict appears with every result.
-      screen.commit(finalBlock(result, paint, options.maxDetails));
+      for (const s of view.steps) s.done.resolve(result.steps.find((r) => r.ref === s.ref) ?? 'not-run');
+      view.end.resolve(result);
+      // Back to the engine once the final block is on the terminal.
+      if (!(await settleWithin(view.drawn.promise, options.drainTimeoutMs)))
+        debug('listr2 did not draw the end of "%s" within %d ms', result.name, options.drainTimeoutMs);
+      frames.flush();
     },
 
-    onRunEnd(summary: RunSummary, reason: RunEndReason) {
-      stopTimer();
-      closeCurrent(reason === 'interrupted' ? 'interrupted' : 'never reported its end');
-      const lines: string[] = [];
-      for (const result of summary.scenarios) {
-        if (written.has(key(result))) continue;
-        lines.push(`${titleLine(result, paint)} ${paint.dim(`(${result.file})`)}`);
+    async onRunEnd(summary: RunSummary, reason: RunEndReason) {
+      if (ended) return;
+      ended = true;
+      if (timer !== undefined) clearInterval(timer);
+      if (current !== undefined) {
+        closeUnfinished(current, reason === 'interrupted' ? 'interrupted' : 'never reported its end');
+        current = undefined;
       }
-      const line = formatSummaryLine(summary);
-      const ok = reason === 'passed' && summary.scenarios.every((s) => s.status === 'passed');
-      lines.push('', ok ? paint.green(line) : paint.red(line));
-      screen.commit(lines);
-      screen.showCursor();
-      screen.release();
+      link(announced).resolve(undefined);
+      if (running !== undefined && !(await settleWithin(running, options.drainTimeoutMs)))
+        debug('listr2 did not finish drawing within %d ms', options.drainTimeoutMs);
+      frames.write(
+        closingLines(summary, reason, written, key, paint)
+          .map((l) => `${l}\n`)
+          .join(''),
+      );
+      frames.flush();
+      frames.writeNow(CURSOR_SHOW);
       process.removeListener('exit', onExit);
+      sigint.disarm();
       debug('run ended: %s', reason);
     },
   };
@@ -212,103 +356,168 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
 
 // --- internal ---
 
-interface Screen {
-  /** Replaces the live block with `lines` (cut to the terminal width). */
-  draw(lines: readonly string[]): void;
-  /** Replaces the live block with `lines` for good: they scroll up with the output. */
-  commit(lines: readonly string[]): void;
-  showCursor(): void;
-  /** Stops watching the error stream. */
-  release(): void;
+/** listr2's state icons, left empty: each title carries the symbol its verdict calls for. */
+const EMPTY_ICONS = {
+  SKIPPED_WITH_COLLAPSE: '',
+  SKIPPED_WITHOUT_COLLAPSE: '',
+  OUTPUT: '',
+  OUTPUT_WITH_BOTTOMBAR: '',
+  PENDING: '',
+  COMPLETED: '',
+  COMPLETED_WITH_FAILED_SUBTASKS: '',
+  COMPLETED_WITH_SISTER_TASKS_FAILED: '',
+  RETRY: '',
+  ROLLING_BACK: '',
+  ROLLED_BACK: '',
+  FAILED: '',
+  FAILED_WITH_SUBTASKS: '',
+  WAITING: '',
+  PAUSED: '',
+  CANCELLED: '',
+};
+
+function createScenarioView(info: ScenarioStartInfo): ScenarioView {
+  return {
+    info,
+    steps: info.steps.map((s) => ({
+      ref: s.ref,
+      label: s.label,
+      ...(s.publishes === undefined ? {} : { publishes: s.publishes }),
+      done: createDeferred<StepOutcome>(),
+    })),
+    end: createDeferred<ScenarioOutcome>(),
+    drawn: createDeferred<void>(),
+  };
 }
 
 /**
- * The in-place writer. `drawn` is the height of the live block below the static output; a redraw
- * goes up that many lines and rewrites each, clearing only what is left of a longer old line and
- * the old block's extra lines, so the block is never blank in between.
+ * One scenario's task: its steps, then its assertions, then (last, so that no frame shows a
+ * verdict beside a pending result) a titleless task that gives the title its verdict.
  */
-function createScreen(options: Readonly<ResolvedLiveReporterOptions>, tty: boolean): Screen {
-  const out = options.stream;
-  const write = out.write.bind(out) as (text: string) => boolean;
-  let drawn = 0;
-  let hidden = false;
-  let lastLive: readonly string[] = [];
-  const width = (): number => Math.max(20, (out.columns || 80) - 1);
-
-  const render = (lines: readonly string[], cut: boolean): string => {
-    let text = drawn > 0 ? `${ESC}${drawn}F` : '';
-    for (const line of lines) text += `${cut ? fit(line, width()) : line}${ERASE_LINE_END}\n`;
-    const extra = drawn - lines.length;
-    if (extra > 0) text += `${`${ERASE_LINE_END}\n`.repeat(extra)}${ESC}${extra}F`;
-    return text;
+function scenarioTask(
+  view: ScenarioView,
+  paint: Painter,
+  maxDetails: number,
+  stepWidth: () => number,
+): LiveTask {
+  const stepTasks = view.steps.map((s) => ({
+    title: paint.dim(`◌ [${s.ref}] ${s.label}`),
+    task: async (_ctx: unknown, task: AnyWrapper) => {
+      s.task = task;
+      task.title = runningStepTitle(s, paint, Date.now(), stepWidth());
+      const outcome = await s.done.promise;
+      s.task = undefined;
+      if (outcome === 'not-run') {
+        task.title = paint.dim(`↓ [${s.ref}] ${s.label} (not run)`);
+        task.skip();
+        return;
+      }
+      if (outcome === 'interrupted') {
+        task.title = `${paint.yellow('■')} [${s.ref}] ${s.label}  interrupted`;
+        throw new Error('interrupted');
+      }
+      task.title = stepLine(outcome, paint);
+      if (outcome.status === 'skipped') task.skip();
+      else if (outcome.status === 'failed' || outcome.status === 'interrupted')
+        throw new Error(outcome.error ?? outcome.status);
+    },
+  }));
+  const assertionsTask = {
+    title: paint.dim('… assertions are evaluated after the steps'),
+    task: async (_ctx: unknown, task: AnyWrapper) => {
+      const end = await view.end.promise;
+      if ('unfinished' in end) {
+        task.title = `${paint.yellow('■')} assertions not evaluated: the scenario did not finish`;
+        task.skip();
+        return;
+      }
+      const lines = resultLines(end, paint);
+      if (end.assertions.length === 0) {
+        // No assertions: the result's extra lines (its error) take the placeholder's place.
+        task.title = lines.length > 0 ? lines.join('\n') : null;
+        return;
+      }
+      task.title = [...lines, assertionsHeader(end, paint)].join('\n');
+      return task.newListr(
+        end.assertions.map((a) => ({
+          // listr2 indents a title's further lines by 2: evidence sits 4 under its assertion.
+          title: assertionLines(a, paint, maxDetails)
+            .map((l, i) => (i === 0 ? l : l.replace(/^ {4}/, '  ')))
+            .join('\n'),
+          task: (_c: unknown, t: AnyWrapper) => {
+            if (a.status === 'failed') throw new Error(formatExpectation(a));
+            if (a.status === 'skipped') t.skip();
+          },
+        })),
+        { concurrent: false, exitOnError: false },
+      );
+    },
   };
-
-  // Another writer on the terminal (a warning on stderr) would land inside the live block: the
-  // block is taken down before it and put back after it.
-  const err = options.errorStream;
-  const errWrite = err.write;
-  let watching = false;
-  if (tty && err.isTTY === true && (err as unknown) !== (out as unknown)) {
-    watching = true;
-    err.write = ((chunk: unknown, ...rest: unknown[]) => {
-      if (drawn > 0) {
-        write(render([], false));
-        drawn = 0;
-      }
-      const r = (errWrite as (...a: unknown[]) => boolean).call(err, chunk, ...rest);
-      if (lastLive.length > 0) {
-        write(render(lastLive, true));
-        drawn = lastLive.length;
-      }
-      return r;
-    }) as typeof err.write;
-  }
-
+  const verdictTask = {
+    task: async () => {
+      const end = await view.end.promise;
+      if (view.task !== undefined)
+        view.task.title =
+          'unfinished' in end
+            ? `${paint.yellow(`■ ${view.info.name} — ${end.unfinished}`)} ${paint.dim(`(${view.info.file})`)}`
+            : `${titleLine(end, paint)} ${paint.dim(`(${end.file})`)}`;
+      view.drawn.resolve();
+    },
+  };
   return {
-    draw(lines) {
-      if (!tty) return;
-      if (!hidden) {
-        write(CURSOR_HIDE);
-        hidden = true;
-      }
-      write(render(lines, true));
-      drawn = lines.length;
-      lastLive = lines;
-    },
-    commit(lines) {
-      write(tty ? render(lines, false) : lines.map((l) => `${l}\n`).join(''));
-      drawn = 0;
-      lastLive = [];
-    },
-    showCursor() {
-      if (tty && hidden) {
-        write(CURSOR_SHOW);
-        hidden = false;
-      }
-    },
-    release() {
-      if (watching) err.write = errWrite;
-      watching = false;
+    title: `${paint.bold(`▶ ${view.info.name}`)} ${paint.dim(`(${view.info.file})`)}`,
+    task: (_ctx: unknown, task: AnyWrapper) => {
+      view.task = task;
+      return task.newListr([...stepTasks, assertionsTask, verdictTask], {
+        concurrent: false,
+        exitOnError: false,
+      });
     },
   };
 }
 
-function liveBlock(c: RunningScenario, paint: Painter, spinner: string, now: number): string[] {
-  const lines = [`${paint.bold(`▶ ${c.info.name}`)} ${paint.dim(`(${c.info.file})`)}`];
-  for (const s of c.steps) {
-    if (s.result !== undefined) lines.push(`  ${stepLine(s.result, paint)}`);
-    else if (s.startedAt !== undefined)
-      lines.push(
-        `  ${paint.cyan(spinner)} [${s.ref}] ${s.label}  ${paint.dim(formatDuration(now - s.startedAt))}${progress(s, now)}`,
-      );
-    else lines.push(`  ${paint.dim(`◌ [${s.ref}] ${s.label}`)}`);
+/**
+ * `[2] publish 20 × …  1.2s  45% (9/20) · ETA 1.2s · acked 8`, cut to the line beside the spinner
+ * (`width`): a running line that wrapped would change the view's height as its counters grow.
+ */
+function runningStepTitle(s: StepView, paint: Painter, now: number, width: number): string {
+  if (s.startedAt === undefined) return fit(`[${s.ref}] ${s.label}`, width);
+  return fit(
+    `[${s.ref}] ${s.label}  ${paint.dim(formatDuration(now - s.startedAt))}${progress(s, now)}`,
+    width,
+  );
+}
+
+function headerLines(info: RunStartInfo | undefined, paint: Painter): string[] {
+  if (info === undefined) return [];
+  const t = publicTarget(info.target);
+  return [
+    paint.dim(`mqscen → ${t.name} (${t.kind}, behaviour ${t.behaviour}, transport ${t.transport}) ${t.url}`),
+    ...formatInsecurity(t).map((line) => paint.yellow(`⚠ ${line}`)),
+  ];
+}
+
+/** After the view: a line for each scenario never drawn, then the summary. */
+function closingLines(
+  summary: RunSummary,
+  reason: RunEndReason,
+  written: ReadonlySet<string>,
+  key: (s: { file: string; name: string }) => string,
+  paint: Painter,
+): string[] {
+  const lines: string[] = [];
+  for (const result of summary.scenarios) {
+    if (written.has(key(result))) continue;
+    lines.push(`${titleLine(result, paint)} ${paint.dim(`(${result.file})`)}`);
   }
-  lines.push(`  ${paint.dim('… assertions are evaluated after the steps')}`);
+  const line = formatSummaryLine(summary);
+  const ok = reason === 'passed' && summary.scenarios.every((s) => s.status === 'passed');
+  lines.push('', ok ? paint.green(line) : paint.red(line));
   return lines;
 }
 
 /** `  45% (9/20) · ETA 1.2s · acked 8 · received 7`, or just the counters without a known count. */
-function progress(s: RunningStep, now: number): string {
+function progress(s: StepView, now: number): string {
   const c = s.counters;
   if (c === undefined) return '';
   const parts: string[] = [];
@@ -324,14 +533,155 @@ function progress(s: RunningStep, now: number): string {
   return `  ${parts.join(' · ')}`;
 }
 
+/**
+ * The stream listr2 draws on: the terminal, seen through a buffer that gathers what is written
+ * within one turn of the event loop and sends it as one write inside one synchronized update.
+ * log-update erases and reprints the whole view in two writes when it ends; gathered, the
+ * terminal never shows the erased view. It also gives listr2 a width and height when the
+ * terminal reports none (a pseudo-terminal without a size), since listr2 would wrap at 0.
+ */
+function createFrameStream(out: NodeJS.WriteStream): {
+  stream: NodeJS.WriteStream;
+  write(text: string): void;
+  /** Sends what is gathered now. */
+  flush(): void;
+  /** Writes straight to the terminal, past listr2 and the buffer (a forced exit). */
+  writeNow(text: string): void;
+} {
+  const raw = out.write.bind(out) as (text: string) => boolean;
+  let pending = '';
+  let scheduled = false;
+  const flush = (): void => {
+    scheduled = false;
+    if (pending === '') return;
+    const text = pending.replaceAll(SYNC_BEGIN, '').replaceAll(SYNC_END, '');
+    pending = '';
+    raw(`${SYNC_BEGIN}${text}${SYNC_END}`);
+  };
+  const write = (chunk: unknown, ...rest: unknown[]): boolean => {
+    pending += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString();
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+    const callback = rest.at(-1);
+    if (typeof callback === 'function') callback();
+    return true;
+  };
+  const stream = {
+    isTTY: true,
+    get columns() {
+      return out.columns > 0 ? out.columns : 80;
+    },
+    get rows() {
+      return out.rows > 0 ? out.rows : 24;
+    },
+    write,
+    on: () => stream,
+    once: () => stream,
+    off: () => stream,
+    removeListener: () => stream,
+  };
+  return {
+    stream: stream as unknown as NodeJS.WriteStream,
+    write: (text) => {
+      write(text);
+    },
+    flush,
+    writeNow: (text) => {
+      raw(text);
+    },
+  };
+}
+
+/**
+ * listr2's in-place renderer loads log-update → cli-cursor → restore-cursor → signal-exit. On
+ * SIGINT, signal-exit re-raises the signal (killing the process) when its own handler is the only
+ * listener left, and Node removes a `once` listener before calling it: so the CLI's Ctrl+C handler
+ * would start a clean stop and signal-exit would kill the process right after, before any report
+ * is written. While the view is in use this guard is one more listener: the first Ctrl+C is left
+ * to its owner (the CLI stops the run and the reports are written); a second one re-raises the
+ * signal with the guard removed, which is the "Ctrl+C again to force" the CLI promises. When
+ * nobody else listened when the guard was armed, Ctrl+C keeps Node's default at once.
+ */
+function createSigintGuard(beforeForcedExit: () => void): { arm(): void; disarm(): void } {
+  let armed = false;
+  let owned = false;
+  let presses = 0;
+  const reraise = (): void => {
+    disarm();
+    beforeForcedExit();
+    process.kill(process.pid, 'SIGINT');
+  };
+  const onSigint = (): void => {
+    presses += 1;
+    debug('SIGINT %d while drawing (owned by another listener: %s)', presses, owned);
+    if (!owned || presses > 1) reraise();
+  };
+  const disarm = (): void => {
+    if (!armed) return;
+    armed = false;
+    process.removeListener('SIGINT', onSigint);
+  };
+  return {
+    arm() {
+      if (armed) return;
+      armed = true;
+      owned = process.listenerCount('SIGINT') > 0;
+      presses = 0;
+      process.on('SIGINT', onSigint);
+    },
+    disarm,
+  };
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve(value: T): void;
+  /** The value once resolved. */
+  readonly settledValue: T | undefined;
+}
+
+function createDeferred<T>(): Deferred<T> {
+  let settled = false;
+  let resolveFn: (value: T) => void = () => {};
+  const promise = new Promise<T>((resolve) => {
+    resolveFn = resolve;
+  });
+  let settledValue: T | undefined;
+  return {
+    promise,
+    get settledValue() {
+      return settledValue;
+    },
+    resolve(value) {
+      // First word wins: a late onStepEnd after an interrupt must not redraw the step.
+      if (settled) return;
+      settled = true;
+      settledValue = value;
+      resolveFn(value);
+    },
+  };
+}
+
+/** Resolves true when `promise` settled within `ms`, false otherwise; never rejects. */
+async function settleWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The block of a scenario whose result came (the non-terminal output). */
 function finalBlock(result: ScenarioResult, paint: Painter, maxDetails: number): string[] {
   const lines = [`${titleLine(result, paint)} ${paint.dim(`(${result.file})`)}`];
   for (const s of result.steps) lines.push(`  ${stepLine(s, paint)}`);
-  if (result.error !== undefined && result.status !== 'passed') {
-    lines.push(
-      `  ${result.status === 'interrupted' ? paint.yellow('■') : paint.red('■')} ${result.error.message}`,
-    );
-  }
+  for (const l of resultLines(result, paint)) lines.push(`  ${l}`);
   if (result.assertions.length > 0) {
     lines.push(`  ${assertionsHeader(result, paint)}`);
     for (const a of result.assertions) {
@@ -341,10 +691,17 @@ function finalBlock(result: ScenarioResult, paint: Painter, maxDetails: number):
   return lines;
 }
 
-function unfinishedBlock(c: RunningScenario, why: string, paint: Painter): string[] {
+/** A result's lines between its steps and its assertions: the error of a scenario that did not pass. */
+function resultLines(result: ScenarioResult, paint: Painter): string[] {
+  if (result.error === undefined || result.status === 'passed') return [];
+  return [`${result.status === 'interrupted' ? paint.yellow('■') : paint.red('■')} ${result.error.message}`];
+}
+
+function unfinishedBlock(c: ScenarioView, why: string, paint: Painter): string[] {
   const lines = [`${paint.yellow(`■ ${c.info.name} — ${why}`)} ${paint.dim(`(${c.info.file})`)}`];
   for (const s of c.steps) {
-    if (s.result !== undefined) lines.push(`  ${stepLine(s.result, paint)}`);
+    const r = s.done.settledValue;
+    if (r !== undefined && typeof r === 'object') lines.push(`  ${stepLine(r, paint)}`);
     else if (s.startedAt !== undefined)
       lines.push(`  ${paint.yellow('■')} [${s.ref}] ${s.label}  interrupted`);
     else lines.push(`  ${paint.dim(`↓ [${s.ref}] ${s.label} (not run)`)}`);
