@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
@@ -49,7 +49,24 @@ expect:
   - received: { clients: sub, count: 6 }
 `;
 
-function inTerminal(args: string[], cwd: string, timeoutMs = 60_000) {
+const WAITING = `name: long wait
+clients:
+  a: {}
+steps:
+  - connect: all
+  - wait: 30s
+expect:
+  - no-loss: {}
+`;
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: ESC starts the sequences a terminal receives
+const plain = (text: string) => text.replace(/\u001b\[[0-9;?]*[A-Za-z]/g, '');
+
+/**
+ * Runs mqscen in a pseudo-terminal; with `interruptWhen`, types Ctrl+C (the terminal sends
+ * SIGINT to the foreground process) once the screen's text matches it.
+ */
+function inTerminal(args: string[], cwd: string, timeoutMs = 60_000, interruptWhen?: RegExp) {
   const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm-256color' };
   delete env['CI'];
   delete env['NO_COLOR'];
@@ -59,11 +76,16 @@ function inTerminal(args: string[], cwd: string, timeoutMs = 60_000) {
     const child = spawn('script', ['-q', '-e', '-c', command, '/dev/null'], {
       cwd,
       env,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
     let transcript = '';
+    let typed = false;
     child.stdout.on('data', (d: Buffer) => {
       transcript += d.toString();
+      if (interruptWhen !== undefined && !typed && interruptWhen.test(plain(transcript))) {
+        typed = true;
+        child.stdin.write('\u0003');
+      }
     });
     child.stderr.resume();
     const timer = setTimeout(() => {
@@ -136,4 +158,33 @@ test('live view in a pseudo-terminal: verdict colours, in-place frames, final re
     'a percentage and an ETA on the burst',
   );
   assert.match(screen, /1 passed, 1 failed \(2 scenarios\)/);
+});
+
+test('live view in a pseudo-terminal: Ctrl+C while listr2 draws stops the run cleanly and writes the reports', {
+  skip,
+  timeout: 90_000,
+}, async (t) => {
+  // listr2's renderer loads signal-exit (through log-update and restore-cursor), which would kill
+  // the process at the first Ctrl+C, before any report is written, if the view did not keep it.
+  const dir = mkdtempSync(join(tmpdir(), 'mqscen-pty-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, 'wait.yaml'), WAITING);
+  const r = await inTerminal(
+    ['run', 'wait.yaml', '--reporter', 'live', '--no-junit', '--json', 'out.json', '--no-html'],
+    dir,
+    60_000,
+    /wait 30s +\d/,
+  );
+  assert.equal(r.code, 130, r.transcript);
+  assert.ok(existsSync(join(dir, 'out.json')), 'the JSON report was written after Ctrl+C');
+  const vt = createVirtualTerminal();
+  vt.feed(r.transcript);
+  const screen = vt.lines().join('\n');
+  assert.match(screen, /■ long wait — interrupted/);
+  assert.match(screen, /■ \[2\] wait 30s .*interrupted/);
+  assert.match(screen, /0 passed, 0 failed, 1 interrupted \(1 scenario\).*run interrupted/);
+  assert.ok(
+    r.transcript.lastIndexOf('\u001b[?25h') > r.transcript.lastIndexOf('\u001b[?25l'),
+    'cursor shown',
+  );
 });

@@ -17,7 +17,7 @@ const debug = createDebug('mqscen:reporters');
 
 /** Each reporter name with the options its factory takes. */
 export interface ReporterOptionsMap {
-  /** Live view, redrawn in place; for a terminal. */
+  /** listr2 view, redrawn in place; for a terminal. */
   live: LiveReporterOptions;
   /** One line per event; for CI logs, pipes, NO_COLOR. */
   plain: PlainReporterOptions;

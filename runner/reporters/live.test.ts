@@ -174,6 +174,38 @@ test('live: a burst with a known count shows its percentage and an ETA while it 
   assert.match(line ?? '', /45% \(9\/20\) · ETA \d+ms · published 9 · acked 8 · received 7 · pending 2/);
 });
 
+test('live: a fleet connect shows connected, refused and connecting while it runs', async (t) => {
+  const info: ScenarioStartInfo = {
+    file: 'scenarios/fleet.yaml',
+    name: 'fleet',
+    steps: [{ ref: 1, kind: 'connect', label: 'connect all' }],
+  };
+  const term = fakeTerminal(t, true);
+  const reporter = createLiveReporter({ stream: term.stream, errorStream: term.err, env: {}, refreshMs: 10 });
+  t.after(() => reporter.onRunEnd?.(end.summary, 'interrupted'));
+  await replay(reporter, [
+    { type: 'scenarioStart', info },
+    { type: 'stepStart', scenario: info, step: info.steps[0] as ScenarioStartInfo['steps'][number] },
+  ]);
+  reporter.onStepProgress?.(
+    info,
+    { ref: 1 },
+    {
+      published: 0,
+      acked: 0,
+      received: 0,
+      duplicates: 0,
+      pending: 0,
+      connects: { total: 2000, connected: 1200, refused: 3, pending: 797 },
+    },
+  );
+  const deadline = Date.now() + 5000;
+  while (!/connected 1,200\/2,000/.test(term.text()) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 10));
+  const line = (term.frames.at(-1) ?? []).find((l) => l.includes('connect all'));
+  assert.match(line ?? '', /\[1\] connect all .*connected 1,200\/2,000 · refused 3 · connecting 797/);
+});
+
 test('live: without a terminal only the final blocks are written, with no cursor control', async (t) => {
   const term = fakeTerminal(t, false);
   await replay(createLiveReporter({ stream: term.stream, errorStream: term.err, env: {} }), recordedRun);

@@ -227,10 +227,34 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
     },
   });
 
+  /**
+   * Other writers on the error stream (a warning, the CLI's Ctrl+C notice) would land inside the
+   * view: while it is drawn their output goes to listr2, which holds it and writes it after the
+   * view. That write goes out after the view's last frame, which may still be gathered.
+   */
+  const err = options.errorStream;
+  const errWrite = err.write;
+  const holdErrors = (): NodeJS.WriteStream => {
+    const raw = errWrite.bind(err) as (...a: unknown[]) => boolean;
+    const held = {
+      isTTY: err.isTTY,
+      write: (...a: unknown[]): boolean => {
+        frames.flush();
+        return raw(...a);
+      },
+    };
+    // `held.write` is looked up at each call: listr2 replaces it while it draws.
+    err.write = ((...a: unknown[]) => held.write(...a)) as typeof err.write;
+    return held as unknown as NodeJS.WriteStream;
+  };
+  const releaseErrors = (): void => {
+    err.write = errWrite;
+  };
+
   const start = (header: readonly string[]): void => {
     if (running !== undefined || ended) return;
     frames.write(header.map((l) => `${l}\n`).join(''));
-    const processOutput = new ProcessOutput(frames.stream, options.errorStream, { leaveEmptyLine: false });
+    const processOutput = new ProcessOutput(frames.stream, holdErrors(), { leaveEmptyLine: false });
     const logger = new ListrLogger({ processOutput, useIcons: true });
     const rendererOptions = {
       logger,
@@ -347,6 +371,7 @@ export function createLiveReporter(input?: LiveReporterOptions): NamedReporter {
       );
       frames.flush();
       frames.writeNow(CURSOR_SHOW);
+      releaseErrors();
       process.removeListener('exit', onExit);
       sigint.disarm();
       debug('run ended: %s', reason);
@@ -422,6 +447,14 @@ function scenarioTask(
         throw new Error(outcome.error ?? outcome.status);
     },
   }));
+  // Without a title until the end: then the error of a scenario that did not pass, if any.
+  const errorTask = {
+    task: async (_ctx: unknown, task: AnyWrapper) => {
+      const end = await view.end.promise;
+      const lines = 'unfinished' in end ? [] : resultLines(end, paint);
+      if (lines.length > 0) task.title = lines.join('\n');
+    },
+  };
   const assertionsTask = {
     title: paint.dim('… assertions are evaluated after the steps'),
     task: async (_ctx: unknown, task: AnyWrapper) => {
@@ -431,13 +464,11 @@ function scenarioTask(
         task.skip();
         return;
       }
-      const lines = resultLines(end, paint);
       if (end.assertions.length === 0) {
-        // No assertions: the result's extra lines (its error) take the placeholder's place.
-        task.title = lines.length > 0 ? lines.join('\n') : null;
+        task.title = null;
         return;
       }
-      task.title = [...lines, assertionsHeader(end, paint)].join('\n');
+      task.title = assertionsHeader(end, paint);
       return task.newListr(
         end.assertions.map((a) => ({
           // listr2 indents a title's further lines by 2: evidence sits 4 under its assertion.
@@ -468,7 +499,7 @@ function scenarioTask(
     title: `${paint.bold(`▶ ${view.info.name}`)} ${paint.dim(`(${view.info.file})`)}`,
     task: (_ctx: unknown, task: AnyWrapper) => {
       view.task = task;
-      return task.newListr([...stepTasks, assertionsTask, verdictTask], {
+      return task.newListr([...stepTasks, errorTask, assertionsTask, verdictTask], {
         concurrent: false,
         exitOnError: false,
       });
