@@ -9,7 +9,7 @@ import type { IClientOptions } from 'mqtt';
 import { connect, delay, inbox, startTestBroker } from './_test-helpers.js';
 import { createAclAuthorizer } from './acl.js';
 import type { DeliveryRequest } from './authorizer.js';
-import type { ProfileName } from './settings.js';
+import type { ProfileName } from './profiles/settings.js';
 
 const PROFILES: ProfileName[] = ['mosquitto', 'aws-iot'];
 

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import mqttPacket from 'mqtt-packet';
 import { runBurst } from '../bench/broker-burst.js';
 import { connect, delay, dropConnection, inbox, rawClient, startTestBroker } from './_test-helpers.js';
-import type { ProfileName } from './settings.js';
+import type { ProfileName } from './profiles/settings.js';
 
 const PROFILES: ProfileName[] = ['mosquitto', 'aws-iot'];
 

@@ -12,7 +12,7 @@ import { Connection, type ConnectionInfo, type PendingWill } from './connection.
 import { encodePublish } from './encode.js';
 import type { BrokerMessage, Outgoing, Session, Subscription } from './session-store.js';
 import { SessionStore } from './session-store.js';
-import type { ResolvedBrokerSettings } from './settings.js';
+import type { ResolvedBrokerSettings } from './profiles/settings.js';
 import { SharedGroups } from './shared-groups.js';
 import {
   type BrokerStats,

@@ -18,7 +18,7 @@ import { type BrokerUrls, type ListenerOptions, startListeners } from './listene
 import { AWS_IOT_SETTINGS } from './profiles/aws-iot.js';
 import { MOSQUITTO_SETTINGS } from './profiles/mosquitto.js';
 import type { BrokerMessage } from './session-store.js';
-import type { BrokerSettings, ProfileName, ResolvedBrokerSettings } from './settings.js';
+import type { BrokerSettings, ProfileName, ResolvedBrokerSettings } from './profiles/settings.js';
 import type { BrokerStats } from './stats.js';
 
 export { type AclAction, type AclDocument, type AclRule, createAclAuthorizer, loadAclFile } from './acl.js';
@@ -36,7 +36,7 @@ export type { Connection, ConnectionInfo } from './connection.js';
 export { BrokerConfigError, BrokerListenError } from './errors.js';
 export { type DisconnectReason, disconnectReasonOf } from './lifecycle.js';
 export type { BrokerUrls, ListenerOptions, TlsListenerOptions, UpgradeDecision } from './listeners.js';
-export type { BrokerSettings, ProfileName, ResolvedBrokerSettings } from './settings.js';
+export type { BrokerSettings, ProfileName, ResolvedBrokerSettings } from './profiles/settings.js';
 export type { BrokerStats, ClientCounters, Counters, DropReason, GroupCounters } from './stats.js';
 
 const debug = createDebug('mqscen:broker');

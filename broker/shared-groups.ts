@@ -16,7 +16,7 @@
  */
 import createDebug from 'debug';
 import type { BrokerMessage, Session, Subscription } from './session-store.js';
-import type { ResolvedBrokerSettings } from './settings.js';
+import type { ResolvedBrokerSettings } from './profiles/settings.js';
 import { type Counters, countDrop, type DropReason } from './stats.js';
 
 const debug = createDebug('mqscen:broker:shared');

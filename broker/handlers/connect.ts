@@ -9,7 +9,7 @@ import { type ConnectRequest, decisionAllows, refusalCode, refusalDisconnects } 
 import type { BrokerCore } from '../broker-core.js';
 import type { Connection, PendingWill } from '../connection.js';
 import type { Session } from '../session-store.js';
-import type { ResolvedBrokerSettings } from '../settings.js';
+import type { ResolvedBrokerSettings } from '../profiles/settings.js';
 import { isValidTopicName, topicLimitProblem } from '../topic.js';
 
 const debug = createDebug('mqscen:broker');

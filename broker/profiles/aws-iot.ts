@@ -7,7 +7,7 @@
  * (PS-6: maxQueuedMessages, no documented number), the group queue (MQ-9, QUO-24) drained as fast as
  * members take them (MQ-6; MQ-7 pacing only with `realistic`), payload and topic sizes (P-1, T-3).
  */
-import { BASE_SETTINGS, type BrokerSettings } from '../settings.js';
+import { BASE_SETTINGS, type BrokerSettings } from './settings.js';
 
 export const AWS_IOT_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   ...BASE_SETTINGS,

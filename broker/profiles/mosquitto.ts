@@ -10,7 +10,7 @@
  * A subscriber that reads is never dropped for a burst: Mosquitto's single event loop ties intake to
  * output, which the backpressure settings (backpressureHighWater*, slowSubscriberTimeout) stand for.
  */
-import { BASE_SETTINGS, type BrokerSettings } from '../settings.js';
+import { BASE_SETTINGS, type BrokerSettings } from './settings.js';
 
 export const MOSQUITTO_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   ...BASE_SETTINGS,

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { BASE_SETTINGS } from '../../broker/settings.js';
+import { BASE_SETTINGS } from '../../broker/profiles/settings.js';
 import { ScenarioError, UsageError } from '../errors.js';
 import { loadBrokerConfig, settingsFromFlags } from './broker-config.js';
 

@@ -7,7 +7,7 @@
  * The YAML shape itself is defined by schemas/scenario.schema.json (single source of truth);
  * runner/scenario/schema-types.ts is generated from it (npm run gen:types) and checked in CI.
  */
-import type { ToxicSpec } from '../faults/fault.js';
+import type { ToxicSpec } from './toxics.js';
 import type {
   ProtocolVersion,
   PublishProperties,

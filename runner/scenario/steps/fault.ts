@@ -5,7 +5,7 @@
  * kind, or a missing one, is refused here so the engine never guesses.
  */
 import type { DocPath } from '../../document/yaml.js';
-import type { ToxicSpec } from '../../faults/fault.js';
+import type { ToxicSpec } from '../toxics.js';
 import { writeDuration } from '../duration.js';
 import { labelled, type ResolveContext, refsText, type StepResolver, stepBody } from '../resolver.js';
 import type { Step } from '../schema-types.js';

@@ -1,6 +1,6 @@
 /**
- * Every limit and rule switch of the embedded broker. A profile (profiles/aws-iot.ts,
- * profiles/mosquitto.ts) supplies the defaults; `BrokerOptions.settings` overrides single fields.
+ * Every limit and rule switch of the embedded broker. A profile (aws-iot.ts,
+ * mosquitto.ts) supplies the defaults; `BrokerOptions.settings` overrides single fields.
  * Extensions (quotas, lifecycle events) add fields here rather than branching on the profile name.
  */
 
