@@ -10,9 +10,9 @@ import mqttPacket from 'mqtt-packet';
 import type { Authorizer, DeliveryRequest } from './authorizer.js';
 import { Connection, type ConnectionInfo, type PendingWill } from './connection.js';
 import { encodePublish } from './encode.js';
+import type { ResolvedBrokerSettings } from './profiles/settings.js';
 import type { BrokerMessage, Outgoing, Session, Subscription } from './session-store.js';
 import { SessionStore } from './session-store.js';
-import type { ResolvedBrokerSettings } from './profiles/settings.js';
 import { SharedGroups } from './shared-groups.js';
 import {
   type BrokerStats,

@@ -17,8 +17,8 @@ import { attachLifecycleEvents } from './lifecycle.js';
 import { type BrokerUrls, type ListenerOptions, startListeners } from './listeners.js';
 import { AWS_IOT_SETTINGS } from './profiles/aws-iot.js';
 import { MOSQUITTO_SETTINGS } from './profiles/mosquitto.js';
-import type { BrokerMessage } from './session-store.js';
 import type { BrokerSettings, ProfileName, ResolvedBrokerSettings } from './profiles/settings.js';
+import type { BrokerMessage } from './session-store.js';
 import type { BrokerStats } from './stats.js';
 
 export { type AclAction, type AclDocument, type AclRule, createAclAuthorizer, loadAclFile } from './acl.js';

@@ -15,8 +15,8 @@
  *   at the configured maximum (MQ-9).
  */
 import createDebug from 'debug';
-import type { BrokerMessage, Session, Subscription } from './session-store.js';
 import type { ResolvedBrokerSettings } from './profiles/settings.js';
+import type { BrokerMessage, Session, Subscription } from './session-store.js';
 import { type Counters, countDrop, type DropReason } from './stats.js';
 
 const debug = createDebug('mqscen:broker:shared');

@@ -8,8 +8,8 @@ import type { IConnackPacket, IConnectPacket } from 'mqtt-packet';
 import { type ConnectRequest, decisionAllows, refusalCode, refusalDisconnects } from '../authorizer.js';
 import type { BrokerCore } from '../broker-core.js';
 import type { Connection, PendingWill } from '../connection.js';
-import type { Session } from '../session-store.js';
 import type { ResolvedBrokerSettings } from '../profiles/settings.js';
+import type { Session } from '../session-store.js';
 import { isValidTopicName, topicLimitProblem } from '../topic.js';
 
 const debug = createDebug('mqscen:broker');

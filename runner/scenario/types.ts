@@ -7,13 +7,14 @@
  * The YAML shape itself is defined by schemas/scenario.schema.json (single source of truth);
  * runner/scenario/schema-types.ts is generated from it (npm run gen:types) and checked in CI.
  */
-import type { ToxicSpec } from './toxics.js';
+
 import type {
   ProtocolVersion,
   PublishProperties,
   QoS,
   SubscriptionRequest,
 } from '../transports/transport.js';
+import type { ToxicSpec } from './toxics.js';
 
 /** A parsed comparison such as ">= 3" or "< 250ms" (durations already in ms). */
 export interface Comparison {

@@ -5,10 +5,10 @@
  * kind, or a missing one, is refused here so the engine never guesses.
  */
 import type { DocPath } from '../../document/yaml.js';
-import type { ToxicSpec } from '../toxics.js';
 import { writeDuration } from '../duration.js';
 import { labelled, type ResolveContext, refsText, type StepResolver, stepBody } from '../resolver.js';
 import type { Step } from '../schema-types.js';
+import type { ToxicSpec } from '../toxics.js';
 
 type FaultBody = NonNullable<Step['fault']>;
 type FaultKind = FaultBody['kind'];
