@@ -12,7 +12,8 @@
  *   counts these, because that is exactly what it asks about.
  */
 import { countBits, countUnion, createBitset, hasBit, type SeqRange } from './bitset.js';
-import { ACK_NONE, type PublisherLog, type RunRecord, type Segment } from './record.js';
+import { ACK_NONE, type PublisherLog, type Segment } from './message-logs.js';
+import type { RunRecord } from './record.js';
 import type {
   AudienceCandidate,
   AudienceEntry,

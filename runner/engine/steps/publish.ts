@@ -12,7 +12,7 @@ import type { PayloadSpec } from '../../scenario/types.js';
 import { formatReason } from '../../transports/reason-codes.js';
 import type { PublishRequest, QoS } from '../../transports/transport.js';
 import { createHeaderWriter, IDENTITY_PROPERTY } from '../../verdict/identity.js';
-import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../../verdict/record.js';
+import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../../verdict/message-logs.js';
 import type { EngineClient, EngineContext } from '../context.js';
 import { type CompiledStep, forEachClient, resolveClients, type StepCompiler, type StepOf } from './step.js';
 import { notConnected } from './subscribe.js';

@@ -7,7 +7,7 @@
  */
 import type { PolicyRefusalResult } from '../../results.js';
 import type { AuthorizationShape } from '../../scenario/assertions/_authorization.js';
-import { ACK_FAILED, ACK_NONE, ACK_TIMEOUT } from '../record.js';
+import { ACK_FAILED, ACK_NONE, ACK_TIMEOUT } from '../message-logs.js';
 import { matchTopic } from '../topic-filter.js';
 import { receiversOf } from './_select.js';
 import type { AssertionContext, AssertionVerdict } from './assertion.js';

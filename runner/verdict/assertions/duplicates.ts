@@ -11,7 +11,7 @@
  * for a new subscription are never duplicates. An upper bound holds over an empty run: with nothing
  * received it passes and says so.
  */
-import type { DuplicateClass } from '../record.js';
+import type { DuplicateClass } from '../message-logs.js';
 import { boundDetails, formatMessages, plural } from './_format.js';
 import { receiversOf } from './_select.js';
 import type { AssertionCheck } from './assertion.js';

@@ -3,7 +3,7 @@
  * and SUBACK 0x80 too): CONNACK, SUBACK, UNSUBACK, PUBACK/PUBREC, or a DISCONNECT the broker sent.
  * Passes when at least one such packet was recorded and every recorded code is acceptable.
  */
-import { ACK_FAILED, ACK_NONE, ACK_TIMEOUT } from '../record.js';
+import { ACK_FAILED, ACK_NONE, ACK_TIMEOUT } from '../message-logs.js';
 import { hex } from './_format.js';
 import { receiversOf } from './_select.js';
 import type { AssertionCheck } from './assertion.js';
