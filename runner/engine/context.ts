@@ -11,7 +11,7 @@ import type { FaultProxy } from '../faults/fault-proxy.js';
 import type { ConnectCounters } from '../results.js';
 import type { ResolvedClient, ResolvedScenario } from '../scenario/types.js';
 import type { StartedTarget } from '../targets/target.js';
-import type { Transport, TransportSession } from '../transports/transport.js';
+import type { ProtocolVersion, Transport, TransportSession } from '../transports/transport.js';
 import type { RunRecord } from '../verdict/record.js';
 import type { SessionModel } from '../verdict/session-model.js';
 import { type DeclaredOutcomes, declaredOutcomes } from './declared-outcomes.js';
@@ -27,6 +27,10 @@ export interface EngineClient {
   session: TransportSession | undefined;
   /** Connection attempts so far (numbers each connect's will identity). */
   connects: number;
+  /** The protocol of its (next) connection: the declared one until a reconnect changes it. */
+  protocol: ProtocolVersion;
+  /** The protocol of its last connection that got a CONNACK (undefined before the first). */
+  connectedAs?: ProtocolVersion;
 }
 
 /**
@@ -136,7 +140,13 @@ export class EngineContext {
     );
     this.timings = init.timings;
     this.getTransport = init.getTransport;
-    this.clients = init.scenario.clients.map((def, idx) => ({ idx, def, session: undefined, connects: 0 }));
+    this.clients = init.scenario.clients.map((def, idx) => ({
+      idx,
+      def,
+      session: undefined,
+      connects: 0,
+      protocol: def.protocol,
+    }));
     this.clientIndex = new Map(init.scenario.clients.map((c, i) => [c.name, i]));
     this.startedAt = now();
     this.deadlineAt = this.startedAt + init.deadlineMs;

@@ -510,7 +510,7 @@ async function teardown(ctx: EngineContext, cutShort: boolean): Promise<void> {
       // MQTT 5: end a persistent session with the connection (Session Expiry 0 on DISCONNECT,
       // PS-4) so a later run on a long-lived broker does not resume it with stale messages.
       const opts: DisconnectOptions = { how: 'graceful' };
-      if (c.def.protocol === '5' && ctx.cleanupSessions) opts.sessionExpiry = 0;
+      if (c.protocol === '5' && ctx.cleanupSessions) opts.sessionExpiry = 0;
       const r = await withBound(
         session.disconnect(opts).catch(() => undefined),
         gracefulMs,
@@ -555,7 +555,7 @@ async function wipeSessions(ctx: EngineContext): Promise<void> {
   const stale = ctx.clients.filter((c) => {
     const connects = connectsOf.get(c.idx) ?? [];
     if (connects.length === 0) return false;
-    if (c.def.protocol === '3.1.1') return connects.some((r) => !r.clean);
+    if (c.protocol === '3.1.1') return connects.some((r) => !r.clean);
     // MQTT 5 clients online at the end ended their session with DISCONNECT (Session Expiry 0).
     const lastDisconnect = lastDisconnectOf.get(c.idx);
     return (
@@ -574,7 +574,7 @@ async function wipeSessions(ctx: EngineContext): Promise<void> {
       const options: ConnectOptions = {
         url: conn.url,
         clientId: c.def.clientId,
-        protocol: c.def.protocol,
+        protocol: c.protocol,
         clean: true,
         keepalive: c.def.keepalive,
         connectTimeoutMs: ctx.timings.connectTimeoutMs,

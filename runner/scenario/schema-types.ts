@@ -413,6 +413,10 @@ export interface Step {
          */
         clean?: boolean;
         /**
+         * Connect with this MQTT version from now on (`5` or `3.1.1`), e.g. a device whose firmware changed; the session it resumes is the same one (AWS IoT PS-5).
+         */
+        protocol?: ('5' | 5 | '3.1.1') | ('5' | 5 | '3.1.1');
+        /**
          * Connection attempts started per second across the listed clients: `500/s`, `50/100ms`, or a number per second. Default: as fast as the concurrency bound allows.
          */
         rate?: number | string;

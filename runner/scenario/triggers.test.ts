@@ -103,3 +103,15 @@ test('triggers that could never fire are refused at file:line:col', () => {
       `${re}\n${issues.join('\n')}`,
     );
 });
+
+test('reconnect may change the protocol version', () => {
+  const r = loadScenarioText(
+    't.yaml',
+    `${HEAD}  - disconnect: "sub[1]"\n  - reconnect: { clients: "sub[1]", protocol: "3.1.1" }\n`,
+    { env: {} },
+  );
+  assert.ok(r.ok, r.ok ? '' : r.issues.map(formatIssue).join('\n'));
+  const step = r.scenario.steps[2];
+  assert.equal(step?.label, 'reconnect sub[1] as MQTT 3.1.1');
+  assert.equal(step?.kind === 'reconnect' ? step.protocol : undefined, '3.1.1');
+});

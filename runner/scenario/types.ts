@@ -150,6 +150,8 @@ export type ResolvedStep = StepBase &
         clients: string[];
         /** Override the client's clean flag for this connect; default false (resume). */
         clean?: boolean;
+        /** Connect with this protocol version from now on (the client's own until then). */
+        protocol?: ProtocolVersion;
         pace?: ConnectPace;
       }
     | { kind: 'wait'; durationMs: number }

@@ -34,6 +34,11 @@ export interface BrokerBehaviour {
   readonly retainedAtSubscribe: 'matching-filter' | 'equal-filter';
   /** Rule ids the `retained` assertion cites for this behaviour. */
   readonly retainedRules: readonly string[];
+  /**
+   * A connection with another protocol version resumes the session. AWS IoT starts a fresh one
+   * (PS-5); MQTT does not say, so `generic` accepts a fresh one too; Mosquitto resumes.
+   */
+  readonly crossVersionResume: boolean;
 }
 
 const BEHAVIOURS: Readonly<Record<Behaviour, BrokerBehaviour>> = Object.freeze({
@@ -44,6 +49,7 @@ const BEHAVIOURS: Readonly<Record<Behaviour, BrokerBehaviour>> = Object.freeze({
     subscriptionIdentifiers: false, // M5-2, M5-6
     retainedAtSubscribe: 'equal-filter', // R-3, SS-8
     retainedRules: Object.freeze(['MQTT-3.3.1-6', 'MQTT-3.3.1-8', 'R-3', 'SS-8']),
+    crossVersionResume: false, // PS-5
   }),
   mosquitto: Object.freeze({
     name: 'mosquitto',
@@ -52,6 +58,7 @@ const BEHAVIOURS: Readonly<Record<Behaviour, BrokerBehaviour>> = Object.freeze({
     subscriptionIdentifiers: true, // [MQTT-3.3.4-3]
     retainedAtSubscribe: 'matching-filter', // [MQTT-3.3.1-9]
     retainedRules: Object.freeze(['MQTT-3.3.1-6', 'MQTT-3.3.1-8']),
+    crossVersionResume: true, // Mosquitto 2.0: one session per client id, whatever the version
   }),
   generic: Object.freeze({
     name: 'generic',
@@ -60,6 +67,7 @@ const BEHAVIOURS: Readonly<Record<Behaviour, BrokerBehaviour>> = Object.freeze({
     subscriptionIdentifiers: true, // [MQTT-3.3.4-3], gated by the CONNACK
     retainedAtSubscribe: 'matching-filter', // [MQTT-3.3.1-9]
     retainedRules: Object.freeze(['MQTT-3.3.1-6', 'MQTT-3.3.1-8']),
+    crossVersionResume: false, // not specified by MQTT: a fresh session is no loss
   }),
 });
 

@@ -7,6 +7,7 @@
  */
 import { MqscenError, StepError, TransportError } from '../../errors.js';
 import type { ConnectOptions, TransportSession, WillMessage } from '../../transports/transport.js';
+import { brokerBehaviour } from '../../verdict/broker-behaviours.js';
 import { formatWillHeader } from '../../verdict/identity.js';
 import { debug, debugReceipts, type EngineClient, type EngineContext } from '../context.js';
 import { type ClientConnectResult, connectFleet } from '../fleet.js';
@@ -57,7 +58,7 @@ export async function connectClient(
   const options: ConnectOptions = {
     url: conn.url,
     clientId: def.clientId,
-    protocol: def.protocol,
+    protocol: c.protocol,
     clean,
     keepalive: def.keepalive,
     // The transport's own bound, shortened to what is left of the scenario deadline.
@@ -69,7 +70,7 @@ export async function connectClient(
   const password = def.password ?? conn.password;
   if (username !== undefined) options.username = username;
   if (password !== undefined) options.password = password;
-  if (def.protocol === '5' && def.sessionExpiry !== undefined) options.sessionExpiry = def.sessionExpiry;
+  if (c.protocol === '5' && def.sessionExpiry !== undefined) options.sessionExpiry = def.sessionExpiry;
   if (def.acks !== undefined) options.acks = def.acks;
   c.connects++;
   const connectNo = c.connects;
@@ -186,7 +187,7 @@ export async function connectClient(
       // The scenario's own takeover (`takeover: true`): the broker must close the older
       // connection [MQTT-3.1.4-3]; a DISCONNECT before the close, which MQTT 5 allows (4.13),
       // must say 0x8E Session taken over.
-      if (def.protocol === '5' && loss.reasonCode !== undefined && loss.reasonCode !== 0x8e) {
+      if (c.protocol === '5' && loss.reasonCode !== undefined && loss.reasonCode !== 0x8e) {
         const got = `DISCONNECT 0x${loss.reasonCode.toString(16)}`;
         ctx.fail(
           new StepError(
@@ -216,14 +217,22 @@ export async function connectClient(
   // A session outlives the connection with cleanSession=0 (3.1.1) [MQTT-3.1.2-4] or a Session
   // Expiry Interval > 0 (MQTT 5) [MQTT-3.1.2-23]; the broker may lower the interval (PS-3).
   const expiryS = connack.sessionExpiry ?? def.sessionExpiry ?? 0;
-  const persistent = def.protocol === '3.1.1' ? !clean : expiryS > 0;
+  const persistent = c.protocol === '3.1.1' ? !clean : expiryS > 0;
+  // A reconnect that changed the protocol version: where the broker does not resume a session
+  // across versions (AWS IoT PS-5) a fresh one is its rule, not an early discard.
+  const crossed = c.connectedAs !== undefined && c.connectedAs !== c.protocol;
+  const freshAcross =
+    crossed && !connack.sessionPresent && !brokerBehaviour(ctx.target.behaviour).crossVersionResume;
+  c.connectedAs = c.protocol;
   ctx.model.connected(c.idx, ctx.now(), {
-    clean,
+    clean: clean || freshAcross,
     sessionPresent: connack.sessionPresent,
     persistent,
-    sessionExpiryMs: def.protocol === '3.1.1' ? (persistent ? Number.POSITIVE_INFINITY : 0) : expiryS * 1000,
+    sessionExpiryMs: c.protocol === '3.1.1' ? (persistent ? Number.POSITIVE_INFINITY : 0) : expiryS * 1000,
   });
   const notes = [`${def.name} sessionPresent=${connack.sessionPresent}`];
+  if (freshAcross)
+    notes.push(`${def.name}: a new session, as this broker resumes none across protocol versions (PS-5)`);
   if (connack.reasonCode !== 0) notes.push(`${def.name} CONNACK 0x${connack.reasonCode.toString(16)}`);
   debug('%s connected (sessionPresent=%s)', def.name, connack.sessionPresent);
   // Resubscribe when the broker has no session for us, or when our model has no record of the

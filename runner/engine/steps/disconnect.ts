@@ -40,9 +40,7 @@ export const compileDisconnect: StepCompiler<'disconnect'> = (step, plan) => {
           ctx.model.disconnected(
             i,
             at,
-            step.sessionExpiry === undefined || c.def.protocol !== '5'
-              ? undefined
-              : step.sessionExpiry * 1000,
+            step.sessionExpiry === undefined || c.protocol !== '5' ? undefined : step.sessionExpiry * 1000,
           );
           return r.timedOut ? [`${c.def.name}: disconnect took over ${ctx.timings.teardownMs} ms`] : [];
         }),

@@ -75,7 +75,7 @@ function segmentFor(ctx: EngineContext, log: PublisherLog, step: StepOf<'publish
   // Without the identity header receipts cannot be attributed: the oracle leaves them out.
   if (step.identity === 'none') seg.identity = 'none';
   const mei = step.properties?.messageExpiryInterval;
-  if (mei !== undefined && ctx.clients[log.client]?.def.protocol === '5') seg.expiryMs = mei * 1000;
+  if (mei !== undefined && ctx.clients[log.client]?.protocol === '5') seg.expiryMs = mei * 1000;
   log.segments.push(seg);
   return seg;
 }
@@ -85,7 +85,7 @@ async function publishBurst(ctx: EngineContext, c: EngineClient, step: StepOf<'p
   if (log === undefined) throw new Error(`${c.def.name}: no publish log`);
   const name = c.def.name;
   if (c.session === undefined) return notConnected(ctx, c, 'publish');
-  const v5 = c.def.protocol === '5';
+  const v5 = c.protocol === '5';
   const qos: QoS = step.qos;
   // `identity: none`: the bytes exactly as written, the same buffer for every message (an empty
   // one deletes the retained message [MQTT-3.3.1-6]); the record is still told of each publish.

@@ -27,6 +27,7 @@ export const compileReconnect: StepCompiler<'reconnect'> = (step, plan) => {
           ctx.model.disconnected(c.idx, at);
           before.push(`${c.def.name}: its connection through the fault was still open; dropped it first`);
         }
+        if (step.protocol !== undefined) c.protocol = step.protocol;
         const r = await connectAndReport(ctx, c, step.ref, step.clean ?? false);
         return { ...r, notes: [...before, ...r.notes] };
       }),

@@ -81,7 +81,7 @@ export async function subscribeClient(
   // not for a client with a single filter in the whole scenario: every copy it gets is for that
   // one, and the property would cost every PUBLISH a parse.
   const ids =
-    c.def.protocol === '5' &&
+    c.protocol === '5' &&
     severalFilters(ctx).has(c.idx) &&
     session.connack.subscriptionIdentifiersAvailable !== false &&
     brokerBehaviour(ctx.target.behaviour).subscriptionIdentifiers;
@@ -117,7 +117,7 @@ export async function subscribeClient(
   });
   if (refused.length === 0) return [];
   const undeclared = refused.filter((x) => !ctx.declared.refusal('suback', c.idx, stepRef, x.code));
-  const shown = refused.map((x) => `${x.filter}: ${formatReason(x.code, 'suback', c.def.protocol)}`);
+  const shown = refused.map((x) => `${x.filter}: ${formatReason(x.code, 'suback', c.protocol)}`);
   if (undeclared.length > 0) {
     throw new StepError(
       'refused',

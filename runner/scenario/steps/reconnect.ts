@@ -10,10 +10,16 @@ export const resolveReconnect: StepResolver<'reconnect'> = (node, head, cx) => {
   const clients = cx.clients(refs, path);
   const label = labelled(
     node.raw.name,
-    `reconnect ${refsText(refs)}${clean === true ? ' (clean start)' : ''}`,
+    `reconnect ${refsText(refs)}${clean === true ? ' (clean start)' : ''}${
+      isObject(body) && (body as { protocol?: unknown }).protocol !== undefined
+        ? ` as MQTT ${String((body as { protocol?: unknown }).protocol)}`
+        : ''
+    }`,
   );
   const step: ReturnType<StepResolver<'reconnect'>>['step'] = { ...head, kind: 'reconnect', label, clients };
   if (clean !== undefined) step.clean = clean;
+  const protocol = isObject(body) ? (body as { protocol?: string | number }).protocol : undefined;
+  if (protocol !== undefined) step.protocol = String(protocol) === '3.1.1' ? '3.1.1' : '5';
   const pace = connectPace(body, [...node.path, 'reconnect'], cx);
   if (pace !== undefined) step.pace = pace;
   return { step, clients: { instances: clients, path, effect: 'reconnect' } };
