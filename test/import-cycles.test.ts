@@ -60,10 +60,6 @@ const KNOWN: Record<string, string> = {
   // Handlers take the core and the connection as types (`import type { BrokerCore }`), and the
   // connection dispatches to the handler table: a type-only loop, erased at run time.
   'broker/handlers <-> broker': 'handlers type the core; to go with a handler-facing interface',
-  // The AWS IoT policy documents report problems as the runner's ScenarioError/UsageError and
-  // reuse its "did you mean" helper.
-  'broker/policy -> runner/errors': 'policy documents throw the runner errors',
-  'broker/policy -> runner/document': 'policy documents use runner/document/suggest.ts',
 };
 
 /** Every pair of folders importing each other, every broker import of runner/, every broker import of a shipped transport. */

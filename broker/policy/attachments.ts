@@ -1,11 +1,9 @@
 /**
  * Which policies a principal has (POL-1: all attached policies are combined): a default set for
  * every client, plus sets attached to a thing (the mTLS certificate's CN) or to client ids by
- * glob. Read from files with `loadPolicyFile`.
+ * glob. The runner reads them from files (`runner/document/policy-document.ts`).
  */
-import { readFile } from 'node:fs/promises';
-import { UsageError } from '../../runner/errors.js';
-import { type PolicyDocument, parsePolicyDocument } from './document.js';
+import type { PolicyDocument } from './document.js';
 import type { PolicyContext } from './variables.js';
 import { matchPattern, parsePattern } from './wildcard.js';
 
@@ -45,18 +43,4 @@ export function attachmentMatches(match: PolicyMatch, context: PolicyContext): b
     if (matchPattern(parsePattern(match.thing), context.thing.name) !== true) return false;
   }
   return true;
-}
-
-/** Reads one policy file; a missing file is a UsageError, a bad document a ScenarioError (exit 2). */
-export async function loadPolicyFile(path: string, shownAs = path): Promise<PolicyDocument> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UsageError(`policy file ${shownAs} cannot be read: ${(error as Error).message}`, {
-      hint: 'give the path of an AWS IoT policy document (JSON)',
-      cause: error,
-    });
-  }
-  return parsePolicyDocument(text, shownAs);
 }

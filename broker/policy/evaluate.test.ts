@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
+import { parsePolicyDocument } from '../../runner/document/policy-document.js';
 import { ScenarioError } from '../../runner/errors.js';
 import type { ClientIdentity } from '../authorizer.js';
 import { createPolicyAuthorizer } from './authorizer.js';
-import { parsePolicyDocument } from './document.js';
 import { evaluatePolicies } from './evaluate.js';
 import {
   connectRequests,

@@ -4,7 +4,6 @@
  */
 export {
   attachmentMatches,
-  loadPolicyFile,
   type PolicyAttachment,
   type PolicyAttachments,
   type PolicyMatch,
@@ -23,7 +22,6 @@ export {
   IOT_ACTIONS,
   type PolicyDocument,
   type PolicyStatement,
-  parsePolicyDocument,
 } from './document.js';
 export {
   type DecidingStatement,
@@ -32,7 +30,6 @@ export {
   type PolicyDecision,
   type PolicyRequest,
 } from './evaluate.js';
-export { lintPolicy } from './lint.js';
 export {
   connectRequests,
   iotArn,

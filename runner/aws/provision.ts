@@ -21,8 +21,9 @@ import {
   IoTClient,
 } from '@aws-sdk/client-iot';
 import createDebug from 'debug';
-import { lintPolicy, parsePolicyDocument } from '../../broker/policy/index.js';
+import { parsePolicyDocument } from '../document/policy-document.js';
 import { EnvironmentError, formatIssue, UsageError } from '../errors.js';
+import { lintPolicy } from '../policy/lint.js';
 
 const debug = createDebug('mqscen:aws:provision');
 

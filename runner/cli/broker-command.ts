@@ -130,7 +130,8 @@ async function serve(raw: Record<string, unknown>): Promise<number> {
 
 /** Every policy file attached to every client (POL-1); refusals logged under DEBUG=mqscen:broker:policy. */
 async function policyAuthorizer(files: string[]) {
-  const { createPolicyAuthorizer, loadPolicyFile } = await import('../../broker/policy/index.js');
+  const { createPolicyAuthorizer } = await import('../../broker/policy/index.js');
+  const { loadPolicyFile } = await import('../document/policy-document.js');
   return createPolicyAuthorizer({
     attachments: { default: await Promise.all(files.map((f) => loadPolicyFile(f))), attached: [] },
   });

@@ -44,8 +44,11 @@ export async function policyCheckCommand(
       hint: 'mqscen policy check --policy policy.json scenarios/queuing.yaml',
     });
   }
-  const { lintPolicy, loadPolicyFile, resolvePolicyResourceOptions, describeStatement, shortResource } =
-    await import('../../broker/policy/index.js');
+  const { resolvePolicyResourceOptions, describeStatement, shortResource } = await import(
+    '../../broker/policy/index.js'
+  );
+  const { loadPolicyFile } = await import('../document/policy-document.js');
+  const { lintPolicy } = await import('../policy/lint.js');
   const { evaluateChecks, scenarioChecks } = await import('../policy/scenario-checks.js');
 
   // --aws needs the real region and account in the ARNs; they come from the principal or flags.

@@ -80,7 +80,7 @@ export function loadScenarioText(
 // --- internal ---
 
 async function policyIssues(policyFile: string, loaded: LoadedDocument): Promise<Issue[]> {
-  const { loadPolicyFile } = await import('../../broker/policy/index.js');
+  const { loadPolicyFile } = await import('../document/policy-document.js');
   const { ScenarioError, UsageError } = await import('../errors.js');
   const at = locate(loaded, ['policy']);
   const shown = relative(process.cwd(), policyFile);

@@ -31,9 +31,8 @@ export async function createEmbeddedPolicyEnforcer(
   options: EmbeddedPolicyOptions = {},
   cwd = process.cwd(),
 ): Promise<EmbeddedPolicyEnforcer> {
-  const { createPolicyAuthorizer, loadPolicyFile, shortResource } = await import(
-    '../../broker/policy/index.js'
-  );
+  const { createPolicyAuthorizer, shortResource } = await import('../../broker/policy/index.js');
+  const { loadPolicyFile } = await import('../document/policy-document.js');
   const shown = (file: string): string => {
     const rel = relative(cwd, file);
     return rel.startsWith('..') ? file : rel;

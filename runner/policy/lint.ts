@@ -5,10 +5,10 @@
  * wildcards that are literal characters in policies (POL-3, POL-6), `iot:*` on `*`, Terraform's
  * `$${…}` escape left in the document, and variables AWS does not know (POL-7).
  */
-import type { Issue } from '../../runner/errors.js';
-import type { PolicyDocument, PolicyStatement } from './document.js';
-import { isKnownVariable } from './variables.js';
-import { matchPattern } from './wildcard.js';
+import type { PolicyDocument, PolicyStatement } from '../../broker/policy/document.js';
+import { isKnownVariable } from '../../broker/policy/variables.js';
+import { matchPattern } from '../../broker/policy/wildcard.js';
+import type { Issue } from '../errors.js';
 
 /** Every warning for the document, positioned at the statement or resource it is about. */
 export function lintPolicy(doc: PolicyDocument): Issue[] {

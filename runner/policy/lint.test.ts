@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { parsePolicyDocument } from './document.js';
+import { parsePolicyDocument } from '../document/policy-document.js';
 import { lintPolicy } from './lint.js';
 
 const lint = (...statements: object[]) =>
