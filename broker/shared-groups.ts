@@ -16,6 +16,7 @@
  */
 import createDebug from 'debug';
 import type { ResolvedBrokerSettings } from './profiles/settings.js';
+import { createRandom } from './random.js';
 import type { BrokerMessage, Session, Subscription } from './session-store.js';
 import { type Counters, countDrop, type DropReason } from './stats.js';
 
@@ -299,18 +300,4 @@ export class SharedGroups {
     for (const group of this.groups.values()) clearTimeout(group.drainTimer);
     this.queued.clear();
   }
-}
-
-// --- internal ---
-
-/** mulberry32: small, fast, seedable; enough for fair member choice. */
-function createRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

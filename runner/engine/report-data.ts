@@ -4,7 +4,7 @@
  * distribution. Aggregated by declared client so a 10,000-client run is a handful of series, and
  * bounded in size (at most TIMELINE_POINTS_MAX buckets, TIMELINE_EVENTS_MAX events).
  */
-import * as hdr from 'hdr-histogram-js';
+import type * as hdr from 'hdr-histogram-js';
 import type { LatencySummary, ScenarioTimeline, TimelineEvent, TimelineSeries } from '../results.js';
 import type { RunRecord } from '../verdict/record.js';
 
@@ -120,15 +120,7 @@ export function buildTimeline(record: RunRecord, startedAt: number, endedAt: num
 
 /** Percentiles and a log-binned histogram of every receipt's latency; undefined when nothing arrived. */
 export function buildLatency(record: RunRecord): LatencySummary | undefined {
-  const all = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 2 });
-  try {
-    const publishers = record.publishers.flatMap((p) => (p === undefined ? [] : [p.client]));
-    for (let r = 0; r < record.clients.length; r++) {
-      for (const p of publishers) {
-        const log = record.receiptLog(r, p);
-        if (log !== undefined && log.latencyUs.totalCount > 0) all.add(log.latencyUs);
-      }
-    }
+  return record.withMergedLatency((all) => {
     const count = all.totalCount;
     if (count === 0) return undefined;
     const ms = (us: number): number => Math.round(us) / 1000;
@@ -145,9 +137,7 @@ export function buildLatency(record: RunRecord): LatencySummary | undefined {
       maxMs: ms(all.maxValue),
       bins: latencyBins(all, count),
     };
-  } finally {
-    all.destroy();
-  }
+  });
 }
 
 // --- internal ---

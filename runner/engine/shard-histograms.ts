@@ -8,19 +8,9 @@ import type { RunRecord } from '../verdict/record.js';
 
 /** Every first delivery's end-to-end latency (µs) of the record, encoded; undefined when none. */
 export function encodeLatencyHistogram(record: RunRecord): string | undefined {
-  const all = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 2 });
-  try {
-    const publishers = record.publishers.flatMap((p) => (p === undefined ? [] : [p.client]));
-    for (let r = 0; r < record.clients.length; r++) {
-      for (const p of publishers) {
-        const log = record.receiptLog(r, p);
-        if (log !== undefined && log.latencyUs.totalCount > 0) all.add(log.latencyUs);
-      }
-    }
-    return all.totalCount === 0 ? undefined : hdr.encodeIntoCompressedBase64(all);
-  } finally {
-    all.destroy();
-  }
+  return record.withMergedLatency((all) =>
+    all.totalCount === 0 ? undefined : hdr.encodeIntoCompressedBase64(all),
+  );
 }
 
 /** How many values an encoded histogram holds (the merge checks it against the shard's summary). */

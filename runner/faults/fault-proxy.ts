@@ -20,6 +20,7 @@
  */
 import { createServer, type Socket, connect as tcpConnect } from 'node:net';
 import createDebug from 'debug';
+import { createRandom } from '../../broker/random.js';
 import { BOTH, ClientEntry, Connection, Deferred, resetSocket } from './_connection.js';
 import { now } from './_link.js';
 import type { ActiveRule, PacketSummary } from './_packet-faults.js';
@@ -133,7 +134,7 @@ class FaultProxyImpl implements FaultProxy {
   faultCount = 0;
 
   constructor(options: FaultProxyOptions) {
-    this.#rand = mulberry32(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+    this.#rand = createRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.#connectTimeoutMs = options.connectTimeoutMs ?? 5000;
   }
 
@@ -501,16 +502,4 @@ class FaultProxyImpl implements FaultProxy {
   #affectsClient(f: ActiveFault, client: ClientEntry): boolean {
     return f.clients === undefined || f.clients.has(client.name);
   }
-}
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same jitter and slices. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

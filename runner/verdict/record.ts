@@ -11,18 +11,9 @@
 import * as hdr from 'hdr-histogram-js';
 import type { ResolvedClient } from '../scenario/types.js';
 import type { ConnectResult, QoS } from '../transports/transport.js';
-import { createBitset, hasBit, rangesOf, type SeqRange, testAndSet } from './bitset.js';
+import { hasBit, rangesOf, type SeqRange, testAndSet } from './bitset.js';
 import { createIdentityParser, type ParsedIdentity } from './identity.js';
-import {
-  ACK_NONE,
-  type DuplicateClass,
-  GroupLog,
-  type OrderViolation,
-  PublisherLog,
-  ReceiptLog,
-  type Segment,
-} from './message-logs.js';
-import type { AudienceEntry } from './session-model.js';
+import { type DuplicateClass, GroupLog, PublisherLog, ReceiptLog } from './message-logs.js';
 
 /**
  * What the record needs to attribute a receipt to the subscription that caused it: the session
@@ -218,6 +209,26 @@ export class RunRecord {
     if (m !== undefined) {
       m.endPhase = this.phase;
       m.endAt = at;
+    }
+  }
+
+  /**
+   * Every receipt log's latency (µs) added into one histogram, lent to `use` and freed right after
+   * (a histogram is not garbage collected: never keep it).
+   */
+  withMergedLatency<T>(use: (all: hdr.Histogram) => T): T {
+    const all = hdr.build({ lowestDiscernibleValue: 1, numberOfSignificantValueDigits: 2 });
+    try {
+      const publishers = this.publishers.flatMap((p) => (p === undefined ? [] : [p.client]));
+      for (let r = 0; r < this.clients.length; r++) {
+        for (const p of publishers) {
+          const log = this.receiptLog(r, p);
+          if (log !== undefined && log.latencyUs.totalCount > 0) all.add(log.latencyUs);
+        }
+      }
+      return use(all);
+    } finally {
+      all.destroy();
     }
   }
 
