@@ -4,40 +4,18 @@
  * compare.json, JUnit with one suite per target (valid against both schemas) and the HTML page.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { mqscen as runCli } from './_cli.js';
 
 const root = resolve(import.meta.dirname, '..');
-const bin = join(root, 'bin', 'mqscen.js');
+const _bin = join(root, 'bin', 'mqscen.js');
 
-function mqscen(args: string[], cwd: string, timeoutMs = 90_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((res, rej) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(new Error(`mqscen ${args.join(' ')} did not finish\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI run to its end in `cwd` (test/_cli.ts), bounded. */
+const mqscen = (args: string[], cwd: string) => runCli(args, { cwd, timeoutMs: 90_000 });
 
 test('compare: the matrix shows where the AWS IoT and Mosquitto profiles differ', {
   timeout: 120_000,

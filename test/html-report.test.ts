@@ -6,45 +6,22 @@
  * screenshot (docs/report.png is made that way).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
 import { pathToFileURL } from 'node:url';
+import { mqscen as runCli } from './_cli.js';
 import { findChromium, openPage } from './browser.js';
 
 const root = resolve(import.meta.dirname, '..');
-const bin = join(root, 'bin', 'mqscen.js');
+const _bin = join(root, 'bin', 'mqscen.js');
 const chromium = findChromium();
 const skip =
   chromium === undefined ? 'chromium not installed (apt-get install chromium); CI installs it' : false;
 
-function mqscen(args: string[], cwd: string, timeoutMs = 90_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((res, rej) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(new Error(`mqscen ${args.join(' ')} did not finish\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI run to its end in `cwd` (test/_cli.ts), bounded. */
+const mqscen = (args: string[], cwd: string) => runCli(args, { cwd, timeoutMs: 90_000 });
 
 /** Per chart: whether it was drawn, and how many canvas pixels carry a series colour. */
 const CHART_PROBE = `(async () => {

@@ -3,41 +3,18 @@
  * stdout, broker counters per scenario, JUnit testcase times and assertion locations.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
+import { mqscen as runCli } from './_cli.js';
 
 const root = resolve(import.meta.dirname, '..');
-const bin = join(root, 'bin', 'mqscen.js');
+const _bin = join(root, 'bin', 'mqscen.js');
 
-function mqscen(args: string[], cwd: string, timeoutMs = 60_000) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((res, rej) => {
-    const child = spawn(process.execPath, [bin, ...args], {
-      cwd,
-      env: { ...process.env, CI: 'true', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      stdout += d.toString();
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-    });
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      rej(new Error(`mqscen ${args.join(' ')} did not finish\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      res({ code, stdout, stderr });
-    });
-  });
-}
+/** The CLI run to its end in `cwd` (test/_cli.ts), bounded. */
+const mqscen = (args: string[], cwd: string) => runCli(args, { cwd, timeoutMs: 60_000 });
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'mqscen-reports-e2e-'));
