@@ -5,7 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import createDebug from 'debug';
-import type { IPublishPacket, QoS } from 'mqtt-packet';
+import type { IPublishPacket, Packet, QoS } from 'mqtt-packet';
 import mqttPacket from 'mqtt-packet';
 import type { Authorizer, DeliveryRequest } from './authorizer.js';
 import { Connection, type ConnectionInfo, type PendingWill } from './connection.js';
@@ -55,6 +55,9 @@ interface DeliveryOptions {
   shareName?: string;
 }
 
+/** Hands one packet of a connection to the handler of its type. */
+export type PacketDispatch = (broker: BrokerCore, connection: Connection, packet: Packet) => void;
+
 export class BrokerCore extends EventEmitter<BrokerEvents> {
   readonly settings: ResolvedBrokerSettings;
   readonly authorizer: Authorizer | undefined;
@@ -80,9 +83,13 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   private intake: Connection | undefined;
   closing = false;
 
-  constructor(settings: ResolvedBrokerSettings, authorizer?: Authorizer) {
+  /** The handler table (handlers/index.ts), given by index.ts so the core does not import its handlers. */
+  readonly #dispatch: PacketDispatch;
+
+  constructor(settings: ResolvedBrokerSettings, dispatch: PacketDispatch, authorizer?: Authorizer) {
     super();
     this.settings = settings;
+    this.#dispatch = dispatch;
     this.authorizer = authorizer;
     this.index = new SubscriptionIndex({
       parentMatchesMultiLevel: settings.parentMatchesMultiLevel,
@@ -180,6 +187,11 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
       const group = this.groups.get(key);
       if (group) this.groups.dispatch(group, message, session.clientId);
     }
+  }
+
+  /** One packet of `connection` to its handler (a handler that throws costs the connection only: connection.ts). */
+  dispatch(connection: Connection, packet: Packet): void {
+    this.#dispatch(this, connection, packet);
   }
 
   /** Ends a session: subscriptions and queued messages go, a delayed will is published now [MQTT-3.1.3-9]. */

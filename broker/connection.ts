@@ -9,7 +9,6 @@ import mqttPacket, { type Packet } from 'mqtt-packet';
 import type { ClientIdentity } from './authorizer.js';
 import type { BrokerCore } from './broker-core.js';
 import { encodeAck } from './encode.js';
-import { dispatchPacket } from './handlers/index.js';
 import { hardenParser, undefinedProperty, WireError } from './packet-rules.js';
 import type { BrokerMessage, Session } from './session-store.js';
 
@@ -284,7 +283,7 @@ export class Connection {
 
   private dispatch(packet: Packet): void {
     try {
-      dispatchPacket(this.broker, this, packet);
+      this.broker.dispatch(this, packet);
     } catch (error) {
       // A handler bug must cost one connection, never the broker.
       debug('connection %d (%s): handler error %s', this.id, this.clientId, (error as Error).stack);

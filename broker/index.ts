@@ -13,6 +13,7 @@ import createDebug from 'debug';
 import type { Authorizer } from './authorizer.js';
 import { BrokerCore, type BrokerEvents } from './broker-core.js';
 import { BrokerConfigError } from './errors.js';
+import { dispatchPacket } from './handlers/index.js';
 import { attachLifecycleEvents } from './lifecycle.js';
 import { type BrokerUrls, type ListenerOptions, startListeners } from './listeners.js';
 import { AWS_IOT_SETTINGS } from './profiles/aws-iot.js';
@@ -101,7 +102,7 @@ export function resolveBrokerSettings(
 export async function startBroker(options: BrokerOptions = {}): Promise<BrokerHandle> {
   const profile = options.profile ?? 'mosquitto';
   const settings = resolveBrokerSettings(profile, options.settings);
-  const core = new BrokerCore(settings, options.authorize);
+  const core = new BrokerCore(settings, dispatchPacket, options.authorize);
   if (settings.lifecycleEvents) attachLifecycleEvents(core);
   const listeners = await startListeners(
     core,
