@@ -768,4 +768,22 @@ export interface Assertion {
     max?: string;
     clients?: ClientRefs;
   };
+  /**
+   * The broker ended these clients' connections (a DISCONNECT it sent, a closed socket), each at least once: only losses during `step` when given, and only with an acceptable reason `code`/`codes` when given (a loss without a DISCONNECT has no code). Read from the run's connection losses; a failure names each client and the losses it had instead.
+   */
+  disconnected?: {
+    client?: ClientRefs;
+    clients?: ClientRefs;
+    /**
+     * Only losses during this top-level step (id or kind).
+     */
+    step?: string;
+    code?: ReasonCode;
+    /**
+     * Acceptable DISCONNECT reason codes.
+     *
+     * @minItems 1
+     */
+    codes?: [ReasonCode, ...ReasonCode[]];
+  };
 }

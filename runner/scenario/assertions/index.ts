@@ -8,6 +8,7 @@ import type { Assertion } from '../schema-types.js';
 import type { AssertionKind, ResolvedAssertion } from '../types.js';
 import { resolveAuthorized } from './authorized.js';
 import { resolveDenied } from './denied.js';
+import { resolveDisconnected } from './disconnected.js';
 import { resolveDuplicates } from './duplicates.js';
 import { resolveLatency } from './latency.js';
 import { resolveNoLoss } from './no-loss.js';
@@ -34,6 +35,7 @@ const RESOLVERS: { [K in AssertionKind]: AssertionResolver<K> } = {
   authorized: resolveAuthorized,
   denied: resolveDenied,
   'not-delivered': resolveNotDelivered,
+  disconnected: resolveDisconnected,
 };
 
 /** The assertion keywords with a resolver. */

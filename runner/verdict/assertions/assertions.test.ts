@@ -313,3 +313,32 @@ test('reason-code and retained', () => {
     'passed',
   );
 });
+
+test('disconnected reads the connection losses: client, step, code; own disconnects never count', () => {
+  const ctx = run([[], [], []]);
+  const taken = {
+    client: 0,
+    stepRef: 4,
+    at: 10,
+    how: 'lost',
+    reasonCode: 0x8e,
+    message: 'taken over',
+  } as const;
+  ctx.rec.disconnects.push({ client: 1, stepRef: 4, at: 10, how: 'graceful', reasonCode: 0 }, taken);
+  const ok = check({ kind: 'disconnected', clients: ['subscriber[1]'], step: 4, codes: [0x8e] }, ctx);
+  assert.equal(ok.status, 'passed', ok.actual);
+  assert.match(ok.actual, /subscriber\[1\] in step 4 with 0x8E/i);
+  const code = check({ kind: 'disconnected', clients: ['subscriber[1]'], codes: [0x87] }, ctx);
+  assert.equal(code.status, 'failed');
+  assert.match(code.actual, /subscriber\[1\]: lost its connection only in step 4 with 0x8E \(taken over\)/i);
+  assert.equal(check({ kind: 'disconnected', clients: ['subscriber[1]'], step: 3 }, ctx).status, 'failed');
+  // subscriber[2] closed its own connection: not a broker disconnect.
+  const own = check({ kind: 'disconnected', clients: ['subscriber[2]'] }, ctx);
+  assert.equal(own.status, 'failed');
+  assert.match(own.actual, /subscriber\[2\]: the broker never ended its connection/);
+  ctx.rec.disconnects.push({ client: 1, stepRef: 0, at: 20, how: 'lost' });
+  assert.equal(
+    check({ kind: 'disconnected', clients: ['subscriber[1]', 'subscriber[2]'] }, ctx).status,
+    'passed',
+  );
+});

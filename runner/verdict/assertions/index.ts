@@ -9,6 +9,7 @@ import { boundDetails } from './_format.js';
 import type { AssertionCheck, AssertionContext, AssertionOf } from './assertion.js';
 import { checkAuthorized } from './authorized.js';
 import { checkDenied } from './denied.js';
+import { checkDisconnected } from './disconnected.js';
 import { checkDuplicates } from './duplicates.js';
 import { checkLatency } from './latency.js';
 import { checkNoLoss } from './no-loss.js';
@@ -37,6 +38,7 @@ export const ASSERTIONS: Readonly<Registry> = {
   authorized: checkAuthorized,
   denied: checkDenied,
   'not-delivered': checkNotDelivered,
+  disconnected: checkDisconnected,
 };
 
 function sourceText(file: string, a: ResolvedAssertion): string {
