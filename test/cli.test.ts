@@ -251,15 +251,27 @@ test('run: --junit naming a folder is exit 2 and suggests a file in it', async (
   assert.match(r.stderr, /hint: for example --junit .*junit\.xml/);
 });
 
-test('run: --targets without --target is exit 2 and lists the names in the file', async (t) => {
+test('run: --targets with several targets and no --target is exit 2 and lists the names in the file', async (t) => {
   const dir = tempDir(t);
   const file = join(dir, 'ci.targets.yaml');
-  writeFileSync(file, 'staging:\n  kind: url\n  url: mqtt://127.0.0.1:9\n');
+  writeFileSync(
+    file,
+    'staging:\n  kind: url\n  url: mqtt://127.0.0.1:9\nprod:\n  kind: url\n  url: mqtt://127.0.0.1:9\n',
+  );
   const r = await mqscen(['run', 'scenarios/queuing.yaml', '--targets', file, '--no-junit', '--no-json']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /--targets .*ci\.targets\.yaml was given without --target NAME/);
-  assert.match(r.stderr, /add --target with one of the names in .*\("staging"\)/);
+  assert.match(r.stderr, /add --target with one of the names in .*\("staging", "prod"\)/);
   assert.equal(r.stdout, '', 'nothing ran on the embedded broker instead');
+});
+
+test('run: --targets with one target and no --target runs on that target', async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, 'one.targets.yaml');
+  writeFileSync(file, 'staging:\n  kind: url\n  url: mqtt://127.0.0.1:9\n');
+  const r = await mqscen(['run', 'scenarios/queuing.yaml', '--targets', file, '--no-junit', '--no-json']);
+  assert.equal(r.code, 3, r.stderr);
+  assert.match(r.stderr, /127\.0\.0\.1:9/, "it tried the file's target, not the embedded broker");
 });
 
 test('run: invalid targets files are exit 2 with file:line:column; a missing secret is exit 3 naming the variable', async (t) => {

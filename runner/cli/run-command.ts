@@ -121,18 +121,15 @@ async function runWithSignal(
   // 2. Target (a bad name or targets file is exit 2, before any reporter writes anything).
   if (opts.target !== undefined) checkTargetUrl(opts.target);
   if (opts.targets !== undefined) await refuseSpecialFile(opts.targets, '--targets');
-  const targetDefinition = await resolveTarget(opts.target, {
+  // A targets file named without --target: its one target, if it has exactly one. With several,
+  // running on the embedded broker instead would pass quietly against the wrong broker.
+  const targetName =
+    opts.target ?? (opts.targets !== undefined ? await onlyTargetIn(opts.targets) : undefined);
+  const targetDefinition = await resolveTarget(targetName, {
     targetsFile: opts.targets,
     cwd: process.cwd(),
     env: process.env,
   });
-  if (opts.targets !== undefined && opts.target === undefined) {
-    // The file was named for a reason: running on the embedded broker instead would pass quietly
-    // against the wrong broker.
-    throw new UsageError(`--targets ${opts.targets} was given without --target NAME`, {
-      hint: `add --target with one of the names in ${opts.targets} (${await targetNamesIn(opts.targets)}), or drop --targets to use the embedded broker`,
-    });
-  }
 
   // 3. Report files: a path that cannot be written is found now, before anything runs, not after
   // a long run whose report then goes missing in CI.
@@ -443,13 +440,17 @@ function checkTargetUrl(target: string): void {
 }
 
 /** Target names in a targets file, for messages (the file was already validated). */
-async function targetNamesIn(file: string): Promise<string> {
-  try {
-    const names = parseTargets(file, await readFile(file, 'utf8'));
-    return names.length === 0 ? 'it defines none' : names.map((n) => `"${n}"`).join(', ');
-  } catch {
-    return 'see the file';
-  }
+/**
+ * The one target of a targets file given without --target; a usage error naming the choices when
+ * it has several or none (a file that does not parse is exit 2 with its problems).
+ */
+async function onlyTargetIn(file: string): Promise<string | undefined> {
+  const names = parseTargets(file, await readFile(file, 'utf8'));
+  if (names.length === 1) return names[0];
+  const listed = names.length === 0 ? 'it defines none' : names.map((n) => `"${n}"`).join(', ');
+  throw new UsageError(`--targets ${file} was given without --target NAME`, {
+    hint: `add --target with one of the names in ${file} (${listed}), or drop --targets to use the embedded broker`,
+  });
 }
 
 /**
