@@ -152,6 +152,36 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'a copy of #4 with DUP=1 on a first delivery: delivered names it, the other properties hold',
+    yaml: scenarioYaml(
+      `  - connect: all
+  - publish: { from: publisher, topic: "{topic}", count: 5, qos: 1, properties: { userProperties: { k: v }, messageExpiry: 60s } }
+  - settle: { timeout: 1s }`,
+      `  - name: flags
+    delivered: { client: subscriber, from: publisher, qos: 1, retain: false, dup: false }
+  - name: properties
+    delivered: { client: subscriber, userProperties: { k: v }, messageExpiry: "<= 60s" }`,
+    ),
+    fault: (proxy, idx) =>
+      proxy.addRule({
+        kind: 'duplicate',
+        client: 'subscriber',
+        stream: 'downstream',
+        match: { publisher: idx('publisher'), seq: 4 },
+        dup: true,
+      }),
+    expect: {
+      status: 'failed',
+      assertions: {
+        flags: {
+          status: 'failed',
+          actual: /^1 copy of 6 differ: subscriber got publisher#4 with dup true \(expected false\)$/,
+        },
+        properties: { status: 'passed', actual: /^all 6 copies were$/ },
+      },
+    },
+  },
+  {
     name: 'a second copy of #2 (no DUP, same connection): an unexplained duplicate, named',
     yaml: scenarioYaml(burst, threeChecks),
     fault: (proxy, idx) =>

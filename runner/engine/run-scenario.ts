@@ -115,6 +115,7 @@ export async function runScenario(
   });
   // Receipts are attributed to the subscriptions of the model [MQTT-3.3.4-3].
   const record = new RunRecord(runId, scenario.clients, publishCounts, model);
+  if (scenario.expect.some((a) => a.kind === 'delivered')) record.keepDeliveryProperties();
   const deadlineMs = options.timeoutMs ?? scenario.timeoutMs;
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new Error('deadline')), deadlineMs);

@@ -786,4 +786,42 @@ export interface Assertion {
      */
     codes?: [ReasonCode, ...ReasonCode[]];
   };
+  /**
+   * Properties of every copy these clients received of the chosen messages (those of a publish `step`, `from` some publishers and/or on a `topic` filter; all of ours when none is given): QoS, RETAIN, DUP, User Properties, Message Expiry Interval left. A failure names the messages whose property differs and what it was.
+   */
+  delivered?: {
+    client?: ClientRefs;
+    clients?: ClientRefs;
+    /**
+     * The messages of this publish step (its `id`, or `publish` when there is one).
+     */
+    step?: string;
+    from?: ClientRefs;
+    /**
+     * The messages published on topics matching this filter.
+     */
+    topic?: string;
+    /**
+     * The QoS every copy arrived with (the lower of publish and subscription QoS) [MQTT-3.8.4-8].
+     */
+    qos?: 0 | 1 | 2;
+    /**
+     * The RETAIN flag every copy arrived with [MQTT-3.3.1-9], [MQTT-3.3.1-12].
+     */
+    retain?: boolean;
+    /**
+     * The DUP flag every copy arrived with [MQTT-3.3.1-1].
+     */
+    dup?: boolean;
+    /**
+     * Pairs every copy carries (others may be there too) [MQTT-3.3.2-17]: `{ key: value }`.
+     */
+    userProperties?: {
+      [k: string]: string | number | boolean | undefined;
+    };
+    /**
+     * Bound on the Message Expiry Interval each copy carried (the time it had left when the broker sent it [MQTT-3.3.2-6]), e.g. `"<= 60s"`; a copy without one fails.
+     */
+    messageExpiry?: string;
+  };
 }

@@ -10,8 +10,9 @@
  */
 import * as hdr from 'hdr-histogram-js';
 import type { ResolvedClient } from '../scenario/types.js';
-import type { ConnectResult, QoS } from '../transports/transport.js';
+import type { ConnectResult, PublishProperties, QoS } from '../transports/transport.js';
 import { hasBit, rangesOf, type SeqRange, testAndSet } from './bitset.js';
+import { DeliveryProperties } from './delivery-properties.js';
 import { createIdentityParser, type ParsedIdentity } from './identity.js';
 import { type DuplicateClass, GroupLog, PublisherLog, ReceiptLog } from './message-logs.js';
 
@@ -188,6 +189,16 @@ export class RunRecord {
     this.#parse = createIdentityParser(runId);
   }
 
+  /**
+   * QoS, RETAIN, DUP, expiry and User Properties of every copy of our messages: kept only after
+   * `keepDeliveryProperties` (a scenario with a `delivered` assertion).
+   */
+  deliveryProperties: DeliveryProperties | undefined;
+
+  keepDeliveryProperties(): void {
+    this.deliveryProperties ??= new DeliveryProperties(this.clients.length);
+  }
+
   /** Where receipts are attributed from (the session model). */
   attributeWith(source: SubscriptionSource): void {
     this.subscriptions$ = source;
@@ -293,6 +304,8 @@ export class RunRecord {
     receivedAt: number,
     qos: QoS = 1,
     subscriptionIds?: readonly number[],
+    dup = false,
+    properties?: PublishProperties,
   ): 'message' | 'duplicate' | 'extra-copy' | 'will' | 'stale' | 'foreign' {
     const id = this.#parse(payload);
     if (id.kind === 'foreign' || id.kind === 'stale') {
@@ -342,6 +355,7 @@ export class RunRecord {
     }
     const log = this.#log(receiver, id.publisher, pub.capacity);
     const seq = id.seq;
+    this.deliveryProperties?.add(receiver, id.publisher, seq, qos, retain, dup, properties);
     const seg = pub.segmentOf(seq);
     if (seg !== undefined) {
       const bucket = seg.index * 65536 + Math.min(this.phase, 65535);

@@ -152,6 +152,8 @@ export async function connectClient(
       msg.receivedAt,
       msg.qos,
       msg.subscriptionIdentifiers,
+      msg.dup,
+      msg.properties,
     );
     if (traceReceipts) {
       debugReceipts(

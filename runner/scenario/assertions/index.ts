@@ -7,6 +7,7 @@ import type { AssertionHead, AssertionResolver, ResolveContext } from '../resolv
 import type { Assertion } from '../schema-types.js';
 import type { AssertionKind, ResolvedAssertion } from '../types.js';
 import { resolveAuthorized } from './authorized.js';
+import { resolveDelivered } from './delivered.js';
 import { resolveDenied } from './denied.js';
 import { resolveDisconnected } from './disconnected.js';
 import { resolveDuplicates } from './duplicates.js';
@@ -36,6 +37,7 @@ const RESOLVERS: { [K in AssertionKind]: AssertionResolver<K> } = {
   denied: resolveDenied,
   'not-delivered': resolveNotDelivered,
   disconnected: resolveDisconnected,
+  delivered: resolveDelivered,
 };
 
 /** The assertion keywords with a resolver. */

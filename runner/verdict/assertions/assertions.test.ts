@@ -342,3 +342,54 @@ test('disconnected reads the connection losses: client, step, code; own disconne
     'passed',
   );
 });
+
+test('delivered: QoS, user properties and expiry per copy, named by message; nothing kept, nothing checked', () => {
+  const ctx = run([[], [], []]);
+  assert.match(
+    check({ kind: 'delivered', clients: ['subscriber[1]'], qos: 1 }, ctx).actual,
+    /no delivery properties/,
+  );
+  ctx.rec.keepDeliveryProperties();
+  const msg = (
+    s: number,
+    qos: 0 | 1,
+    props?: { messageExpiryInterval?: number; userProperties?: [string, string][] },
+  ) =>
+    ctx.rec.onMessage(
+      0,
+      't',
+      Buffer.from(`${formatMessageHeader(RUN, 3, s, 100)}x`),
+      false,
+      200,
+      qos,
+      undefined,
+      false,
+      props,
+    );
+  msg(0, 1, { messageExpiryInterval: 30, userProperties: [['k', 'v']] });
+  msg(1, 0, { messageExpiryInterval: 90, userProperties: [['k', 'w']] });
+  msg(2, 0);
+  const qos = check({ kind: 'delivered', clients: ['subscriber[1]'], qos: 1 }, ctx);
+  assert.equal(qos.status, 'failed');
+  assert.equal(qos.actual, '2 copies of 3 differ: subscriber[1] got publisher#2, #3 with qos 0 (expected 1)');
+  const props = check(
+    {
+      kind: 'delivered',
+      clients: ['subscriber[1]'],
+      userProperties: [['k', 'v']],
+      messageExpiry: cmp('<= 60s'),
+    },
+    ctx,
+  );
+  assert.deepEqual(props.details, [
+    'subscriber[1] got publisher#2 with user property k="w" (expected "v")',
+    'subscriber[1] got publisher#2 with message expiry 90s (expected <= 60s)',
+    'subscriber[1] got publisher#3 with user property k=absent (expected "v")',
+    'subscriber[1] got publisher#3 with no message expiry (expected <= 60s)',
+  ]);
+  assert.equal(
+    check({ kind: 'delivered', clients: ['subscriber[1]'], qos: 1, step: 99 }, ctx).status,
+    'failed',
+  );
+  assert.equal(check({ kind: 'delivered', clients: ['subscriber[2]'], qos: 1 }, ctx).status, 'failed');
+});

@@ -8,6 +8,7 @@ import type { AssertionKind, ResolvedAssertion } from '../../scenario/types.js';
 import { boundDetails } from './_format.js';
 import type { AssertionCheck, AssertionContext, AssertionOf } from './assertion.js';
 import { checkAuthorized } from './authorized.js';
+import { checkDelivered } from './delivered.js';
 import { checkDenied } from './denied.js';
 import { checkDisconnected } from './disconnected.js';
 import { checkDuplicates } from './duplicates.js';
@@ -39,6 +40,7 @@ export const ASSERTIONS: Readonly<Registry> = {
   denied: checkDenied,
   'not-delivered': checkNotDelivered,
   disconnected: checkDisconnected,
+  delivered: checkDelivered,
 };
 
 function sourceText(file: string, a: ResolvedAssertion): string {
