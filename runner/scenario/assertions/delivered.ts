@@ -5,6 +5,7 @@
 import type { DocPath } from '../../document/yaml.js';
 import { type AssertionResolver, labelled, refsText } from '../resolver.js';
 import type { Comparison } from '../types.js';
+import { messagesText, resolveMessages } from './_messages.js';
 
 declare module '../types.js' {
   interface AssertionShapes {
@@ -47,25 +48,12 @@ export const resolveDelivered: AssertionResolver<'delivered'> = (raw, path, head
     ...head,
     label: labelled(
       raw.name,
-      `delivered to ${refsText(who?.refs ?? [])}${r.step === undefined ? '' : ` of ${r.step}`}${r.from === undefined ? '' : ` from ${refsText(r.from)}`}${r.topic === undefined ? '' : ` on ${r.topic}`}: ${checks.join(', ')}`,
+      `delivered to ${refsText(who?.refs ?? [])}${messagesText(r)}: ${checks.join(', ')}`,
     ),
     kind: 'delivered',
     clients: who?.instances ?? [],
   };
-  if (r.step !== undefined) {
-    const s = cx.step(r.step, [...p, 'step']);
-    if (s !== undefined && s.kind !== 'publish')
-      cx.error(
-        [...p, 'step'],
-        `"${r.step}" is a ${s.kind} step; \`step\` names the publish step whose messages are meant`,
-      );
-    else if (s !== undefined) out.step = s.ref;
-  }
-  if (r.from !== undefined) out.from = cx.clients(r.from, [...p, 'from']);
-  if (r.topic !== undefined) {
-    cx.topicFilter(r.topic, [...p, 'topic']);
-    out.topic = r.topic;
-  }
+  resolveMessages(cx, r, p, out);
   if (r.qos !== undefined) out.qos = r.qos;
   if (r.retain !== undefined) out.retain = r.retain;
   if (r.dup !== undefined) out.dup = r.dup;
