@@ -219,6 +219,9 @@ export async function runScenario(
   // The policy's refusals during this scenario (authorized/denied read them; the result names them).
   const refreshed = await refreshTarget(target, startedAtMs);
   const refusals = refreshed ? safe(() => target.policyRefusals?.(startedAtMs)) : undefined;
+  // This scenario's broker counters (embedded broker only): `broker-stats` reads them, the result shows them.
+  const statsAtEnd = safe(() => target.stats?.());
+  const brokerStats = statsAtEnd === undefined ? undefined : brokerStatsSince(statsAtStart, statsAtEnd);
   const actx: AssertionContext = {
     scenario,
     record,
@@ -227,6 +230,8 @@ export async function runScenario(
     behaviour: target.behaviour,
     clientIndex: ctx.clientIndex,
     ...(refusals === undefined ? {} : { policyRefusals: refusals }),
+    ...(brokerStats === undefined ? {} : { brokerStats }),
+    targetKind: target.kind,
     settledOnly: status === 'interrupted',
   };
   // A scenario that did not run to its end (Ctrl+C, a failed step, the deadline) has no verdict:
@@ -294,8 +299,7 @@ export async function runScenario(
   const latency = safe(() => buildLatency(record));
   if (latency !== undefined) result.latency = latency;
   if (options.onRecord !== undefined) safe(() => options.onRecord?.(record, result));
-  const stats = safe(() => target.stats?.());
-  if (stats !== undefined) result.brokerStats = brokerStatsSince(statsAtStart, stats);
+  if (brokerStats !== undefined) result.brokerStats = brokerStats;
   if (refusals !== undefined && refusals.length > 0) {
     // Which action on which resource the policy refused, and why (POL-10): the cause a refused
     // step or a silent Receive denial would otherwise hide.

@@ -824,4 +824,24 @@ export interface Assertion {
      */
     messageExpiry?: string;
   };
+  /**
+   * The embedded broker's own counters for this scenario, per client (by its client id), per `$share` group, or in total when neither is given: messages `delivered` (first transmissions), `queued`, `dequeued`, and `dropped` by reason. On a target without broker counters (Mosquitto, a URL, AWS IoT) the assertion is reported as not evaluated, with that reason.
+   */
+  'broker-stats'?: {
+    client?: ClientRefs;
+    clients?: ClientRefs;
+    /**
+     * A `$share` group: its share name (every filter of it, summed) or `{ShareName}/{TopicFilter}` (SS-4).
+     */
+    group?: string;
+    delivered?: CountComparison;
+    queued?: CountComparison;
+    dequeued?: CountComparison;
+    /**
+     * Messages discarded, per reason (`queue-full`, `group-queue-full`, `expired`, `offline`, `too-large`, `not-authorized`, `session-ended`, `slow-consumer`, `rate-limited`, `qos-not-supported`), or `total` over all reasons.
+     */
+    dropped?: {
+      [k: string]: CountComparison | undefined;
+    };
+  };
 }

@@ -7,6 +7,7 @@ import type { AssertionHead, AssertionResolver, ResolveContext } from '../resolv
 import type { Assertion } from '../schema-types.js';
 import type { AssertionKind, ResolvedAssertion } from '../types.js';
 import { resolveAuthorized } from './authorized.js';
+import { resolveBrokerStats } from './broker-stats.js';
 import { resolveDelivered } from './delivered.js';
 import { resolveDenied } from './denied.js';
 import { resolveDisconnected } from './disconnected.js';
@@ -38,6 +39,7 @@ const RESOLVERS: { [K in AssertionKind]: AssertionResolver<K> } = {
   'not-delivered': resolveNotDelivered,
   disconnected: resolveDisconnected,
   delivered: resolveDelivered,
+  'broker-stats': resolveBrokerStats,
 };
 
 /** The assertion keywords with a resolver. */

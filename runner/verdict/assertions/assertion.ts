@@ -29,6 +29,10 @@ export interface AssertionContext {
   readonly clientIndex: ReadonlyMap<string, number>;
   /** The target's policy refusals during the scenario; undefined when the target keeps no log (authorized/denied). */
   readonly policyRefusals?: readonly PolicyRefusalResult[];
+  /** The broker's counters for this scenario (runner/targets/stats-delta.ts); undefined when the target keeps none. */
+  readonly brokerStats?: Readonly<Record<string, unknown>>;
+  /** The target's kind (`embedded`, `mosquitto`, ...), for a reason when a check cannot be made there. */
+  readonly targetKind?: string;
 }
 
 /** What an assertion function returns; the registry adds kind, label, source and status. */
@@ -40,6 +44,11 @@ export interface AssertionVerdict {
    * kind, so a vacuous assertion never passes silently (docs/verdict-model.md).
    */
   nothingToCheck?: string;
+  /**
+   * Set when this target cannot answer the assertion at all (e.g. no broker counters): the result
+   * is skipped with this reason, never passed.
+   */
+  notEvaluated?: string;
   /** Reads after "expected": "at most 0 duplicate deliveries". */
   expected: string;
   /** Reads after "got": "3 duplicates: subscriber[1] got publisher#4 twice". */

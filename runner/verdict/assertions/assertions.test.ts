@@ -393,3 +393,27 @@ test('delivered: QoS, user properties and expiry per copy, named by message; not
   );
   assert.equal(check({ kind: 'delivered', clients: ['subscriber[2]'], qos: 1 }, ctx).status, 'failed');
 });
+
+test('broker-stats: a group by share name sums its filters; no counters, not evaluated', () => {
+  const ctx = run([[], [], []]);
+  const a: AssertionInput = {
+    kind: 'broker-stats',
+    group: 'g',
+    bounds: [{ counter: 'dropped.total', bound: cmp('== 3') }],
+  };
+  const none = check(a, ctx);
+  assert.equal(none.status, 'skipped');
+  assert.match(none.skipReason ?? '', /^not evaluated: the target target keeps no broker counters/);
+  const stats = {
+    groups: {
+      'g/a': { delivered: 1, dropped: { 'group-queue-full': 1 } },
+      'g/b': { delivered: 1, dropped: { offline: 2 } },
+      'h/a': { delivered: 9, dropped: { offline: 9 } },
+    },
+  };
+  assert.equal(check(a, { ...ctx, brokerStats: stats }).status, 'passed');
+  const wrong = check({ ...a, group: 'g/b' }, { ...ctx, brokerStats: stats });
+  assert.equal(wrong.status, 'failed');
+  assert.equal(wrong.actual, 'group g/b: dropped.total 2 (expected == 3)');
+  assert.equal(check({ ...a, group: 'x' }, { ...ctx, brokerStats: stats }).status, 'failed');
+});

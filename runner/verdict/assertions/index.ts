@@ -8,6 +8,7 @@ import type { AssertionKind, ResolvedAssertion } from '../../scenario/types.js';
 import { boundDetails } from './_format.js';
 import type { AssertionCheck, AssertionContext, AssertionOf } from './assertion.js';
 import { checkAuthorized } from './authorized.js';
+import { checkBrokerStats } from './broker-stats.js';
 import { checkDelivered } from './delivered.js';
 import { checkDenied } from './denied.js';
 import { checkDisconnected } from './disconnected.js';
@@ -41,6 +42,7 @@ export const ASSERTIONS: Readonly<Registry> = {
   'not-delivered': checkNotDelivered,
   disconnected: checkDisconnected,
   delivered: checkDelivered,
+  'broker-stats': checkBrokerStats,
 };
 
 function sourceText(file: string, a: ResolvedAssertion): string {
@@ -62,6 +64,16 @@ export function evaluateAssertion(a: ResolvedAssertion, ctx: AssertionContext): 
   try {
     const check = ASSERTIONS[a.kind] as AssertionCheck<typeof a.kind>;
     const v = check(a as AssertionOf<typeof a.kind>, ctx);
+    if (v.notEvaluated !== undefined) {
+      return {
+        ...base,
+        status: 'skipped',
+        expected: v.expected,
+        actual: '',
+        details: [],
+        skipReason: `not evaluated: ${v.notEvaluated}`,
+      };
+    }
     const nothing = v.nothingToCheck;
     if (nothing !== undefined && ctx.settledOnly === true) {
       return {
