@@ -230,3 +230,54 @@ test('overlapping a/# and a/+ of one client: one copy per subscription is no dup
     }
   }
 });
+
+test('no-loss counts only what was owed: a clean session offline is owed nothing, and when none was owed it says so [MQTT-3.1.2-5]', async (t) => {
+  for (const { name, target } of await targets(t)) {
+    const tag = `clean${name.replace(/\W/g, '')}`;
+    const subscriber = client('subscriber', {
+      clientId: id('sub', tag),
+      clean: true,
+      subscriptions: [{ filter: `${tag}/t`, qos: 1 }],
+    });
+    const publisher = client('publisher', { clientId: id('pub', tag) });
+    const away: StepInput[] = [
+      { kind: 'disconnect', clients: ['subscriber'], how: 'graceful' },
+      publish(`${tag}/t`, 5),
+      { kind: 'reconnect', clients: ['subscriber'], clean: true },
+      settle,
+    ];
+    const some = await run(
+      scenario({
+        name: `clean offline on ${name}`,
+        clients: [subscriber, publisher],
+        steps: [
+          { kind: 'connect', clients: ['subscriber', 'publisher'] },
+          publish(`${tag}/t`, 5),
+          settle,
+          ...away,
+        ],
+        expect: [{ kind: 'no-loss', minQos: 1 }],
+      }),
+      target,
+    );
+    const noLoss = some.assertions[0];
+    assert.equal(noLoss?.status, 'passed', `${name}: ${explain(some)}`);
+    assert.equal(noLoss?.actual, '5 of 5 owed deliveries arrived (5 not owed)', `${name}: ${explain(some)}`);
+
+    const none = await run(
+      scenario({
+        name: `clean offline only on ${name}`,
+        clients: [subscriber, publisher],
+        steps: [{ kind: 'connect', clients: ['subscriber', 'publisher'] }, ...away],
+        expect: [{ kind: 'no-loss', minQos: 1 }],
+      }),
+      target,
+    );
+    assert.equal(none.assertions[0]?.status, 'passed', `${name}: ${explain(none)}`);
+    assert.equal(
+      none.assertions[0]?.actual,
+      'none of 5 deliveries was owed (sessions gone or expired; details say why)',
+      `${name}: ${explain(none)}`,
+    );
+  }
+});
