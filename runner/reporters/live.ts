@@ -51,6 +51,7 @@ import {
   formatSummaryLine,
   publicTarget,
 } from './_format.js';
+import { createPainter, type Painter, stepLine } from './_paint.js';
 import type { NamedReporter } from './index.js';
 import type { RunStartInfo, ScenarioStartInfo } from './reporter.js';
 
@@ -741,29 +742,6 @@ function unfinishedBlock(c: ScenarioView, why: string, paint: Painter): string[]
   return lines;
 }
 
-const STEP_ICONS: Record<StepResult['status'], string> = {
-  passed: '✔',
-  warning: '⚠',
-  failed: '✖',
-  skipped: '↓',
-  interrupted: '■',
-};
-
-function stepLine(step: StepResult, paint: Painter): string {
-  const icon = STEP_ICONS[step.status];
-  const colored =
-    step.status === 'passed'
-      ? paint.green(icon)
-      : step.status === 'failed'
-        ? paint.red(icon)
-        : paint.yellow(icon);
-  const parts = [`${colored} [${step.ref}] ${step.label}`, paint.dim(formatDuration(step.durationMs))];
-  if (step.status !== 'passed') parts.push(step.status);
-  if (step.error !== undefined) parts.push(paint.red(step.error));
-  if (step.notes.length > 0) parts.push(step.notes.join(', '));
-  return parts.join('  ');
-}
-
 function isNotEvaluated(a: AssertionResult): boolean {
   return a.status === 'skipped' && /not evaluated/i.test(a.skipReason ?? '');
 }
@@ -823,30 +801,6 @@ function titleLine(result: ScenarioResult, paint: Painter): string {
         `■ ${result.name} — interrupted${result.error === undefined ? '' : `: ${result.error.message}`}`,
       );
   }
-}
-
-interface Painter {
-  green(s: string): string;
-  red(s: string): string;
-  yellow(s: string): string;
-  cyan(s: string): string;
-  dim(s: string): string;
-  bold(s: string): string;
-}
-
-function createPainter(enabled: boolean): Painter {
-  const wrap =
-    (open: number, close: number) =>
-    (s: string): string =>
-      enabled ? `${ESC}${open}m${s}${ESC}${close}m` : s;
-  return {
-    green: wrap(32, 39),
-    red: wrap(31, 39),
-    yellow: wrap(33, 39),
-    cyan: wrap(36, 39),
-    dim: wrap(2, 22),
-    bold: wrap(1, 22),
-  };
 }
 
 /**

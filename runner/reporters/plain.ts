@@ -21,6 +21,7 @@ import {
   formatSummaryLine,
   publicTarget,
 } from './_format.js';
+import { createPainter, type Painter, stepLine } from './_paint.js';
 import type { NamedReporter } from './index.js';
 import type { RunStartInfo, ScenarioStartInfo } from './reporter.js';
 
@@ -145,51 +146,6 @@ export function createPlainReporter(input?: PlainReporterOptions): NamedReporter
 }
 
 // --- internal ---
-
-interface Painter {
-  green(s: string): string;
-  red(s: string): string;
-  yellow(s: string): string;
-  dim(s: string): string;
-  bold(s: string): string;
-}
-
-function createPainter(enabled: boolean): Painter {
-  const wrap =
-    (open: number, close: number) =>
-    (s: string): string =>
-      enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s;
-  return {
-    green: wrap(32, 39),
-    red: wrap(31, 39),
-    yellow: wrap(33, 39),
-    dim: wrap(2, 22),
-    bold: wrap(1, 22),
-  };
-}
-
-const STEP_ICONS: Record<StepResult['status'], string> = {
-  passed: '✔',
-  warning: '⚠',
-  failed: '✖',
-  skipped: '↓',
-  interrupted: '■',
-};
-
-function stepLine(step: StepResult, paint: Painter): string {
-  const icon = STEP_ICONS[step.status];
-  const colored =
-    step.status === 'passed'
-      ? paint.green(icon)
-      : step.status === 'failed'
-        ? paint.red(icon)
-        : paint.yellow(icon);
-  const parts = [`${colored} [${step.ref}] ${step.label}`, paint.dim(formatDuration(step.durationMs))];
-  if (step.status !== 'passed') parts.push(step.status);
-  if (step.error !== undefined) parts.push(paint.red(step.error));
-  if (step.notes.length > 0) parts.push(step.notes.join(', '));
-  return parts.join('  ');
-}
 
 function assertionLines(a: AssertionResult, paint: Painter, maxDetails: number): string[] {
   if (a.status === 'passed') return [`${paint.green('✔')} ${a.label}`];
