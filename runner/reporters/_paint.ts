@@ -2,8 +2,8 @@
  * What the live view and the plain reporter draw alike: ANSI colours (off when the output is not a
  * colour terminal) and the one line a finished step gets.
  */
-import type { StepResult } from '../results.js';
-import { formatDuration } from './_format.js';
+import type { AssertionResult, StepResult } from '../results.js';
+import { formatDuration, formatExpectation, formatSkipReason } from './_format.js';
 
 export interface Painter {
   green(s: string): string;
@@ -51,4 +51,23 @@ export function stepLine(step: StepResult, paint: Painter): string {
   if (step.error !== undefined) parts.push(paint.red(step.error));
   if (step.notes.length > 0) parts.push(step.notes.join(', '));
   return parts.join('  ');
+}
+
+/** An assertion the run could not judge (interrupted, cut short): never shown as passed. */
+export function isNotEvaluated(a: AssertionResult): boolean {
+  return a.status === 'skipped' && /not evaluated/i.test(a.skipReason ?? '');
+}
+
+/** An assertion's lines: ✔ passed, ■ not evaluated, ↓ skipped, ✖ failed with its evidence and `at file:line:col`. */
+export function assertionLines(a: AssertionResult, paint: Painter, maxDetails: number): string[] {
+  if (a.status === 'passed') return [`${paint.green('✔')} ${a.label}`];
+  if (isNotEvaluated(a)) return [`${paint.yellow('■')} ${a.label} — ${formatSkipReason(a)}`];
+  if (a.status === 'skipped') return [`${paint.yellow('↓')} ${a.label} — skipped: ${formatSkipReason(a)}`];
+  const lines = [`${paint.red('✖')} ${a.label} — ${formatExpectation(a)}`];
+  const shown = a.details.slice(0, maxDetails);
+  for (const d of shown) lines.push(`    ${paint.dim(d)}`);
+  if (a.details.length > shown.length)
+    lines.push(`    ${paint.dim(`… ${a.details.length - shown.length} more`)}`);
+  if (a.source !== undefined) lines.push(`    ${paint.dim(`at ${a.source}`)}`);
+  return lines;
 }

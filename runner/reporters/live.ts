@@ -47,11 +47,10 @@ import {
   formatDuration,
   formatExpectation,
   formatInsecurity,
-  formatSkipReason,
   formatSummaryLine,
   publicTarget,
 } from './_format.js';
-import { createPainter, type Painter, stepLine } from './_paint.js';
+import { assertionLines, createPainter, isNotEvaluated, type Painter, stepLine } from './_paint.js';
 import {
   CURSOR_SHOW,
   createDeferred,
@@ -600,10 +599,6 @@ function unfinishedBlock(c: ScenarioView, why: string, paint: Painter): string[]
   return lines;
 }
 
-function isNotEvaluated(a: AssertionResult): boolean {
-  return a.status === 'skipped' && /not evaluated/i.test(a.skipReason ?? '');
-}
-
 /** `✔ assertions: 3 passed`; never green when any failed or none was evaluated. */
 function assertionsHeader(result: ScenarioResult, paint: Painter): string {
   const n = (f: (a: AssertionResult) => boolean) => result.assertions.filter(f).length;
@@ -620,19 +615,6 @@ function assertionsHeader(result: ScenarioResult, paint: Painter): string {
   if (notEvaluated > 0) return paint.yellow(`■ ${text}`);
   if (passed === 0) return paint.yellow(`↓ ${text}`);
   return `${paint.green('✔')} ${text}`;
-}
-
-function assertionLines(a: AssertionResult, paint: Painter, maxDetails: number): string[] {
-  if (a.status === 'passed') return [`${paint.green('✔')} ${a.label}`];
-  if (isNotEvaluated(a)) return [`${paint.yellow('■')} ${a.label} — ${formatSkipReason(a)}`];
-  if (a.status === 'skipped') return [`${paint.yellow('↓')} ${a.label} — skipped: ${formatSkipReason(a)}`];
-  const lines = [`${paint.red('✖')} ${a.label} — ${formatExpectation(a)}`];
-  const shown = a.details.slice(0, maxDetails);
-  for (const d of shown) lines.push(`    ${paint.dim(d)}`);
-  if (a.details.length > shown.length)
-    lines.push(`    ${paint.dim(`… ${a.details.length - shown.length} more`)}`);
-  if (a.source !== undefined) lines.push(`    ${paint.dim(`at ${a.source}`)}`);
-  return lines;
 }
 
 /** The verdict title: symbol and colour follow the scenario's status. */

@@ -4,24 +4,15 @@
  * carry ANSI colour only on a TTY without NO_COLOR.
  */
 import createDebug from 'debug';
-import type {
-  AssertionResult,
-  Counters,
-  RunEndReason,
-  RunSummary,
-  ScenarioResult,
-  StepResult,
-} from '../results.js';
+import type { Counters, RunEndReason, RunSummary, ScenarioResult, StepResult } from '../results.js';
 import {
   formatCounters,
   formatDuration,
-  formatExpectation,
   formatInsecurity,
-  formatSkipReason,
   formatSummaryLine,
   publicTarget,
 } from './_format.js';
-import { createPainter, type Painter, stepLine } from './_paint.js';
+import { assertionLines, createPainter, type Painter, stepLine } from './_paint.js';
 import type { NamedReporter } from './index.js';
 import type { RunStartInfo, ScenarioStartInfo } from './reporter.js';
 
@@ -146,18 +137,6 @@ export function createPlainReporter(input?: PlainReporterOptions): NamedReporter
 }
 
 // --- internal ---
-
-function assertionLines(a: AssertionResult, paint: Painter, maxDetails: number): string[] {
-  if (a.status === 'passed') return [`${paint.green('✔')} ${a.label}`];
-  if (a.status === 'skipped') return [`${paint.yellow('↓')} ${a.label} — skipped: ${formatSkipReason(a)}`];
-  const lines = [`${paint.red('✖')} ${a.label} — ${formatExpectation(a)}`];
-  const shown = a.details.slice(0, maxDetails);
-  for (const d of shown) lines.push(`    ${paint.dim(d)}`);
-  if (a.details.length > shown.length)
-    lines.push(`    ${paint.dim(`… ${a.details.length - shown.length} more`)}`);
-  if (a.source !== undefined) lines.push(`    ${paint.dim(`at ${a.source}`)}`);
-  return lines;
-}
 
 function scenarioVerdict(result: ScenarioResult, paint: Painter): string {
   const time = formatDuration(result.durationMs);
