@@ -1,8 +1,8 @@
 /**
  * What the live view and the plain reporter draw alike: ANSI colours (off when the output is not a
- * colour terminal) and the one line a finished step gets.
+ * colour terminal), the line of a finished step and of an assertion, and a finished scenario's block.
  */
-import type { AssertionResult, StepResult } from '../results.js';
+import type { AssertionResult, ScenarioResult, StepResult } from '../results.js';
 import { formatDuration, formatExpectation, formatSkipReason } from './_format.js';
 
 export interface Painter {
@@ -70,4 +70,68 @@ export function assertionLines(a: AssertionResult, paint: Painter, maxDetails: n
     lines.push(`    ${paint.dim(`… ${a.details.length - shown.length} more`)}`);
   if (a.source !== undefined) lines.push(`    ${paint.dim(`at ${a.source}`)}`);
   return lines;
+}
+
+/** The block of a scenario whose result came (the non-terminal output). */
+export function finalBlock(result: ScenarioResult, paint: Painter, maxDetails: number): string[] {
+  const lines = [`${titleLine(result, paint)} ${paint.dim(`(${result.file})`)}`];
+  for (const s of result.steps) lines.push(`  ${stepLine(s, paint)}`);
+  for (const l of resultLines(result, paint)) lines.push(`  ${l}`);
+  if (result.assertions.length > 0) {
+    lines.push(`  ${assertionsHeader(result, paint)}`);
+    for (const a of result.assertions) {
+      for (const line of assertionLines(a, paint, maxDetails)) lines.push(`    ${line}`);
+    }
+  }
+  return lines;
+}
+
+/** A result's lines between its steps and its assertions: the error of a scenario that did not pass. */
+export function resultLines(result: ScenarioResult, paint: Painter): string[] {
+  if (result.error === undefined || result.status === 'passed') return [];
+  return [`${result.status === 'interrupted' ? paint.yellow('■') : paint.red('■')} ${result.error.message}`];
+}
+
+/** `✔ assertions: 3 passed`; never green when any failed or none was evaluated. */
+export function assertionsHeader(result: ScenarioResult, paint: Painter): string {
+  const n = (f: (a: AssertionResult) => boolean) => result.assertions.filter(f).length;
+  const passed = n((a) => a.status === 'passed');
+  const failed = n((a) => a.status === 'failed');
+  const notEvaluated = n(isNotEvaluated);
+  const skipped = n((a) => a.status === 'skipped') - notEvaluated;
+  const parts = [`${passed} passed`];
+  if (failed > 0) parts.push(`${failed} failed`);
+  if (skipped > 0) parts.push(`${skipped} skipped`);
+  if (notEvaluated > 0) parts.push(`${notEvaluated} not evaluated`);
+  const text = `assertions: ${parts.join(', ')}`;
+  if (failed > 0) return paint.red(`✖ ${text}`);
+  if (notEvaluated > 0) return paint.yellow(`■ ${text}`);
+  if (passed === 0) return paint.yellow(`↓ ${text}`);
+  return `${paint.green('✔')} ${text}`;
+}
+
+/** The verdict title: symbol and colour follow the scenario's status. */
+export function titleLine(result: ScenarioResult, paint: Painter): string {
+  const time = formatDuration(result.durationMs);
+  switch (result.status) {
+    case 'passed':
+      return paint.green(`✔ ${result.name} — passed in ${time}`);
+    case 'failed': {
+      const failed = result.assertions.filter((a) => a.status === 'failed').length;
+      const failedSteps = result.steps.filter((s) => s.status === 'failed').map((s) => `[${s.ref}]`);
+      const why =
+        failed > 0 || failedSteps.length === 0
+          ? `${failed} of ${result.assertions.length} assertions`
+          : `step ${failedSteps.join(', ')}`;
+      return paint.red(`✖ ${result.name} — failed (${why}) in ${time}`);
+    }
+    case 'errored':
+      return paint.red(
+        `■ ${result.name} — errored${result.error === undefined ? '' : `: ${result.error.message}`}`,
+      );
+    case 'interrupted':
+      return paint.yellow(
+        `■ ${result.name} — interrupted${result.error === undefined ? '' : `: ${result.error.message}`}`,
+      );
+  }
 }

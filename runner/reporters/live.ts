@@ -34,14 +34,7 @@ import {
   type ListrTaskWrapper,
   ProcessOutput,
 } from 'listr2';
-import type {
-  AssertionResult,
-  Counters,
-  RunEndReason,
-  RunSummary,
-  ScenarioResult,
-  StepResult,
-} from '../results.js';
+import type { Counters, RunEndReason, RunSummary, ScenarioResult, StepResult } from '../results.js';
 import {
   formatCounters,
   formatDuration,
@@ -50,7 +43,16 @@ import {
   formatSummaryLine,
   publicTarget,
 } from './_format.js';
-import { assertionLines, createPainter, isNotEvaluated, type Painter, stepLine } from './_paint.js';
+import {
+  assertionLines,
+  assertionsHeader,
+  createPainter,
+  finalBlock,
+  type Painter,
+  resultLines,
+  stepLine,
+  titleLine,
+} from './_paint.js';
 import {
   CURSOR_SHOW,
   createDeferred,
@@ -566,26 +568,6 @@ function progress(s: StepView, now: number): string {
   return `  ${parts.join(' · ')}`;
 }
 
-/** The block of a scenario whose result came (the non-terminal output). */
-function finalBlock(result: ScenarioResult, paint: Painter, maxDetails: number): string[] {
-  const lines = [`${titleLine(result, paint)} ${paint.dim(`(${result.file})`)}`];
-  for (const s of result.steps) lines.push(`  ${stepLine(s, paint)}`);
-  for (const l of resultLines(result, paint)) lines.push(`  ${l}`);
-  if (result.assertions.length > 0) {
-    lines.push(`  ${assertionsHeader(result, paint)}`);
-    for (const a of result.assertions) {
-      for (const line of assertionLines(a, paint, maxDetails)) lines.push(`    ${line}`);
-    }
-  }
-  return lines;
-}
-
-/** A result's lines between its steps and its assertions: the error of a scenario that did not pass. */
-function resultLines(result: ScenarioResult, paint: Painter): string[] {
-  if (result.error === undefined || result.status === 'passed') return [];
-  return [`${result.status === 'interrupted' ? paint.yellow('■') : paint.red('■')} ${result.error.message}`];
-}
-
 function unfinishedBlock(c: ScenarioView, why: string, paint: Painter): string[] {
   const lines = [`${paint.yellow(`■ ${c.info.name} — ${why}`)} ${paint.dim(`(${c.info.file})`)}`];
   for (const s of c.steps) {
@@ -597,48 +579,4 @@ function unfinishedBlock(c: ScenarioView, why: string, paint: Painter): string[]
   }
   lines.push(`  ${paint.yellow('■')} assertions not evaluated: the scenario did not finish`);
   return lines;
-}
-
-/** `✔ assertions: 3 passed`; never green when any failed or none was evaluated. */
-function assertionsHeader(result: ScenarioResult, paint: Painter): string {
-  const n = (f: (a: AssertionResult) => boolean) => result.assertions.filter(f).length;
-  const passed = n((a) => a.status === 'passed');
-  const failed = n((a) => a.status === 'failed');
-  const notEvaluated = n(isNotEvaluated);
-  const skipped = n((a) => a.status === 'skipped') - notEvaluated;
-  const parts = [`${passed} passed`];
-  if (failed > 0) parts.push(`${failed} failed`);
-  if (skipped > 0) parts.push(`${skipped} skipped`);
-  if (notEvaluated > 0) parts.push(`${notEvaluated} not evaluated`);
-  const text = `assertions: ${parts.join(', ')}`;
-  if (failed > 0) return paint.red(`✖ ${text}`);
-  if (notEvaluated > 0) return paint.yellow(`■ ${text}`);
-  if (passed === 0) return paint.yellow(`↓ ${text}`);
-  return `${paint.green('✔')} ${text}`;
-}
-
-/** The verdict title: symbol and colour follow the scenario's status. */
-function titleLine(result: ScenarioResult, paint: Painter): string {
-  const time = formatDuration(result.durationMs);
-  switch (result.status) {
-    case 'passed':
-      return paint.green(`✔ ${result.name} — passed in ${time}`);
-    case 'failed': {
-      const failed = result.assertions.filter((a) => a.status === 'failed').length;
-      const failedSteps = result.steps.filter((s) => s.status === 'failed').map((s) => `[${s.ref}]`);
-      const why =
-        failed > 0 || failedSteps.length === 0
-          ? `${failed} of ${result.assertions.length} assertions`
-          : `step ${failedSteps.join(', ')}`;
-      return paint.red(`✖ ${result.name} — failed (${why}) in ${time}`);
-    }
-    case 'errored':
-      return paint.red(
-        `■ ${result.name} — errored${result.error === undefined ? '' : `: ${result.error.message}`}`,
-      );
-    case 'interrupted':
-      return paint.yellow(
-        `■ ${result.name} — interrupted${result.error === undefined ? '' : `: ${result.error.message}`}`,
-      );
-  }
 }
