@@ -14,15 +14,7 @@ import type { ResolvedBrokerSettings } from './profiles/settings.js';
 import type { BrokerMessage, Outgoing, Session, Subscription } from './session-store.js';
 import { SessionStore } from './session-store.js';
 import { SharedGroups } from './shared-groups.js';
-import {
-  type BrokerStats,
-  type ClientCounters,
-  type Counters,
-  countDrop,
-  createCounters,
-  type DropReason,
-  type GroupCounters,
-} from './stats.js';
+import { type BrokerStats, CounterBook, type Counters, countDrop, type DropReason } from './stats.js';
 import { SubscriptionIndex } from './subscription-index.js';
 import { isExactFilter, topicMatches } from './topic.js';
 
@@ -68,17 +60,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   readonly connections = new Set<Connection>();
   /** Last CONNECT time per client id (C-4 when realistic). */
   readonly lastConnectAt = new Map<string, number>();
-  private readonly clientCounters = new Map<string, Counters>();
-  /**
-   * Counters of ended sessions, newest last, for the last RETIRED_CLIENTS_MAX client ids (a run's
-   * report still sees clients that are gone); older ones only live on in `retiredTotals`, so memory
-   * per client id goes when its session goes.
-   */
-  private readonly retiredCounters = new Map<string, Counters>();
-  private readonly retiredTotals = createCounters();
-  private readonly groupCounterMap = new Map<string, Counters>();
-  private readonly totals = createCounters();
-  private received = 0;
+  readonly counters = new CounterBook();
   /** The connection whose PUBLISH is being routed, so backpressure knows whom to hold back. */
   private intake: Connection | undefined;
   closing = false;
@@ -211,7 +193,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     session.queue.length = 0;
     session.inflight.clear();
     this.sessions.delete(session);
-    this.retireCounters(session.clientId);
+    if (!this.sessions.get(session.clientId)) this.counters.retire(session.clientId);
     const publishWill = session.pendingWill;
     session.pendingWill = undefined;
     if (publishWill && !this.closing) publishWill();
@@ -358,7 +340,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
    * identifier of the overlapping subscriptions [MQTT-3.3.4-2, MQTT-3.3.4-3, MQTT-3.3.4-5].
    */
   publish(message: BrokerMessage): number {
-    this.received++;
+    this.counters.received++;
     if (message.retain) this.storeRetained(message);
     const perClient = new Map<string, DeliveryOptions>();
     /** Further copies for overlapping subscriptions (overlapDelivery 'per-subscription', MQTT 5 clients). */
@@ -674,7 +656,7 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
     connection.commitAlias();
     if (!resend) {
       counters.delivered++;
-      this.totals.delivered++;
+      this.counters.delivered++;
     }
     return true;
   }
@@ -736,86 +718,31 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
   // ---- stats -------------------------------------------------------------------------------
 
   clientCounters_(clientId: string): Counters {
-    let counters = this.clientCounters.get(clientId);
-    if (!counters) {
-      // A client id that comes back continues its counts.
-      counters = this.retiredCounters.get(clientId) ?? createCounters();
-      this.retiredCounters.delete(clientId);
-      this.clientCounters.set(clientId, counters);
-    }
-    return counters;
-  }
-
-  /** The session of `clientId` ended: its counters move to the bounded list of ended ones. */
-  private retireCounters(clientId: string): void {
-    const counters = this.clientCounters.get(clientId);
-    if (!counters || this.sessions.get(clientId)) return;
-    this.clientCounters.delete(clientId);
-    this.retiredCounters.set(clientId, counters);
-    if (this.retiredCounters.size > RETIRED_CLIENTS_MAX) {
-      const [oldest, old] = this.retiredCounters.entries().next().value as [string, Counters];
-      this.retiredCounters.delete(oldest);
-      addCounters(this.retiredTotals, old);
-    }
+    return this.counters.client(clientId);
   }
 
   groupCounters(key: string): Counters {
-    let counters = this.groupCounterMap.get(key);
-    if (!counters) {
-      counters = createCounters();
-      this.groupCounterMap.set(key, counters);
-    }
-    return counters;
+    return this.counters.group(key);
   }
 
   countClientDrop(clientId: string, reason: DropReason): void {
-    countDrop(this.clientCounters_(clientId), reason);
+    countDrop(this.counters.client(clientId), reason);
   }
 
   stats(): BrokerStats {
     this.pruneRetained();
-    const clients: Record<string, ClientCounters> = {};
-    for (const [clientId, counters] of this.retiredCounters) {
-      clients[clientId] = { ...structuredClone(counters), queueLength: 0, inflight: 0, connected: false };
-    }
-    for (const [clientId, counters] of this.clientCounters) {
-      const session = this.sessions.get(clientId);
-      clients[clientId] = {
-        ...structuredClone(counters),
-        queueLength: session?.queue.length ?? 0,
-        inflight: session?.inflight.size ?? 0,
-        connected: session?.connection != null,
-      };
-    }
-    for (const session of this.sessions.values()) {
-      if (clients[session.clientId]) continue;
-      clients[session.clientId] = {
-        ...createCounters(),
-        queueLength: session.queue.length,
-        inflight: session.inflight.size,
-        connected: session.connection !== null,
-      };
-    }
-    const groups: Record<string, GroupCounters> = {};
-    for (const [key, counters] of this.groupCounterMap) {
-      const group = this.groups.get(key);
-      const shape = group ? this.groups.describe(group) : { members: 0, onlineMembers: 0, queueLength: 0 };
-      groups[key] = { ...structuredClone(counters), ...shape };
-    }
-    const totals = createCounters();
-    addCounters(totals, this.retiredTotals);
-    for (const counters of this.clientCounters.values()) addCounters(totals, counters);
-    for (const counters of this.retiredCounters.values()) addCounters(totals, counters);
-    totals.delivered = this.totals.delivered;
     return {
-      clients,
-      groups,
+      clients: this.counters.clients(this.sessions),
+      groups: this.counters.groups((key) => {
+        const group = this.groups.get(key);
+        return group ? this.groups.describe(group) : { members: 0, onlineMembers: 0, queueLength: 0 };
+      }),
       totals: {
-        ...totals,
+        ...this.counters.totals(),
         connections: [...this.connections].filter((c) => !c.closed).length,
         sessions: this.sessions.size,
         retained: this.retained.size,
-        received: this.received,
+        received: this.counters.received,
       },
     };
   }
@@ -839,9 +766,6 @@ export class BrokerCore extends EventEmitter<BrokerEvents> {
 
 // --- internal ---
 
-/** Ended sessions whose per-client counters stats() still lists. */
-const RETIRED_CLIENTS_MAX = 1000;
-
 /** Node timers hold at most 2^31-1 ms (24.8 days); longer session expiries are re-armed until due. */
 const MAX_TIMER_MS = 2_147_483_647;
 
@@ -859,12 +783,4 @@ function longTimeout(ms: number, fire: () => void, store: (timer: NodeJS.Timeout
 function isEmpty(object: object): boolean {
   for (const _ in object) return false;
   return true;
-}
-
-function addCounters(into: Counters, from: Counters): void {
-  into.queued += from.queued;
-  into.dequeued += from.dequeued;
-  for (const [reason, n] of Object.entries(from.dropped)) {
-    countDrop(into, reason as DropReason, n);
-  }
 }

@@ -65,7 +65,7 @@ test('broker-stats on a target without counters is not evaluated, with the reaso
   for (const name of ['right', 'totals', 'wrong'])
     assert.match(
       r.stdout,
-      new RegExp(`↓ ${name} — skipped: not evaluated: the mosquitto target keeps no broker counters`),
+      new RegExp(`■ ${name} — not evaluated: the mosquitto target keeps no broker counters`),
       r.stdout,
     );
   assert.doesNotMatch(r.stdout, /✔ (right|totals|wrong)/);

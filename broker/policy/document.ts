@@ -4,7 +4,7 @@
  * (`runner/document/policy-document.ts`).
  */
 
-import { type Pattern, parsePattern } from './wildcard.js';
+import type { Pattern } from './wildcard.js';
 
 /** Where a statement or resource was written in the document's text (1-based). */
 export interface Position {
