@@ -22,7 +22,7 @@ import type {
   TransportSession,
   TransportSessionEvents,
 } from '../runner/transports/transport.js';
-import { client, scenario } from '../runner/verdict/_fixtures.js';
+import { burstScenario } from './_burst-scenario.js';
 
 const { values } = parseArgs({
   options: {
@@ -230,32 +230,7 @@ async function mqscen(round: number): Promise<{ cpuUs: number; verdict: string }
   const broker = new MemoryBroker();
   const transport = memoryTransport(broker);
   const topic = `bench/mqscen/${round}`;
-  const subs = [1, 2, 3].map((i) =>
-    client(`subscriber[${i}]`, { subscriptions: [{ filter: `$share/g${round}/${topic}`, qos: 1 }] }),
-  );
-  const s = scenario({
-    name: 'engine overhead',
-    clients: [...subs, client('publisher')],
-    steps: [
-      { kind: 'connect', clients: ['subscriber[1]', 'subscriber[2]', 'subscriber[3]', 'publisher'] },
-      {
-        kind: 'publish',
-        from: ['publisher'],
-        topic,
-        count: N,
-        qos: 1,
-        retain: false,
-        payload: { kind: 'text', text: 'hello' },
-      },
-      { kind: 'settle', timeoutMs: 120_000, quietMs: 0 },
-    ],
-    expect: [
-      { kind: 'no-loss', minQos: 1 },
-      { kind: 'duplicates', max: 0, allow: ['redelivery', 'extra-copy'] },
-      { kind: 'shared-group', group: `g${round}`, eachMessage: 'once', everyMemberReceives: true },
-    ],
-    timeoutMs: 300_000,
-  });
+  const s = burstScenario({ name: 'engine overhead', topic, group: `g${round}`, count: N });
   let cpu0 = process.cpuUsage();
   let cpuUs = 0;
   const r = await runScenario(s, {

@@ -25,7 +25,7 @@ import { findMosquitto, startMosquittoTarget } from '../runner/targets/mosquitto
 import type { StartedTarget } from '../runner/targets/target.js';
 import { startUrlTarget } from '../runner/targets/url.js';
 import { mqttjsTransport } from '../runner/transports/mqttjs.js';
-import { client, scenario } from '../runner/verdict/_fixtures.js';
+import { burstScenario } from './_burst-scenario.js';
 import { cpuMs, startHost } from './broker-processes.js';
 
 const { values } = parseArgs({
@@ -235,39 +235,12 @@ async function engine(
   identityProperty: boolean,
 ): Promise<Measure & { verdict: string }> {
   const topic = `bench/mqscen/${round}`;
-  const subs = [1, 2, 3].map((i) =>
-    client(`subscriber[${i}]`, {
-      clientId: `mqscen-sub-${round}-${i}`,
-      subscriptions: [{ filter: `$share/bench-mqscen-${round}/${topic}`, qos: 1 }],
-    }),
-  );
-  const s = scenario({
+  const s = burstScenario({
     name: 'engine throughput',
-    clients: [...subs, client('publisher', { clientId: `mqscen-pub-${round}` })],
-    steps: [
-      { kind: 'connect', clients: ['subscriber[1]', 'subscriber[2]', 'subscriber[3]', 'publisher'] },
-      {
-        kind: 'publish',
-        from: ['publisher'],
-        topic,
-        count: N,
-        qos: 1,
-        retain: false,
-        payload: { kind: 'text', text: 'hello' },
-      },
-      { kind: 'settle', timeoutMs: 120_000, quietMs: 0 },
-    ],
-    expect: [
-      { kind: 'no-loss', minQos: 1 },
-      { kind: 'duplicates', max: 0, allow: ['redelivery', 'extra-copy'] },
-      {
-        kind: 'shared-group',
-        group: `bench-mqscen-${round}`,
-        eachMessage: 'once',
-        everyMemberReceives: true,
-      },
-    ],
-    timeoutMs: 300_000,
+    topic,
+    group: `bench-mqscen-${round}`,
+    count: N,
+    idPrefix: `mqscen-${round}`,
   });
   // Timed from the start of the publish step to the end of the settle step, through the hooks.
   let t0 = 0;

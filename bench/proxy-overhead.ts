@@ -13,7 +13,7 @@ import { proxyTarget, startFaultProxy } from '../runner/faults/index.js';
 import { startEmbeddedTarget } from '../runner/targets/embedded.js';
 import { findMosquitto, startMosquittoTarget } from '../runner/targets/mosquitto.js';
 import type { StartedTarget } from '../runner/targets/target.js';
-import { client, scenario } from '../runner/verdict/_fixtures.js';
+import { burstScenario } from './_burst-scenario.js';
 
 const { values } = parseArgs({
   options: {
@@ -38,33 +38,13 @@ function hasMosquitto(): boolean {
 function benchScenario(round: number, label: string) {
   const topic = `bench/proxy/${label}/${round}`;
   const group = `bench-proxy-${label}-${round}`;
-  const subs = [1, 2, 3].map((i) =>
-    client(`subscriber[${i}]`, {
-      clientId: `proxy-${label}-sub-${round}-${i}`,
-      subscriptions: [{ filter: `$share/${group}/${topic}`, qos: 1 }],
-    }),
-  );
-  return scenario({
+  return burstScenario({
     name: 'proxy overhead',
-    clients: [...subs, client('publisher', { clientId: `proxy-${label}-pub-${round}` })],
-    steps: [
-      { kind: 'connect', clients: ['subscriber[1]', 'subscriber[2]', 'subscriber[3]', 'publisher'] },
-      {
-        kind: 'publish',
-        from: ['publisher'],
-        topic,
-        count: N,
-        qos: 1,
-        retain: false,
-        payload: { kind: 'text', text: 'hello' },
-      },
-      { kind: 'settle', timeoutMs: 120_000, quietMs: 0 },
-    ],
-    expect: [
-      { kind: 'no-loss', minQos: 1 },
-      { kind: 'shared-group', group, eachMessage: 'once', everyMemberReceives: true },
-    ],
-    timeoutMs: 300_000,
+    topic,
+    group,
+    count: N,
+    idPrefix: `proxy-${label}-${round}`,
+    duplicates: false,
   });
 }
 
