@@ -13,11 +13,9 @@ import { fileURLToPath } from 'node:url';
 import createDebug from 'debug';
 import { BrokerError } from '../errors.js';
 import type { PolicyRefusalResult } from '../results.js';
-import type { ResolvedClient } from '../scenario/types.js';
-import type { EmbeddedTarget, EmbeddedTargetOptions } from './embedded.js';
+import { type EmbeddedTarget, type EmbeddedTargetOptions, embeddedTargetBase } from './embedded.js';
 import type { HostReply, HostRequest, HostStart } from './embedded-host.js';
 import { createEmbeddedPolicyEnforcer } from './embedded-policy.js';
-import type { TargetConnection } from './target.js';
 
 const debug = createDebug('mqscen:target:embedded');
 
@@ -94,22 +92,9 @@ export async function startEmbeddedChildTarget(
   debug('target %s: embedded broker (profile %s) in process %d at %s', name, profile, child.pid, mqttUrl);
   let snapshot: { stats?: Record<string, unknown>; refusals?: PolicyRefusalResult[] } = {};
   let closing: Promise<void> | undefined;
-  const urls = started.urls.ws !== undefined ? { mqtt: mqttUrl, ws: started.urls.ws } : { mqtt: mqttUrl };
   return {
-    name,
-    kind: 'embedded',
-    behaviour: profile,
-    transport: 'mqttjs',
-    url: mqttUrl,
-    capabilities: { outlivesRun: false, connectPacingMs: 0 },
-    urls,
+    ...embeddedTargetBase(name, profile, mqttUrl, started.urls.ws),
     pid: child.pid as number,
-    connectionFor(client: ResolvedClient): TargetConnection {
-      const conn: TargetConnection = { url: mqttUrl, transport: 'mqttjs' };
-      if (client.username !== undefined) conn.username = client.username;
-      if (client.password !== undefined) conn.password = client.password;
-      return conn;
-    },
     async refresh(sinceMs: number) {
       const r = await request({ type: 'snapshot', sinceMs });
       if (!('ok' in r) || !r.ok) {

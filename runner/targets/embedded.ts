@@ -89,21 +89,8 @@ export async function startEmbeddedTarget(options: EmbeddedTargetOptions = {}): 
     throw new BrokerError('the embedded broker opened no mqtt listener');
   }
   debug('target %s: embedded broker (profile %s) at %s', name, profile, mqttUrl);
-  const urls = broker.urls.ws !== undefined ? { mqtt: mqttUrl, ws: broker.urls.ws } : { mqtt: mqttUrl };
   return {
-    name,
-    kind: 'embedded',
-    behaviour: profile,
-    transport: 'mqttjs',
-    url: mqttUrl,
-    capabilities: { outlivesRun: false, connectPacingMs: 0 },
-    urls,
-    connectionFor(client: ResolvedClient): TargetConnection {
-      const conn: TargetConnection = { url: mqttUrl, transport: 'mqttjs' };
-      if (client.username !== undefined) conn.username = client.username;
-      if (client.password !== undefined) conn.password = client.password;
-      return conn;
-    },
+    ...embeddedTargetBase(name, profile, mqttUrl, broker.urls.ws),
     stats: () => {
       const stats = broker.stats() as unknown as Record<string, unknown>;
       const policyStats = policy?.stats();
@@ -134,4 +121,31 @@ export function translateBrokerError(error: unknown): unknown {
     });
   }
   return error;
+}
+
+/**
+ * What an embedded target is wherever its broker runs (in this process or its own): its names,
+ * URLs and capabilities, and clients connecting over MQTT.js with their own credentials.
+ */
+export function embeddedTargetBase(
+  name: string,
+  profile: EmbeddedProfile,
+  mqttUrl: string,
+  wsUrl: string | undefined,
+) {
+  return {
+    name,
+    kind: 'embedded' as const,
+    behaviour: profile,
+    transport: 'mqttjs' as const,
+    url: mqttUrl,
+    capabilities: { outlivesRun: false, connectPacingMs: 0 },
+    urls: wsUrl !== undefined ? { mqtt: mqttUrl, ws: wsUrl } : { mqtt: mqttUrl },
+    connectionFor(client: ResolvedClient): TargetConnection {
+      const conn: TargetConnection = { url: mqttUrl, transport: 'mqttjs' };
+      if (client.username !== undefined) conn.username = client.username;
+      if (client.password !== undefined) conn.password = client.password;
+      return conn;
+    },
+  };
 }
