@@ -197,6 +197,12 @@ export interface LatencySummary {
   maxMs: number;
   /** Log-spaced bins: deliveries with latency in (previous upToMs, upToMs]. */
   bins: Array<{ upToMs: number; count: number }>;
+  /**
+   * A client-sharded run (`mqscen merge`): first deliveries whose publisher and receiver ran on
+   * different shards (their latency compares two clocks, corrected by the offset measured through
+   * the coordinator), and how far that correction may be off (half its round trip), ms.
+   */
+  crossShard?: { pairs: number; clockUncertaintyMs: number };
 }
 
 export type RunEndReason = 'passed' | 'failed' | 'interrupted';

@@ -230,7 +230,7 @@ test('a shard killed mid-run fails the merged run, naming its index', async (t) 
   );
 });
 
-test('--shards without an index and --shard-by clients are refused before anything runs', async () => {
+test('--shards without an index, and --shard-by clients on per-shard embedded brokers, are refused before anything runs', async () => {
   const noIndex = await mqscen(
     ['run', FILES[0] as string, '--shards', '3', '--no-junit', '--no-json', '--no-html'],
     {
@@ -262,5 +262,5 @@ test('--shards without an index and --shard-by clients are refused before anythi
     '--no-html',
   ]);
   assert.equal(clients.code, 2);
-  assert.match(clients.stderr, /--shard-by clients is not supported yet/);
+  assert.match(clients.stderr, /--shard-by clients needs one broker that every shard reaches/);
 });

@@ -105,14 +105,17 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--grep <pattern>', 'only run scenarios whose name or file matches this regular expression')
     .option('--shard <i/n>', 'run shard i of n (1-based; also MQSCEN_SHARD=i/n) and write its shard file')
     .option('--shards <n>', 'shard count; the index comes from JOB_COMPLETION_INDEX (Kubernetes Indexed Job)')
-    .option('--shard-by <mode>', 'files: whole scenario files per shard (default)')
+    .option(
+      '--shard-by <mode>',
+      'files: whole scenario files per shard (default); clients: every shard runs every scenario for its part of the clients',
+    )
     .option(
       '--shard-file <path>',
       'shard file to write (default: shard-<i>-of-<n>.json beside the JUnit file)',
     )
     .option(
       '--coordinator <url>',
-      'coordinator broker for step barriers of client shards (whole-file shards need none)',
+      'broker for the step barriers of client shards (default: the target broker, under mqscen-shards/)',
     )
     .option(
       '--run-id <id>',

@@ -5,7 +5,10 @@
  * no report, so CI never reads a verdict over part of the run.
  */
 import { readFile } from 'node:fs/promises';
-import { mergeShardFiles, parseShardFile, type ShardFile } from '../engine/shard-file.js';
+import { loadSuite } from '../engine/run-suite.js';
+import { shardClientRunId, suiteFingerprint } from '../engine/shard.js';
+import { checkShardSet, mergeShardFiles, parseShardFile, type ShardFile } from '../engine/shard-file.js';
+import { mergeClientShards } from '../engine/shard-merge-clients.js';
 import { UsageError } from '../errors.js';
 import { createReporter, createReporterFanOut } from '../reporters/index.js';
 import type { Reporter } from '../reporters/reporter.js';
@@ -38,7 +41,8 @@ export async function mergeCommand(patterns: string[], opts: MergeCommandOptions
     }
     shards.push(parseShardFile(file, text));
   }
-  const summary = mergeShardFiles(files, shards);
+  const summary =
+    shards[0]?.run.by === 'clients' ? await mergeClients(files, shards) : mergeShardFiles(files, shards);
 
   const reporters: Reporter[] = [await createReporter('plain', { stream: process.stdout })];
   if (opts.junit !== false) {
@@ -64,4 +68,47 @@ export async function mergeCommand(patterns: string[], opts: MergeCommandOptions
     `mqscen: merged ${shards.length} shard${shards.length === 1 ? '' : 's'} of run ${first.run.id}: ${summary.passed} passed, ${summary.failed} failed, ${summary.errored} errored\n`,
   );
   return missing && code <= 1 ? 3 : code;
+}
+
+/**
+ * Client shards: every shard ran every scenario for part of its clients, so the merge judges each
+ * scenario again over the replay of every shard's journal. That needs the scenarios themselves:
+ * they are loaded from the paths the shards ran (run the merge in the same checkout or image), and
+ * must be byte for byte the ones the shards ran (the selection's fingerprint).
+ */
+async function mergeClients(files: readonly string[], shards: readonly ShardFile[]) {
+  const set = checkShardSet(files, shards);
+  const run = (set[0] as { shard: ShardFile }).shard.run;
+  const vars = run.vars ?? {};
+  const paths = [...new Set(run.scenarios.map((s) => s.file))];
+  const contents = await Promise.all(
+    run.scenarios.map(async (s) => ({
+      ...s,
+      content: await readFile(s.file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(
+          `${s.file}: the merge of client shards needs the scenario files the shards ran, and this one cannot be read (${error.code ?? error.message})`,
+          { hint: 'run mqscen merge in the directory (checkout or image) the shards ran in' },
+        );
+      }),
+    })),
+  );
+  if (suiteFingerprint({ scenarios: contents, vars, total: run.total, by: 'clients' }) !== run.fingerprint) {
+    throw new UsageError(
+      'the scenario files here are not the ones the shards ran (their contents or the --var values differ)',
+      { hint: 'run mqscen merge in the checkout or image the shards ran, at the same revision' },
+    );
+  }
+  const loaded = await loadSuite(paths, { vars, env: process.env, runId: shardClientRunId(run.id) });
+  if (!loaded.ok) {
+    throw new UsageError(
+      `the scenarios of the run do not load here: ${loaded.issues.map((i) => i.message).join('; ')}`,
+    );
+  }
+  const byKey = new Map(loaded.scenarios.map((s) => [`${s.file}\0${s.name}`, s]));
+  const scenarios = run.scenarios.map((s) => {
+    const found = byKey.get(`${s.file}\0${s.name}`);
+    if (found === undefined) throw new UsageError(`${s.file}: no scenario "${s.name}" here`);
+    return found;
+  });
+  return mergeClientShards(set, scenarios);
 }

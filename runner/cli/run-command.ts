@@ -14,20 +14,25 @@ import {
   partitionByFiles,
   resolveShard,
   resolveShardRunId,
+  type ShardBy,
   type ShardSpec,
+  shardClientRunId,
   shardLabel,
   sortForPartition,
   suiteFingerprint,
 } from '../engine/shard.js';
+import { type ShardCoordinator, startShardCoordinator } from '../engine/shard-coordinator.js';
 import { buildShardFile } from '../engine/shard-file.js';
 import { encodeLatencyHistogram } from '../engine/shard-histograms.js';
+import type { ScenarioJournal } from '../engine/shard-journal.js';
 import { EnvironmentError, EXIT_CODES, type ScenarioError, UsageError } from '../errors.js';
 import { chooseConsoleReporter, createReporter, createReporterFanOut } from '../reporters/index.js';
 import type { Reporter } from '../reporters/reporter.js';
 import type { RunSummary } from '../results.js';
 import { parseDuration } from '../scenario/duration.js';
-import type { ResolvedScenario } from '../scenario/types.js';
+import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
 import { parseTargets, resolveTarget } from '../targets/index.js';
+import type { StartedTarget } from '../targets/target.js';
 import { isUnreachableMessage } from '../transports/connect-errors.js';
 import { isBrokerScheme, redactUrl } from '../transports/url.js';
 import { version } from '../version.js';
@@ -67,6 +72,8 @@ export interface RunCommandOptions {
   /** Where this shard's file goes (default shard-<i>-of-<n>.json beside the JUnit file). */
   shardFile?: string;
   runId?: string;
+  /** Broker of the step barriers of client shards (default: the target broker). */
+  coordinator?: string;
 }
 
 const REPORT_LABELS: Readonly<Record<string, string>> = {
@@ -115,7 +122,14 @@ async function runWithSignal(
   }
 
   // 1b. Sharding: this process keeps its part of the selection (every shard computes the same split).
-  const sharding = await planShard(opts, selected, vars);
+  let sharding = await planShard(opts, selected, vars);
+  if (sharding?.by === 'clients') {
+    // Client ids with `{run}` must name the same clients on every shard: load again with the run's.
+    const again = await loadSuite(files, { vars, env: process.env, runId: shardClientRunId(sharding.runId) });
+    if (!again.ok) return EXIT_CODES.invalidInput;
+    const keys = new Set(selected.map((s) => `${s.file}\0${s.name}`));
+    sharding = { ...sharding, owned: again.scenarios.filter((s) => keys.has(`${s.file}\0${s.name}`)) };
+  }
   const toRun = sharding === undefined ? selected : sharding.owned;
 
   // 2. Target (a bad name or targets file is exit 2, before any reporter writes anything).
@@ -130,6 +144,14 @@ async function runWithSignal(
     cwd: process.cwd(),
     env: process.env,
   });
+  if (sharding?.by === 'clients' && targetDefinition.kind === 'embedded') {
+    throw new UsageError(
+      '--shard-by clients needs one broker that every shard reaches; each shard would start its own embedded broker',
+      {
+        hint: 'start one (mqscen broker, or the broker under test) and give it with -t mqtt://host:port',
+      },
+    );
+  }
 
   // 3. Report files: a path that cannot be written is found now, before anything runs, not after
   // a long run whose report then goes missing in CI.
@@ -184,16 +206,30 @@ async function runWithSignal(
 
   // 5. The suite.
   const histograms: NonNullable<Parameters<typeof buildShardFile>[0]['histograms']> = [];
+  const journals: ScenarioJournal[] = [];
+  const coordinator = sharding?.by === 'clients' ? lazyCoordinator(sharding, opts.coordinator) : undefined;
   const outcome = await runSuite(toRun, {
     ...(sharding === undefined
       ? {}
       : {
           scenarioOptions: {
             onRecord: (record, result) => {
+              if (sharding.by === 'clients') return;
               const latencyUs = encodeLatencyHistogram(record);
               if (latencyUs !== undefined)
                 histograms.push({ file: result.file, name: result.name, latencyUs });
             },
+            ...(coordinator === undefined
+              ? {}
+              : {
+                  shard: {
+                    index: sharding.spec.index,
+                    total: sharding.spec.total,
+                    runId: sharding.runId,
+                    coordinator: coordinator.get,
+                    onJournal: (journal) => journals.push(journal),
+                  },
+                }),
           },
         }),
     target: targetDefinition,
@@ -204,8 +240,10 @@ async function runWithSignal(
     ...(opts.bail ? { bail: true } : {}),
   });
 
+  await coordinator?.close();
   let shardFileError: string | undefined;
-  if (sharding !== undefined) shardFileError = await writeShard(sharding, outcome.summary, histograms);
+  if (sharding !== undefined)
+    shardFileError = await writeShard(sharding, outcome.summary, histograms, journals, vars);
 
   let code: number;
   if (outcome.targetError !== undefined && !signal.aborted) {
@@ -241,6 +279,7 @@ async function runWithSignal(
 
 interface ShardPlan {
   spec: ShardSpec;
+  by: ShardBy;
   owned: ResolvedScenario[];
   selection: PartitionItem[];
   fingerprint: string;
@@ -271,14 +310,7 @@ async function planShard(
     }
     return undefined;
   }
-  if (by === 'clients') {
-    throw new UsageError(
-      '--shard-by clients is not supported yet: shard whole scenario files (--shard-by files)',
-      {
-        hint: 'split the fleet into several scenario files, or run it unsharded',
-      },
-    );
-  }
+  if (by === 'clients') for (const s of selected) refuseUnshardable(s);
   const withContent = await Promise.all(
     selected.map(async (s) => ({
       file: s.file,
@@ -301,12 +333,15 @@ async function planShard(
       opts.junit === false ? 'reports' : dirname(opts.junit),
       `shard-${spec.index + 1}-of-${spec.total}.json`,
     );
-  const owned = partitionByFiles(selected, spec);
+  const owned = by === 'clients' ? [...selected] : partitionByFiles(selected, spec);
   process.stderr.write(
-    `mqscen: ${shardLabel(spec)} (${spec.source}): ${owned.length} of ${selected.length} scenario${selected.length === 1 ? '' : 's'}, run ${runId}\n`,
+    by === 'clients'
+      ? `mqscen: ${shardLabel(spec)} (${spec.source}): its part of the clients of ${selected.length} scenario${selected.length === 1 ? '' : 's'}, run ${runId}\n`
+      : `mqscen: ${shardLabel(spec)} (${spec.source}): ${owned.length} of ${selected.length} scenario${selected.length === 1 ? '' : 's'}, run ${runId}\n`,
   );
   return {
     spec,
+    by,
     owned,
     selection: sortForPartition(selected).map((s) => ({ file: s.file, name: s.name })),
     fingerprint,
@@ -315,23 +350,80 @@ async function planShard(
   };
 }
 
+/**
+ * What a client shard cannot run: a step that waits for a count of messages (`after: { sent,
+ * acked, received }`) counts only this shard's clients, so it would start at another moment on
+ * each shard.
+ */
+function refuseUnshardable(scenario: ResolvedScenario): void {
+  const visit = (steps: readonly ResolvedStep[]): void => {
+    for (const step of steps) {
+      if (step.after !== undefined && step.after.on !== 'delay') {
+        throw new UsageError(
+          `${scenario.file}: step "${step.label}" starts after a count of messages (after: ${step.after.on}), which a client shard sees only part of; --shard-by clients cannot run it`,
+          {
+            hint: 'start it after a delay (after: { step, delay }) instead, or shard whole files (--shard-by files)',
+          },
+        );
+      }
+      if ('steps' in step && Array.isArray(step.steps)) visit(step.steps as ResolvedStep[]);
+    }
+  };
+  visit(scenario.steps);
+}
+
+/** The coordinator of client shards, started at the first scenario (on its target unless --coordinator). */
+function lazyCoordinator(
+  plan: ShardPlan,
+  url: string | undefined,
+): { get: (target: StartedTarget) => Promise<ShardCoordinator>; close: () => Promise<void> } {
+  let started: Promise<ShardCoordinator> | undefined;
+  return {
+    get(target) {
+      started ??= (async () => {
+        const at = url ?? target.url;
+        if (url === undefined && !/^(mqtt|ws):\/\//.test(at)) {
+          throw new UsageError(
+            `the target ${redactUrl(at)} needs TLS or credentials the step barriers of client shards do not carry`,
+            { hint: 'give a broker every shard reaches without them: --coordinator mqtt://host:1883' },
+          );
+        }
+        return startShardCoordinator({
+          url: at,
+          runId: plan.runId,
+          index: plan.spec.index,
+          total: plan.spec.total,
+        });
+      })();
+      return started;
+    },
+    async close() {
+      const c = await started?.catch(() => undefined);
+      await c?.close();
+    },
+  };
+}
+
 /** Writes this shard's file; the error message when it could not be written. */
 async function writeShard(
   plan: ShardPlan,
   summary: RunSummary,
   histograms: NonNullable<Parameters<typeof buildShardFile>[0]['histograms']>,
+  journals: ScenarioJournal[],
+  vars: Record<string, string>,
 ): Promise<string | undefined> {
   const { writeReportFile } = await import('../reporters/_report-file.js');
   const doc = buildShardFile({
     version,
     runId: plan.runId,
     fingerprint: plan.fingerprint,
-    by: 'files',
+    by: plan.by,
     index: plan.spec.index,
     total: plan.spec.total,
     selection: plan.selection,
     summary,
     histograms,
+    ...(plan.by === 'clients' ? { journals, vars } : {}),
   });
   try {
     await writeReportFile(plan.file, `${JSON.stringify(doc)}\n`);

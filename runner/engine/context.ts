@@ -88,6 +88,13 @@ export class EngineContext {
   readonly faults = new Map<number, FaultHandle>();
   /** Clients left offline by a refusal or disconnect the scenario declared: acting for them is noted, not fatal. */
   readonly offlineAsDeclared = new Set<number>();
+  /**
+   * Shards the clients of this scenario are split over (`--shard-by clients`); 1 unsharded. A
+   * connect pace is the whole fleet's: each shard connects at 1/shards of it.
+   */
+  readonly shards: number;
+  /** Every PUBLISH received so far (any kind), for waits that end when deliveries stop. */
+  receipts = 0;
   /** Counters of a running connect or reconnect of many clients, for live progress. */
   connectCounters: ConnectCounters | undefined;
   #receiptWaiters: Array<() => void> = [];
@@ -118,8 +125,10 @@ export class EngineContext {
     identityProperty?: boolean;
     cleanupSessions?: boolean;
     proxy?: FaultProxy;
+    shards?: number;
   }) {
     this.proxy = init.proxy;
+    this.shards = init.shards ?? 1;
     this.cleanupSessions = init.cleanupSessions ?? true;
     this.identityProperty = init.identityProperty ?? false;
     this.declared = declaredOutcomes(init.scenario, init.target.behaviour);
@@ -270,6 +279,7 @@ export class EngineContext {
 
   /** Called on every receipt: wakes a waiting settle (at most once per turn of the event loop). */
   notifyReceipt(): void {
+    this.receipts++;
     if (this.#receiptWaiters.length === 0) return;
     const waiters = this.#receiptWaiters;
     this.#receiptWaiters = [];

@@ -49,7 +49,7 @@ export async function connectFleet(
 ): Promise<StepOutcome> {
   const total = clients.length;
   const concurrency = Math.max(1, pace?.concurrency ?? DEFAULT_CONNECT_CONCURRENCY);
-  const intervalMs = pace?.ratePerSecond === undefined ? 0 : 1000 / pace.ratePerSecond;
+  const intervalMs = pace?.ratePerSecond === undefined ? 0 : (1000 * ctx.shards) / pace.ratePerSecond;
   const counters: ConnectCounters = { total, connected: 0, refused: 0, pending: total };
   ctx.connectCounters = counters;
   const results: Array<ClientConnectResult | undefined> = new Array(total);

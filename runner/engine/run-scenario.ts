@@ -25,16 +25,24 @@ import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
 import { brokerStatsSince } from '../targets/stats-delta.js';
 import type { StartedTarget } from '../targets/target.js';
 import type { Transport } from '../transports/transport.js';
-import type { AssertionContext } from '../verdict/assertions/assertion.js';
-import { evaluateAssertion, notEvaluatedAssertion } from '../verdict/assertions/index.js';
 import { brokerBehaviour } from '../verdict/broker-behaviours.js';
-import { deliverableNow, evaluateDeliveries } from '../verdict/oracle.js';
+import { deliverableNow } from '../verdict/oracle.js';
 import { summarizeOracle } from '../verdict/oracle-summary.js';
 import { RunRecord } from '../verdict/record.js';
 import { type ClientSnapshot, SessionModel } from '../verdict/session-model.js';
 import { DEFAULT_TIMINGS, debug, EngineContext, type EngineTimings, now } from './context.js';
+import { judgeScenario } from './judge.js';
 import { buildLatency, buildTimeline } from './report-data.js';
 import { errorInfo, protocolsOf, skippedStep, targetInfo } from './scenario-results.js';
+import { clientOwners, shardLabel, shardRecordRunId } from './shard.js';
+import { StepBarriers } from './shard-barriers.js';
+import type { ClockOffset, ShardCoordinator } from './shard-coordinator.js';
+import {
+  JournalingRunRecord,
+  JournalingSessionModel,
+  type ScenarioJournal,
+  ShardJournal,
+} from './shard-journal.js';
 import { STEPS } from './steps/index.js';
 import type { CompiledStep, CompilePlan, StepOutcome } from './steps/step.js';
 import { teardown } from './teardown.js';
@@ -62,10 +70,22 @@ export interface RunScenarioOptions {
   cleanupSessions?: boolean;
   /** Called with the scenario's record once its result is built (shard files keep its histograms). */
   onRecord?: (record: RunRecord, result: ScenarioResult) => void;
+  /** This process is one client shard of the run (`--shard-by clients`). */
+  shard?: ClientShard;
 }
 
-/** Assertion kinds still read after Ctrl+C, over the messages whose fate was settled. */
-const OVER_SETTLED: ReadonlySet<string> = new Set(['no-loss', 'duplicates', 'ordered']);
+/** One shard of a client-sharded run: which, its coordinator, and where its journal goes. */
+export interface ClientShard {
+  /** 0-based. */
+  index: number;
+  total: number;
+  /** The run id every shard shares (the identity run id of each scenario derives from it). */
+  runId: string;
+  /** The coordinator of the step barriers (started once, at the first scenario, on its target). */
+  coordinator(target: StartedTarget): Promise<ShardCoordinator>;
+  /** Receives the journal of each scenario this shard ran (its part of the shard file). */
+  onJournal: (journal: ScenarioJournal) => void;
+}
 
 /** Progress events at most this often (reporter contract). */
 const PROGRESS_MS = 100;
@@ -81,7 +101,11 @@ export async function runScenario(
     ackTimeoutMs: scenario.timeouts.ackMs,
     ...options.timings,
   });
-  const { steps, publishCounts } = compileSteps(scenario);
+  const shard = options.shard;
+  const owners = shard === undefined ? undefined : clientOwners(scenario.clients, shard.total);
+  const owns =
+    owners === undefined || shard === undefined ? undefined : (i: number) => owners[i] === shard.index;
+  const { steps, publishCounts } = compileSteps(scenario, owns);
   const getTransport =
     options.getTransport ??
     (async (name: string) => (await import('../transports/index.js')).getTransport(name));
@@ -99,15 +123,24 @@ export async function runScenario(
     await proxy?.close();
     throw error;
   }
-  const runId = createRunId();
+  const runId = shard === undefined ? createRunId() : shardRecordRunId(shard.runId, scenario);
   const behaviour = brokerBehaviour(target.behaviour);
-  const model = new SessionModel(scenario.clients, {
-    hashMatchesParent: behaviour.hashMatchesParent,
-    groupQueue: behaviour.groupQueue,
-  });
+  const modelOptions = { hashMatchesParent: behaviour.hashMatchesParent, groupQueue: behaviour.groupQueue };
+  // A client shard journals what its clients did and saw, for the merge to replay (shard-journal.ts).
+  const journal = shard === undefined ? undefined : new ShardJournal();
+  const model =
+    journal === undefined
+      ? new SessionModel(scenario.clients, modelOptions)
+      : new JournalingSessionModel(scenario.clients, modelOptions, journal);
   // Receipts are attributed to the subscriptions of the model [MQTT-3.3.4-3].
-  const record = new RunRecord(runId, scenario.clients, publishCounts, model);
-  if (scenario.expect.some((a) => a.kind === 'delivered')) record.keepDeliveryProperties();
+  const record =
+    journal === undefined || owns === undefined
+      ? new RunRecord(runId, scenario.clients, publishCounts, model)
+      : new JournalingRunRecord([runId, scenario.clients, publishCounts, model], journal, owns);
+  if (scenario.expect.some((a) => a.kind === 'delivered')) {
+    record.keepDeliveryProperties();
+    if (journal !== undefined) journal.keepProperties = true;
+  }
   const deadlineMs = options.timeoutMs ?? scenario.timeoutMs;
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(new Error('deadline')), deadlineMs);
@@ -124,6 +157,7 @@ export async function runScenario(
     identityProperty: options.identityProperty ?? false,
     cleanupSessions: options.cleanupSessions ?? true,
     ...(proxy === undefined ? {} : { proxy }),
+    ...(shard === undefined ? {} : { shards: shard.total }),
   });
   const reporter = options.reporter;
   const startedAtIso = new Date().toISOString();
@@ -149,19 +183,33 @@ export async function runScenario(
   const stepResults: StepResult[] = [];
   let failedStep: CompiledStep | undefined;
   let end: ClientSnapshot[] | undefined;
+  // The shards start together, and each top-level step ends on every shard before the next one
+  // starts anywhere: a publish on one shard must not overtake the subscribe on another.
+  const barriers = shard === undefined ? undefined : new StepBarriers(shard, scenario, ctx, options.target);
+  let clock: ClockOffset = { offsetMs: 0, rttMs: 0 };
+  let stepsEndedAt = 0;
   try {
+    if (barriers !== undefined && policyError === undefined) {
+      try {
+        clock = await barriers.start();
+      } catch (error) {
+        ctx.fail(error instanceof Error ? error : new Error(String(error)));
+      }
+    }
     for (const step of steps) {
       if (ctx.signal.aborted || policyError !== undefined) break;
-      const result = await runTopLevelStep(ctx, step, info, reporter);
+      const result = await runTopLevelStep(ctx, step, info, reporter, barriers);
       stepResults.push(result);
       if (ctx.failure !== undefined) {
         failedStep = step;
         break;
       }
     }
+    if (ctx.failure !== undefined) await barriers?.failed(failedStep, ctx.failure);
   } finally {
     clearTimeout(timer);
     end = model.snapshot();
+    stepsEndedAt = now();
     // Faults end with the steps: the clients then say goodbye over a healthy link.
     proxy?.heal();
     // A scenario cut short (the broker went silent, the deadline, Ctrl+C) closes its clients
@@ -191,7 +239,10 @@ export async function runScenario(
   } else if (ctx.failure !== undefined) {
     status = 'errored';
     error = errorInfo(ctx.failure, failedStep);
-    notEvaluated = `not evaluated: step [${failedStep?.ref}] failed (${error.code})`;
+    notEvaluated =
+      failedStep === undefined
+        ? `not evaluated: the scenario could not start (${error.code})`
+        : `not evaluated: step [${failedStep.ref}] failed (${error.code})`;
   } else if (deadline.signal.aborted) {
     status = 'failed';
     error = {
@@ -203,56 +254,30 @@ export async function runScenario(
     notEvaluated = `not evaluated: the scenario deadline (${deadlineMs} ms) cut the steps short`;
   }
 
-  // An interrupted run is judged only over messages whose fate is settled (no "lost").
-  const oracle = evaluateDeliveries(record, end, {
-    groupQueue: behaviour.groupQueue,
-    settledOnly: status === 'interrupted',
-  });
   // The policy's refusals during this scenario (authorized/denied read them; the result names them).
   const refreshed = await refreshTarget(target, startedAtMs);
   const refusals = refreshed ? safe(() => target.policyRefusals?.(startedAtMs)) : undefined;
   // This scenario's broker counters (embedded broker only): `broker-stats` reads them, the result shows them.
   const statsAtEnd = safe(() => target.stats?.());
   const brokerStats = statsAtEnd === undefined ? undefined : brokerStatsSince(statsAtStart, statsAtEnd);
-  const actx: AssertionContext = {
+  // A client shard holds part of the record: its verdict is the merge's (mqscen merge).
+  if (shard !== undefined && notEvaluated === undefined)
+    notEvaluated = `not evaluated here: ${shardLabel(shard)} ran part of the clients; mqscen merge judges the whole run`;
+  const judged = judgeScenario({
     scenario,
     record,
-    oracle,
     end,
     behaviour: target.behaviour,
-    clientIndex: ctx.clientIndex,
-    ...(refusals === undefined ? {} : { policyRefusals: refusals }),
-    ...(brokerStats === undefined ? {} : { brokerStats }),
-    targetKind: target.kind,
-    settledOnly: status === 'interrupted',
-  };
-  // A scenario that did not run to its end (Ctrl+C, a failed step, the deadline) has no verdict:
-  // its assertions are reported as not evaluated, with the reason, so the cause is not buried under
-  // failures computed from a partial record, and an interruption never reads as a broker failure.
-  // After Ctrl+C the checks that stay meaningful over part of a run (loss, duplicates, order) are
-  // read over the messages whose fate was settled, and say so; what they find never fails the run.
-  // The record still goes to the JSON report.
-  const notEvaluatedResult = (a: (typeof scenario.expect)[number], reason: string) => ({
-    ...notEvaluatedAssertion(a, scenario.file),
-    skipReason: reason,
+    status,
+    ...(notEvaluated === undefined ? {} : { notEvaluated }),
+    extra: {
+      ...(refusals === undefined ? {} : { policyRefusals: refusals }),
+      ...(brokerStats === undefined ? {} : { brokerStats }),
+      targetKind: target.kind,
+    },
   });
-  const assertions =
-    notEvaluated === undefined
-      ? scenario.expect.map((a) => evaluateAssertion(a, actx))
-      : status === 'interrupted'
-        ? scenario.expect.map((a) => {
-            if (!OVER_SETTLED.has(a.kind)) return notEvaluatedResult(a, notEvaluated as string);
-            const r = evaluateAssertion(a, actx);
-            if (r.status === 'passed')
-              return { ...r, actual: `over the messages settled before Ctrl+C: ${r.actual}` };
-            if (r.status === 'skipped') return r;
-            return notEvaluatedResult(
-              a,
-              `${notEvaluated}; over the messages settled so far it reads: ${r.actual}`,
-            );
-          })
-        : scenario.expect.map((a) => notEvaluatedResult(a, notEvaluated as string));
-  if (status === 'passed' && assertions.some((a) => a.status === 'failed')) status = 'failed';
+  const { oracle, assertions } = judged;
+  status = judged.status;
 
   const result: ScenarioResult = {
     file: scenario.file,
@@ -291,6 +316,23 @@ export async function runScenario(
   const latency = safe(() => buildLatency(record));
   if (latency !== undefined) result.latency = latency;
   if (options.onRecord !== undefined) safe(() => options.onRecord?.(record, result));
+  if (shard !== undefined && journal !== undefined && owners !== undefined) {
+    const owned: number[] = [];
+    owners.forEach((o, i) => {
+      if (o === shard.index) owned.push(i);
+    });
+    shard.onJournal(
+      journal.build({
+        file: scenario.file,
+        name: scenario.name,
+        recordRunId: runId,
+        clock,
+        owned,
+        record,
+        stepsEndedAt,
+      }),
+    );
+  }
   if (brokerStats !== undefined) result.brokerStats = brokerStats;
   if (refusals !== undefined && refusals.length > 0) {
     // Which action on which resource the policy refused, and why (POL-10): the cause a refused
@@ -370,8 +412,14 @@ async function applyScenarioPolicy(
   }
 }
 
-/** Compiles every step into its handler; any problem is a ScenarioError, before any connect. */
-export function compileSteps(scenario: ResolvedScenario): {
+/**
+ * Compiles every step into its handler; any problem is a ScenarioError, before any connect. On a
+ * client shard (`owns`), each step acts only for the clients this shard runs.
+ */
+export function compileSteps(
+  scenario: ResolvedScenario,
+  owns?: (client: number) => boolean,
+): {
   steps: CompiledStep[];
   publishCounts: Map<number, number>;
 } {
@@ -382,6 +430,7 @@ export function compileSteps(scenario: ResolvedScenario): {
     clientIndex: new Map(scenario.clients.map((c, i) => [c.name, i])),
     publishCounts,
     compile: (step: ResolvedStep) => compileOne(step),
+    ...(owns === undefined ? {} : { owns }),
   };
   const compileOne = (step: ResolvedStep): CompiledStep => {
     const compiler = STEPS[step.kind] as (s: ResolvedStep, p: CompilePlan) => CompiledStep;
@@ -416,6 +465,7 @@ async function runTopLevelStep(
   step: CompiledStep,
   info: ScenarioStartInfo,
   reporter: Omit<Reporter, 'onRunEnd'>,
+  barriers: StepBarriers | undefined,
 ): Promise<StepResult> {
   const desc = { ref: step.ref, kind: step.kind, label: step.label };
   // A top-level step waits for its `after:` before it counts as started.
@@ -445,6 +495,9 @@ async function runTopLevelStep(
   let outcome: StepOutcome = { notes: [] };
   try {
     if (ctx.failure === undefined) outcome = await step.run(ctx);
+    // A client shard's step ends when it ended on every shard.
+    if (barriers !== undefined && ctx.failure === undefined && !ctx.signal.aborted)
+      await barriers.after(step);
     if (triggerNote !== undefined) outcome = { ...outcome, notes: [triggerNote, ...outcome.notes] };
   } catch (error) {
     // A step throws only for what must end the scenario; the first failure is the one reported.

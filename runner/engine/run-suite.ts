@@ -24,6 +24,8 @@ export interface LoadSuiteOptions {
   vars: Readonly<Record<string, string>>;
   /** Environment for `${env:NAME}`. */
   env: Readonly<Record<string, string | undefined>>;
+  /** The `{run}` of client ids (every client shard of a run uses the same). @default one per process */
+  runId?: string;
 }
 
 export type LoadSuiteResult =
@@ -43,7 +45,11 @@ export async function loadSuite(
   const warnings: Issue[] = [];
   let badFiles = 0;
   for (const file of files) {
-    const loaded = await loadScenario(file, { vars: options.vars, env: options.env });
+    const loaded = await loadScenario(file, {
+      vars: options.vars,
+      env: options.env,
+      ...(options.runId === undefined ? {} : { runId: options.runId }),
+    });
     if (!loaded.ok) {
       badFiles++;
       issues.push(...loaded.issues);
@@ -75,7 +81,10 @@ export interface RunSuiteOptions {
   /** Stop after the first scenario that does not pass; the rest are left out of the summary. */
   bail?: boolean;
   /** Passed on to runScenario (tests). */
-  scenarioOptions?: Pick<RunScenarioOptions, 'getTransport' | 'timings' | 'cleanupSessions' | 'onRecord'>;
+  scenarioOptions?: Pick<
+    RunScenarioOptions,
+    'getTransport' | 'timings' | 'cleanupSessions' | 'onRecord' | 'shard'
+  >;
 }
 
 export interface SuiteOutcome {

@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startEmbeddedTarget } from '../targets/embedded.js';
-import {
-  ownsClient,
-  ShardBarrierError,
-  type ShardCoordinator,
-  startShardCoordinator,
-} from './shard-coordinator.js';
+import { clientOwners } from './shard.js';
+import { ShardBarrierError, type ShardCoordinator, startShardCoordinator } from './shard-coordinator.js';
 
 async function fleet(
   t: { after: (fn: () => Promise<void>) => void },
@@ -68,13 +64,13 @@ test('clock offset: measured through the coordinator within half the round trip'
   assert.ok(Math.abs(m.offsetMs - 750) <= m.rttMs / 2 + 1, `offset ${m.offsetMs} ± ${m.rttMs / 2}`);
 });
 
-test('client partition: every instance on exactly one shard', () => {
+test('client partition: every instance on exactly one shard, a takeover with the client it takes over', () => {
+  const clients = Array.from({ length: 50 }, (_, j) => ({ clientId: `c-${j}` }));
+  clients.push({ clientId: 'c-7' });
   for (const total of [1, 2, 3, 4]) {
-    for (let j = 0; j < 50; j++) {
-      const owners = Array.from({ length: total }, (_, index) => ownsClient(j, { index, total })).filter(
-        Boolean,
-      );
-      assert.equal(owners.length, 1);
-    }
+    const owners = clientOwners(clients, total);
+    assert.equal(owners.length, 51);
+    for (let j = 0; j < 50; j++) assert.equal(owners[j], j % total);
+    assert.equal(owners[50], owners[7], 'the takeover runs where the session it takes over lives');
   }
 });

@@ -5,18 +5,21 @@
  * every broker offers).
  *
  * Topics, under `<prefix>/<run id>/`:
- * - `barrier/<name>/<index>` (retained): shard `index` reached barrier `name`. A shard that
- *   subscribes late still sees every arrival [MQTT-3.3.1-6], so arrival order does not matter.
+ * - `barrier/<name>/<index>`: shard `index` reached barrier `name`. Not retained: AWS IoT sends no
+ *   retained message to a wildcard subscription. Instead, a shard that has reached a barrier says
+ *   so again when it first hears of another shard there: a shard that arrives later (its
+ *   subscription is older than its own arrival) hears from every shard that arrived before it.
  * - `failed/<index>` (retained): shard `index` failed; every barrier of the others rejects at once,
  *   naming it, instead of waiting for its deadline (a failed shard fails the run).
  * - `clock/<index>/ping` and `clock/<index>/pong`: shard 0's clock is the run's; shard k measures
  *   its offset from shard 0 with NTP's exchange, keeping the sample of the shortest round trip.
  *
  * A barrier has a deadline; when it passes, the error names the shards that did not arrive. The
- * run id must be unique per run: retained arrivals of an earlier run with the same id would release
- * a barrier early, so every shard clears what it wrote when it closes.
+ * run id must be unique per run: a retained failure of an earlier run with the same id would fail
+ * this one, so every shard clears what it wrote when it closes.
  */
 import mqtt, { type MqttClient } from 'mqtt';
+import { now as clockNow } from '../clock.js';
 import { EnvironmentError } from '../errors.js';
 import { shardLabel } from './shard.js';
 
@@ -30,7 +33,7 @@ export interface CoordinatorOptions {
   index: number;
   total: number;
   prefix?: string;
-  /** The clock whose offset to shard 0 is measured (tests give one with an offset). @default Date.now */
+  /** The clock whose offset to shard 0 is measured (tests give one with an offset). @default the run clock (clock.ts) */
   now?: () => number;
   /** Bound for connecting to the coordinator, ms. @default 10000 */
   connectTimeoutMs?: number;
@@ -57,7 +60,7 @@ export interface ShardCoordinator {
 }
 
 export async function startShardCoordinator(options: CoordinatorOptions): Promise<ShardCoordinator> {
-  const now = options.now ?? Date.now;
+  const now = options.now ?? clockNow;
   const base = `${options.prefix ?? COORDINATOR_PREFIX}/${options.runId}`;
   const label = shardLabel(options);
   let client: MqttClient;
@@ -83,12 +86,22 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
     for (const w of [...waiters]) w();
   };
 
+  /** Barriers this shard has reached: it answers each new arrival there with its own. */
+  const reached = new Set<string>();
+  const arrive = (name: string) =>
+    client.publishAsync(`${base}/barrier/${name}/${options.index}`, JSON.stringify({ at: now() }), {
+      qos: 1,
+    });
   client.on('message', (topic, payload) => {
     const rest = topic.slice(base.length + 1).split('/');
     if (rest[0] === 'barrier' && rest.length === 3 && payload.length > 0) {
-      const set = arrivals.get(rest[1] as string) ?? new Set<number>();
-      set.add(Number(rest[2]));
-      arrivals.set(rest[1] as string, set);
+      const name = rest[1] as string;
+      const from = Number(rest[2]);
+      const set = arrivals.get(name) ?? new Set<number>();
+      const isNew = !set.has(from);
+      set.add(from);
+      arrivals.set(name, set);
+      if (isNew && from !== options.index && reached.has(name)) void arrive(name).catch(() => undefined);
       wake();
     } else if (rest[0] === 'failed' && rest.length === 2 && payload.length > 0) {
       failures.set(Number(rest[1]), payload.toString());
@@ -117,9 +130,8 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
 
   return {
     async barrier(name, deadlineMs) {
-      const topic = `${base}/barrier/${name}/${options.index}`;
-      retainedWritten.add(topic);
-      await client.publishAsync(topic, JSON.stringify({ at: now() }), { qos: 1, retain: true });
+      reached.add(name);
+      await arrive(name);
       await new Promise<void>((resolve, reject) => {
         const check = (): void => {
           const failed = [...failures.keys()].filter((k) => k !== options.index).sort((a, b) => a - b);
@@ -201,13 +213,4 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
       await client.endAsync(!client.connected).catch(() => undefined);
     },
   };
-}
-
-/**
- * The client partition every shard computes alike: instance j of the scenario's flattened instance
- * list (declaration order) belongs to shard j mod n, so every declaration spreads over the shards
- * and an instance (its persistent session, its reconnects) always lives in one shard.
- */
-export function ownsClient(instance: number, spec: { index: number; total: number }): boolean {
-  return instance % spec.total === spec.index;
 }

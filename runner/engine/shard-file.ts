@@ -12,10 +12,11 @@ import { UsageError } from '../errors.js';
 import type { RunEndReason, RunSummary, ScenarioResult } from '../results.js';
 import { type PartitionItem, partitionByFiles, type ShardBy, shardLabel } from './shard.js';
 import { encodedHistogramCount } from './shard-histograms.js';
+import type { ScenarioJournal } from './shard-journal.js';
 
 export const SHARD_FILE_FORMAT = 'mqscen-shard';
-/** Bumped when a field changes meaning; the merge only reads its own version. */
-export const SHARD_FILE_VERSION = 1;
+/** Bumped when a field changes meaning; the merge only reads its own version (2: client shards). */
+export const SHARD_FILE_VERSION = 2;
 
 export interface ShardFile {
   format: typeof SHARD_FILE_FORMAT;
@@ -29,6 +30,8 @@ export interface ShardFile {
     total: number;
     /** The whole selection, in partition order. */
     scenarios: PartitionItem[];
+    /** `--var` values: the merge of client shards loads the scenarios again with them. */
+    vars?: Record<string, string>;
   };
   shard: { index: number; total: number };
   startedAt: string;
@@ -38,6 +41,8 @@ export interface ShardFile {
   scenarios: ScenarioResult[];
   /** Each scenario's latency histogram (µs), HDR standard encoding (compressed, base64). */
   histograms: Array<{ file: string; name: string; latencyUs: string }>;
+  /** Client shards: each scenario's journal, which the merge replays with the other shards'. */
+  journals?: ScenarioJournal[];
 }
 
 export function buildShardFile(input: {
@@ -50,6 +55,8 @@ export function buildShardFile(input: {
   selection: readonly PartitionItem[];
   summary: RunSummary;
   histograms?: ShardFile['histograms'];
+  journals?: ScenarioJournal[];
+  vars?: Record<string, string>;
 }): ShardFile {
   return {
     format: SHARD_FILE_FORMAT,
@@ -61,6 +68,7 @@ export function buildShardFile(input: {
       by: input.by,
       total: input.total,
       scenarios: input.selection.map((s) => ({ file: s.file, name: s.name })),
+      ...(input.vars === undefined ? {} : { vars: input.vars }),
     },
     shard: { index: input.index, total: input.total },
     startedAt: input.summary.startedAt,
@@ -68,6 +76,7 @@ export function buildShardFile(input: {
     reason: input.summary.reason,
     scenarios: input.summary.scenarios,
     histograms: input.histograms ?? [],
+    ...(input.journals === undefined ? {} : { journals: input.journals }),
   };
 }
 
@@ -102,14 +111,19 @@ export function parseShardFile(file: string, text: string): ShardFile {
     Array.isArray(doc.histograms) &&
     typeof doc.startedAt === 'string';
   if (!ok) throw new UsageError(`${file} is a damaged shard file (fields missing)`);
+  if (doc.run?.by === 'clients' && !Array.isArray(doc.journals))
+    throw new UsageError(`${file} is a damaged shard file (a client shard without its journals)`);
   return doc as ShardFile;
 }
 
 /**
- * The merged run summary of a complete set, or a UsageError saying what is wrong with the set.
- * `files[i]` is where `shards[i]` was read (for messages).
+ * The shards of a complete set by index (`result[k]` is shard index k, with the file it was read
+ * from), or a UsageError saying what is wrong with the set. `files[i]` is where `shards[i]` was read.
  */
-export function mergeShardFiles(files: readonly string[], shards: readonly ShardFile[]): RunSummary {
+export function checkShardSet(
+  files: readonly string[],
+  shards: readonly ShardFile[],
+): Array<{ file: string; shard: ShardFile }> {
   if (shards.length === 0) throw new UsageError('no shard files to merge');
   const first = shards[0] as ShardFile;
   const firstFile = files[0] as string;
@@ -163,20 +177,33 @@ export function mergeShardFiles(files: readonly string[], shards: readonly Shard
     );
   }
 
+  return Array.from({ length: total }, (_, k) => {
+    const at = byIndex.get(k) as number;
+    return { file: files[at] as string, shard: shards[at] as ShardFile };
+  });
+}
+
+/**
+ * The merged run summary of a complete set of whole-file shards, or a UsageError saying what is
+ * wrong with the set. `files[i]` is where `shards[i]` was read (for messages).
+ */
+export function mergeShardFiles(files: readonly string[], shards: readonly ShardFile[]): RunSummary {
+  const set = checkShardSet(files, shards);
+  const total = set.length;
+  const first = (set[0] as { shard: ShardFile }).shard;
   // Each shard must hold the scenarios the partition gives it: a shard of another selection, or
   // results edited by hand, never slip into the verdict.
   const scenarios: ScenarioResult[] = [];
   let interrupted = false;
   for (let k = 0; k < total; k++) {
-    const at = byIndex.get(k) as number;
-    const s = shards[at] as ShardFile;
+    const { file: at, shard: s } = set[k] as { file: string; shard: ShardFile };
     if (s.reason === 'interrupted') interrupted = true;
-    const owned = first.run.by === 'files' ? partitionByFiles(first.run.scenarios, { index: k, total }) : [];
+    const owned = partitionByFiles(first.run.scenarios, { index: k, total });
     const ownedKeys = new Set(owned.map(key));
     for (const r of s.scenarios) {
       if (!ownedKeys.has(key(r))) {
         throw new UsageError(
-          `${files[at]}: ${shardLabel(s.shard)} holds "${r.name}" (${r.file}), which the partition gives to another shard`,
+          `${at}: ${shardLabel(s.shard)} holds "${r.name}" (${r.file}), which the partition gives to another shard`,
         );
       }
     }
@@ -191,13 +218,22 @@ export function mergeShardFiles(files: readonly string[], shards: readonly Shard
       }
       if (r === undefined || count !== (r.latency?.count ?? 0)) {
         throw new UsageError(
-          `${files[at]} is a damaged shard file: the latency histogram of "${h.name}" does not match its results`,
+          `${at} is a damaged shard file: the latency histogram of "${h.name}" does not match its results`,
         );
       }
     }
     // Scenarios left out (a --bail shard) are left out of the merge too, as in an unsharded --bail run.
     scenarios.push(...s.scenarios);
   }
+  return summarizeShards(shards, scenarios, interrupted);
+}
+
+/** The run summary of merged scenario results: the run spans every shard's. */
+export function summarizeShards(
+  shards: readonly ShardFile[],
+  scenarios: ScenarioResult[],
+  interrupted: boolean,
+): RunSummary {
   const starts = shards.map((s) => Date.parse(s.startedAt));
   const ends = shards.map((s) => Date.parse(s.startedAt) + s.durationMs);
   const startedAt = Math.min(...starts);

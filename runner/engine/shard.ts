@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import { UsageError } from '../errors.js';
+import type { ResolvedClient } from '../scenario/types.js';
 
 /** How a scenario is split: whole scenario files per shard, or the clients of one scenario. */
 export type ShardBy = 'files' | 'clients';
@@ -167,4 +168,43 @@ export function resolveShardRunId(
   const gh = env['GITHUB_RUN_ID'];
   if (gh !== undefined && gh !== '') return `github-${gh}-${env['GITHUB_RUN_ATTEMPT'] ?? '1'}`;
   return `suite-${fingerprint.slice(0, 12)}`;
+}
+
+/**
+ * The client partition every shard computes alike (`--shard-by clients`): the scenario's instances
+ * in declaration order, grouped by client id (a takeover and the client it takes over share one
+ * session, so one shard), group j on shard j mod n. Every declaration spreads over the shards, and
+ * an instance (its persistent session, its reconnects) always lives on one shard.
+ * Returns, per instance, the index of the shard that runs it.
+ */
+export function clientOwners(
+  clients: readonly Pick<ResolvedClient, 'clientId'>[],
+  total: number,
+): Int32Array {
+  const groups = new Map<string, number>();
+  return Int32Array.from(clients, (c) => {
+    let g = groups.get(c.clientId);
+    if (g === undefined) {
+      g = groups.size;
+      groups.set(c.clientId, g);
+    }
+    return g % total;
+  });
+}
+
+/**
+ * The identity run id (8 base-36 characters, as createRunId's) every shard stamps on one
+ * scenario's messages, so a receipt on one shard names the publisher's message on another.
+ */
+export function shardRecordRunId(runId: string, scenario: PartitionItem): string {
+  const digest = createHash('sha256')
+    .update(`mqscen-record\0${runId}\0${scenario.file}\0${scenario.name}`)
+    .digest();
+  return digest.readUIntBE(0, 6).toString(36).padStart(9, '0').slice(-8);
+}
+
+/** The `{run}` placeholder of client ids (6 characters) every shard of one run shares. */
+export function shardClientRunId(runId: string): string {
+  const digest = createHash('sha256').update(`mqscen-clients\0${runId}`).digest();
+  return digest.readUIntBE(0, 6).toString(36).padStart(9, '0').slice(-6);
 }

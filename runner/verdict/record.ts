@@ -199,6 +199,11 @@ export class RunRecord {
     this.deliveryProperties ??= new DeliveryProperties(this.clients.length);
   }
 
+  /** What a payload's identity header says (this run's message, a will, another run's, none). */
+  identify(payload: Uint8Array): ParsedIdentity {
+    return this.#parse(payload);
+  }
+
   /** Where receipts are attributed from (the session model). */
   attributeWith(source: SubscriptionSource): void {
     this.subscriptions$ = source;

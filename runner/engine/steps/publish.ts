@@ -13,6 +13,7 @@ import { formatReason } from '../../transports/reason-codes.js';
 import type { PublishRequest, QoS } from '../../transports/transport.js';
 import { createHeaderWriter, IDENTITY_PROPERTY } from '../../verdict/identity.js';
 import { ACK_FAILED, ACK_TIMEOUT, type PublisherLog, type Segment } from '../../verdict/message-logs.js';
+import type { SessionModel } from '../../verdict/session-model.js';
 import type { EngineClient, EngineContext } from '../context.js';
 import { type CompiledStep, forEachClient, resolveClients, type StepCompiler, type StepOf } from './step.js';
 import { notConnected } from './subscribe.js';
@@ -43,39 +44,58 @@ export const compilePublish: StepCompiler<'publish'> = (step, plan) => {
   } satisfies CompiledStep;
 };
 
-function segmentFor(ctx: EngineContext, log: PublisherLog, step: StepOf<'publish'>, seq: number): Segment {
+/** What a run of sequence numbers of one publisher shares, besides its audience. */
+export interface SegmentSpec {
+  stepRef: number;
+  topic: string;
+  qos: QoS;
+  retain: boolean;
+  identity?: 'none';
+  expiryMs?: number;
+}
+
+/**
+ * The segment message `seq` (sent at `at`) belongs to: the last one while nothing the audience
+ * depends on changed, else a new one with the audience taken from the session model now.
+ */
+export function segmentFor(
+  model: SessionModel,
+  log: PublisherLog,
+  spec: SegmentSpec,
+  seq: number,
+  at: number,
+): Segment {
   // The runner's clock never ends a session: a client offline past its expiry stays in the
   // audience, and its next CONNACK (sessionPresent) decides what it was owed.
   const last = log.segments[log.segments.length - 1];
   if (
     last !== undefined &&
     last.end === seq &&
-    last.stepRef === step.ref &&
-    last.version === ctx.model.version &&
-    last.topic === step.topic &&
-    last.qos === step.qos &&
-    last.retain === step.retain
+    last.stepRef === spec.stepRef &&
+    last.version === model.version &&
+    last.topic === spec.topic &&
+    last.qos === spec.qos &&
+    last.retain === spec.retain
   ) {
     return last;
   }
   const seg: Segment = {
     index: log.segments.length,
     publisher: log.client,
-    stepRef: step.ref,
-    topic: step.topic,
-    qos: step.qos,
-    retain: step.retain,
+    stepRef: spec.stepRef,
+    topic: spec.topic,
+    qos: spec.qos,
+    retain: spec.retain,
     first: seq,
     end: seq,
-    audience: ctx.model.audienceOf(log.client, step.topic, step.qos),
-    version: ctx.model.version,
+    audience: model.audienceOf(log.client, spec.topic, spec.qos),
+    version: model.version,
     owed: 0,
-    startedAt: ctx.now(),
+    startedAt: at,
   };
   // Without the identity header receipts cannot be attributed: the oracle leaves them out.
-  if (step.identity === 'none') seg.identity = 'none';
-  const mei = step.properties?.messageExpiryInterval;
-  if (mei !== undefined && ctx.clients[log.client]?.protocol === '5') seg.expiryMs = mei * 1000;
+  if (spec.identity === 'none') seg.identity = 'none';
+  if (spec.expiryMs !== undefined) seg.expiryMs = spec.expiryMs;
   log.segments.push(seg);
   return seg;
 }
@@ -98,6 +118,15 @@ async function publishBurst(ctx: EngineContext, c: EngineClient, step: StepOf<'p
   const interval = step.ratePerSecond !== undefined && step.ratePerSecond > 0 ? 1000 / step.ratePerSecond : 0;
   const ackTimeout = ctx.timings.ackTimeoutMs;
   const record = ctx.record;
+  const mei = step.properties?.messageExpiryInterval;
+  const spec: SegmentSpec = {
+    stepRef: step.ref,
+    topic: step.topic,
+    qos: step.qos,
+    retain: step.retain,
+    ...(step.identity === 'none' ? { identity: 'none' as const } : {}),
+    ...(mei !== undefined && v5 ? { expiryMs: mei * 1000 } : {}),
+  };
 
   let inflight = 0;
   let wake: (() => void) | undefined;
@@ -167,7 +196,7 @@ async function publishBurst(ctx: EngineContext, c: EngineClient, step: StepOf<'p
         break;
       }
       const seq = log.next++;
-      const seg = segmentFor(ctx, log, step, seq);
+      const seg = segmentFor(ctx.model, log, spec, seq, ctx.now());
       seg.end = seq + 1;
       const at = ctx.now();
       log.sendTime[seq] = at;

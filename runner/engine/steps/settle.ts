@@ -7,13 +7,20 @@
  */
 
 import { deliverableNow } from '../../verdict/oracle.js';
-import { sleep } from '../context.js';
+import { type EngineContext, sleep } from '../context.js';
 import type { CompiledStep, StepCompiler } from './step.js';
 
 /** Re-check at least this often even without receipts (acks and state changes count too). */
 const POLL_MS = 25;
 /** Group deliveries that may be held offline count as settled after this long without a new one. */
 const PARTIAL_QUIET_MS = 200;
+/**
+ * On a client shard, what its subscribers are owed depends on publishers and sessions of other
+ * shards: the shard settles when nothing arrived for this long, and the step barrier then waits
+ * for every shard. A broker that pauses longer mid-delivery can end it early: what arrives later
+ * is still recorded until the teardown, and what never does is reported lost by the merge.
+ */
+export const SHARD_QUIET_MS = 1_000;
 
 export const compileSettle: StepCompiler<'settle'> = (step) =>
   ({
@@ -23,6 +30,20 @@ export const compileSettle: StepCompiler<'settle'> = (step) =>
     async run(ctx) {
       const start = ctx.now();
       const deadline = start + step.timeoutMs;
+      // A client shard cannot count what it is owed (see SHARD_QUIET_MS): it waits for quiet.
+      if (ctx.shards > 1) {
+        const quietMs = Math.max(SHARD_QUIET_MS, step.quietMs);
+        const quiet = await untilQuiet(ctx, deadline, quietMs);
+        const took = Math.round(ctx.now() - start);
+        if (quiet || ctx.signal.aborted)
+          return {
+            notes: [`this shard: no message for ${quietMs} ms after ${took} ms (${ctx.receipts} received)`],
+          };
+        return {
+          notes: [],
+          warning: `this shard: messages still arriving after ${took} ms (${ctx.receipts} received)`,
+        };
+      }
       let state = deliverableNow(ctx.record, ctx.model);
       // Group messages that may sit in an offline member's session: wait until they stop coming.
       let partialSeen = state.partialArrived;
@@ -68,3 +89,20 @@ export const compileSettle: StepCompiler<'settle'> = (step) =>
       return { notes };
     },
   }) satisfies CompiledStep;
+
+/** Waits until no message arrived for `quietMs` (true), or the step's deadline (false). */
+async function untilQuiet(ctx: EngineContext, deadline: number, quietMs: number): Promise<boolean> {
+  let seen = ctx.receipts;
+  let since = ctx.now();
+  while (!ctx.signal.aborted) {
+    const t = ctx.now();
+    if (t - since >= quietMs) return true;
+    if (t >= deadline) return false;
+    await ctx.waitForReceipt(Math.max(1, Math.min(POLL_MS * 4, deadline - t, quietMs - (t - since))));
+    if (ctx.receipts !== seen) {
+      seen = ctx.receipts;
+      since = ctx.now();
+    }
+  }
+  return false;
+}

@@ -41,13 +41,18 @@ export interface CompilePlan {
   readonly publishCounts: Map<number, number>;
   /** Compiles a nested step (parallel blocks). */
   compile(step: ResolvedStep): CompiledStep;
+  /** On a client shard: does this process run `client` (shard.ts, clientOwners)? Unsharded: all. */
+  readonly owns?: (client: number) => boolean;
 }
 
 export type StepCompiler<K extends StepKind> = (step: StepOf<K>, plan: CompilePlan) => CompiledStep;
 
-/** Resolves instance names to indexes, or throws a message naming the step and the declared clients. */
+/**
+ * Resolves instance names to indexes, or throws a message naming the step and the declared clients.
+ * On a client shard, only the clients this shard owns: the others act on their own shards.
+ */
 export function resolveClients(names: readonly string[], step: ResolvedStep, plan: CompilePlan): number[] {
-  return names.map((n) => {
+  const all = names.map((n) => {
     const i = plan.clientIndex.get(n);
     if (i === undefined) {
       throw new Error(
@@ -56,6 +61,8 @@ export function resolveClients(names: readonly string[], step: ResolvedStep, pla
     }
     return i;
   });
+  const owns = plan.owns;
+  return owns === undefined ? all : all.filter((i) => owns(i));
 }
 
 /**
