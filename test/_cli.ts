@@ -3,8 +3,8 @@
  *
  * Glossary: `mqscen(args)` runs the CLI to its end (bounded) and returns code, stdout, stderr and
  * duration; `startMqscen(args, t)` starts a long-running one (a run waiting in a step, a broker)
- * with a bounded wait for a line and for its exit, killed at teardown; `tempDir(t)` a folder
- * removed at teardown.
+ * with a bounded wait for a line and for its exit, killed at teardown; `startBroker(t)` a
+ * `mqscen broker` child on a free port; `tempDir(t)` a folder removed at teardown.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -60,10 +60,14 @@ export function mqscen(
  * A long-running CLI process (run waiting in a step, broker) driven from a test: its combined
  * output so far, a bounded wait for a line, and a bounded wait for its exit. Killed at teardown.
  */
-export function startMqscen(args: string[], t: { after: (fn: () => void) => void }) {
+export function startMqscen(
+  args: string[],
+  t: { after: (fn: () => void) => void },
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+) {
   const child = spawn(process.execPath, [bin, ...args], {
-    cwd: root,
-    env: { ...process.env, CI: 'true' },
+    cwd: options.cwd ?? root,
+    env: { ...process.env, CI: 'true', ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.after(() => child.kill('SIGKILL'));
@@ -105,6 +109,16 @@ export function startMqscen(args: string[], t: { after: (fn: () => void) => void
       });
     },
   };
+}
+
+/** A `mqscen broker` child on a free port (extra flags such as `--profile mosquitto`); its URL. Stopped at teardown. */
+export async function startBroker(
+  t: { after: (fn: () => void) => void },
+  flags: string[] = [],
+): Promise<string> {
+  const broker = startMqscen(['broker', '--port', '0', ...flags], t);
+  const m = await broker.waitFor(/mqtt:\/\/127\.0\.0\.1:\d+/, 'mqscen broker did not print its URL');
+  return m[0];
 }
 
 export function tempDir(t: { after: (fn: () => void) => void }): string {

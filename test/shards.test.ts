@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import type { ShardFile } from '../runner/engine/shard-file.js';
 import { encodedHistogramCount } from '../runner/engine/shard-histograms.js';
 import type { ResultsDocument } from '../runner/reporters/json.js';
-import { bin, mqscen, startMqscen, tempDir } from './_cli.js';
+import { bin, mqscen, startBroker, tempDir } from './_cli.js';
 
 const FILES = [
   'scenarios/retained.yaml',
@@ -32,13 +32,6 @@ const verdictOf = (doc: ResultsDocument) =>
       duplicates: s.counters.duplicates,
     },
   }));
-
-/** A `mqscen broker` child on a free port; its URL. Stopped at teardown. */
-async function startBroker(t: { after: (fn: () => void) => void }): Promise<string> {
-  const broker = startMqscen(['broker', '--port', '0'], t);
-  const m = await broker.waitFor(/mqtt:\/\/127\.0\.0\.1:\d+/, 'mqscen broker did not print its URL');
-  return m[0];
-}
 
 test('4 shard processes (JOB_COMPLETION_INDEX=0..3) merge into the unsharded verdict; a missing shard is named', async (t) => {
   const dir = tempDir(t);
