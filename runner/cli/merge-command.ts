@@ -8,10 +8,10 @@ import { readFile } from 'node:fs/promises';
 import { loadSuite } from '../engine/run-suite.js';
 import { shardClientRunId, suiteFingerprint } from '../engine/shard.js';
 import { checkShardSet, mergeShardFiles, parseShardFile, type ShardFile } from '../engine/shard-file.js';
-import { mergeClientShards } from '../engine/shard-merge-clients.js';
 import { UsageError } from '../errors.js';
 import { createReporter, createReporterFanOut } from '../reporters/index.js';
 import type { Reporter } from '../reporters/reporter.js';
+import type { ResolvedScenario } from '../scenario/types.js';
 import { expandFileArguments } from './files.js';
 import { exitCodeFor, htmlPathFor } from './run-command.js';
 
@@ -41,8 +41,7 @@ export async function mergeCommand(patterns: string[], opts: MergeCommandOptions
     }
     shards.push(parseShardFile(file, text));
   }
-  const summary =
-    shards[0]?.run.by === 'clients' ? await mergeClients(files, shards) : mergeShardFiles(files, shards);
+  const summary = mergeShardFiles(files, shards, await clientScenarios(files, shards));
 
   const reporters: Reporter[] = [await createReporter('plain', { stream: process.stdout })];
   if (opts.junit !== false) {
@@ -71,16 +70,20 @@ export async function mergeCommand(patterns: string[], opts: MergeCommandOptions
 }
 
 /**
- * Client shards: every shard ran every scenario for part of its clients, so the merge judges each
- * scenario again over the replay of every shard's journal. That needs the scenarios themselves:
- * they are loaded from the paths the shards ran (run the merge in the same checkout or image), and
- * must be byte for byte the ones the shards ran (the selection's fingerprint).
+ * The scenarios split by clients: every shard ran them for part of the clients, so the merge judges
+ * them again over the replay of every shard's journal. That needs the scenarios themselves: they
+ * are loaded from the paths the shards ran (run the merge in the same checkout or image), and the
+ * files must be byte for byte the ones the shards ran (the selection's fingerprint).
  */
-async function mergeClients(files: readonly string[], shards: readonly ShardFile[]) {
+async function clientScenarios(
+  files: readonly string[],
+  shards: readonly ShardFile[],
+): Promise<ResolvedScenario[]> {
   const set = checkShardSet(files, shards);
   const run = (set[0] as { shard: ShardFile }).shard.run;
+  const split = run.scenarios.filter((s) => s.by === 'clients');
+  if (split.length === 0) return [];
   const vars = run.vars ?? {};
-  const paths = [...new Set(run.scenarios.map((s) => s.file))];
   const contents = await Promise.all(
     run.scenarios.map(async (s) => ({
       ...s,
@@ -92,23 +95,18 @@ async function mergeClients(files: readonly string[], shards: readonly ShardFile
       }),
     })),
   );
-  if (suiteFingerprint({ scenarios: contents, vars, total: run.total, by: 'clients' }) !== run.fingerprint) {
+  if (suiteFingerprint({ scenarios: contents, vars, total: run.total, by: run.by }) !== run.fingerprint) {
     throw new UsageError(
       'the scenario files here are not the ones the shards ran (their contents or the --var values differ)',
       { hint: 'run mqscen merge in the checkout or image the shards ran, at the same revision' },
     );
   }
+  const paths = [...new Set(split.map((s) => s.file))];
   const loaded = await loadSuite(paths, { vars, env: process.env, runId: shardClientRunId(run.id) });
   if (!loaded.ok) {
     throw new UsageError(
       `the scenarios of the run do not load here: ${loaded.issues.map((i) => i.message).join('; ')}`,
     );
   }
-  const byKey = new Map(loaded.scenarios.map((s) => [`${s.file}\0${s.name}`, s]));
-  const scenarios = run.scenarios.map((s) => {
-    const found = byKey.get(`${s.file}\0${s.name}`);
-    if (found === undefined) throw new UsageError(`${s.file}: no scenario "${s.name}" here`);
-    return found;
-  });
-  return mergeClientShards(set, scenarios);
+  return loaded.scenarios;
 }

@@ -123,12 +123,12 @@ async function runWithSignal(
 
   // 1b. Sharding: this process keeps its part of the selection (every shard computes the same split).
   let sharding = await planShard(opts, selected, vars);
-  if (sharding?.by === 'clients') {
+  if (sharding !== undefined && sharding.clientKeys.size > 0) {
     // Client ids with `{run}` must name the same clients on every shard: load again with the run's.
     const again = await loadSuite(files, { vars, env: process.env, runId: shardClientRunId(sharding.runId) });
     if (!again.ok) return EXIT_CODES.invalidInput;
-    const keys = new Set(selected.map((s) => `${s.file}\0${s.name}`));
-    sharding = { ...sharding, owned: again.scenarios.filter((s) => keys.has(`${s.file}\0${s.name}`)) };
+    const keys = new Set(sharding.owned.map(scenarioKey));
+    sharding = { ...sharding, owned: again.scenarios.filter((s) => keys.has(scenarioKey(s))) };
   }
   const toRun = sharding === undefined ? selected : sharding.owned;
 
@@ -144,7 +144,7 @@ async function runWithSignal(
     cwd: process.cwd(),
     env: process.env,
   });
-  if (sharding?.by === 'clients' && targetDefinition.kind === 'embedded') {
+  if (sharding !== undefined && sharding.clientKeys.size > 0 && targetDefinition.kind === 'embedded') {
     throw new UsageError(
       '--shard-by clients needs one broker that every shard reaches; each shard would start its own embedded broker',
       {
@@ -207,14 +207,17 @@ async function runWithSignal(
   // 5. The suite.
   const histograms: NonNullable<Parameters<typeof buildShardFile>[0]['histograms']> = [];
   const journals: ScenarioJournal[] = [];
-  const coordinator = sharding?.by === 'clients' ? lazyCoordinator(sharding, opts.coordinator) : undefined;
+  const coordinator =
+    sharding !== undefined && sharding.clientKeys.size > 0
+      ? lazyCoordinator(sharding, opts.coordinator)
+      : undefined;
   const outcome = await runSuite(toRun, {
     ...(sharding === undefined
       ? {}
       : {
           scenarioOptions: {
             onRecord: (record, result) => {
-              if (sharding.by === 'clients') return;
+              if (sharding.clientKeys.has(scenarioKey(result))) return;
               const latencyUs = encodeLatencyHistogram(record);
               if (latencyUs !== undefined)
                 histograms.push({ file: result.file, name: result.name, latencyUs });
@@ -227,6 +230,7 @@ async function runWithSignal(
                     total: sharding.spec.total,
                     runId: sharding.runId,
                     coordinator: coordinator.get,
+                    covers: (scenario) => sharding.clientKeys.has(scenarioKey(scenario)),
                     onJournal: (journal) => journals.push(journal),
                   },
                 }),
@@ -279,7 +283,10 @@ async function runWithSignal(
 
 interface ShardPlan {
   spec: ShardSpec;
+  /** `--shard-by`, else files; a scenario's own `shard: clients` applies when no flag is given. */
   by: ShardBy;
+  /** The scenarios split by clients (every shard runs them), by scenarioKey. */
+  clientKeys: Set<string>;
   owned: ResolvedScenario[];
   selection: PartitionItem[];
   fingerprint: string;
@@ -310,7 +317,11 @@ async function planShard(
     }
     return undefined;
   }
-  if (by === 'clients') for (const s of selected) refuseUnshardable(s);
+  // The flag decides for every scenario; without it each scenario's `shard:` (default files).
+  const modeOf = (s: ResolvedScenario): ShardBy => (opts.shardBy === undefined ? (s.shardBy ?? 'files') : by);
+  const clientScenarios = selected.filter((s) => modeOf(s) === 'clients');
+  for (const s of clientScenarios) refuseUnshardable(s);
+  const clientKeys = new Set(clientScenarios.map(scenarioKey));
   const withContent = await Promise.all(
     selected.map(async (s) => ({
       file: s.file,
@@ -333,17 +344,33 @@ async function planShard(
       opts.junit === false ? 'reports' : dirname(opts.junit),
       `shard-${spec.index + 1}-of-${spec.total}.json`,
     );
-  const owned = by === 'clients' ? [...selected] : partitionByFiles(selected, spec);
+  const wholeOwned = new Set(
+    partitionByFiles(
+      selected.filter((s) => !clientKeys.has(scenarioKey(s))),
+      spec,
+    ).map(scenarioKey),
+  );
+  const owned = selected.filter((s) => clientKeys.has(scenarioKey(s)) || wholeOwned.has(scenarioKey(s)));
+  const parts: string[] = [];
+  if (wholeOwned.size > 0 || clientKeys.size === 0)
+    parts.push(
+      `${wholeOwned.size} of ${selected.length - clientKeys.size} whole scenario${selected.length - clientKeys.size === 1 ? '' : 's'}`,
+    );
+  if (clientKeys.size > 0)
+    parts.push(`its part of the clients of ${clientKeys.size} scenario${clientKeys.size === 1 ? '' : 's'}`);
   process.stderr.write(
-    by === 'clients'
-      ? `mqscen: ${shardLabel(spec)} (${spec.source}): its part of the clients of ${selected.length} scenario${selected.length === 1 ? '' : 's'}, run ${runId}\n`
-      : `mqscen: ${shardLabel(spec)} (${spec.source}): ${owned.length} of ${selected.length} scenario${selected.length === 1 ? '' : 's'}, run ${runId}\n`,
+    `mqscen: ${shardLabel(spec)} (${spec.source}): ${parts.join(' and ')}, run ${runId}\n`,
   );
   return {
     spec,
     by,
+    clientKeys,
     owned,
-    selection: sortForPartition(selected).map((s) => ({ file: s.file, name: s.name })),
+    selection: sortForPartition(selected).map((s) => ({
+      file: s.file,
+      name: s.name,
+      ...(clientKeys.has(scenarioKey(s)) ? { by: 'clients' as const } : {}),
+    })),
     fingerprint,
     runId,
     file,
@@ -370,6 +397,10 @@ function refuseUnshardable(scenario: ResolvedScenario): void {
     }
   };
   visit(scenario.steps);
+}
+
+function scenarioKey(s: PartitionItem): string {
+  return `${s.file}\0${s.name}`;
 }
 
 /** The coordinator of client shards, started at the first scenario (on its target unless --coordinator). */
@@ -423,7 +454,7 @@ async function writeShard(
     selection: plan.selection,
     summary,
     histograms,
-    ...(plan.by === 'clients' ? { journals, vars } : {}),
+    ...(plan.clientKeys.size > 0 ? { journals, vars } : {}),
   });
   try {
     await writeReportFile(plan.file, `${JSON.stringify(doc)}\n`);

@@ -83,6 +83,8 @@ export interface ClientShard {
   runId: string;
   /** The coordinator of the step barriers (started once, at the first scenario, on its target). */
   coordinator(target: StartedTarget): Promise<ShardCoordinator>;
+  /** Is this scenario split by clients (others of the run may be whole-file)? */
+  covers(scenario: ResolvedScenario): boolean;
   /** Receives the journal of each scenario this shard ran (its part of the shard file). */
   onJournal: (journal: ScenarioJournal) => void;
 }
@@ -101,7 +103,7 @@ export async function runScenario(
     ackTimeoutMs: scenario.timeouts.ackMs,
     ...options.timings,
   });
-  const shard = options.shard;
+  const shard = options.shard?.covers(scenario) === true ? options.shard : undefined;
   const owners = shard === undefined ? undefined : clientOwners(scenario.clients, shard.total);
   const owns =
     owners === undefined || shard === undefined ? undefined : (i: number) => owners[i] === shard.index;

@@ -10,9 +10,11 @@
  */
 import { UsageError } from '../errors.js';
 import type { RunEndReason, RunSummary, ScenarioResult } from '../results.js';
+import type { ResolvedScenario } from '../scenario/types.js';
 import { type PartitionItem, partitionByFiles, type ShardBy, shardLabel } from './shard.js';
 import { encodedHistogramCount } from './shard-histograms.js';
 import type { ScenarioJournal } from './shard-journal.js';
+import { mergeClientScenario } from './shard-merge-clients.js';
 
 export const SHARD_FILE_FORMAT = 'mqscen-shard';
 /** Bumped when a field changes meaning; the merge only reads its own version (2: client shards). */
@@ -28,8 +30,8 @@ export interface ShardFile {
     fingerprint: string;
     by: ShardBy;
     total: number;
-    /** The whole selection, in partition order. */
-    scenarios: PartitionItem[];
+    /** The whole selection, in partition order; `by: clients` marks a scenario every shard ran. */
+    scenarios: Array<PartitionItem & { by?: 'clients' }>;
     /** `--var` values: the merge of client shards loads the scenarios again with them. */
     vars?: Record<string, string>;
   };
@@ -52,7 +54,7 @@ export function buildShardFile(input: {
   by: ShardBy;
   index: number;
   total: number;
-  selection: readonly PartitionItem[];
+  selection: ReadonlyArray<PartitionItem & { by?: 'clients' }>;
   summary: RunSummary;
   histograms?: ShardFile['histograms'];
   journals?: ScenarioJournal[];
@@ -67,7 +69,11 @@ export function buildShardFile(input: {
       fingerprint: input.fingerprint,
       by: input.by,
       total: input.total,
-      scenarios: input.selection.map((s) => ({ file: s.file, name: s.name })),
+      scenarios: input.selection.map((s) => ({
+        file: s.file,
+        name: s.name,
+        ...(s.by === 'clients' ? { by: s.by } : {}),
+      })),
       ...(input.vars === undefined ? {} : { vars: input.vars }),
     },
     shard: { index: input.index, total: input.total },
@@ -111,7 +117,7 @@ export function parseShardFile(file: string, text: string): ShardFile {
     Array.isArray(doc.histograms) &&
     typeof doc.startedAt === 'string';
   if (!ok) throw new UsageError(`${file} is a damaged shard file (fields missing)`);
-  if (doc.run?.by === 'clients' && !Array.isArray(doc.journals))
+  if (doc.run?.scenarios?.some((x) => x.by === 'clients') === true && !Array.isArray(doc.journals))
     throw new UsageError(`${file} is a damaged shard file (a client shard without its journals)`);
   return doc as ShardFile;
 }
@@ -184,24 +190,31 @@ export function checkShardSet(
 }
 
 /**
- * The merged run summary of a complete set of whole-file shards, or a UsageError saying what is
- * wrong with the set. `files[i]` is where `shards[i]` was read (for messages).
+ * The merged run summary of a complete set of shards, or a UsageError saying what is wrong with
+ * the set. `files[i]` is where `shards[i]` was read (for messages). A whole-file scenario's result
+ * is its shard's; a scenario split by clients is judged again over every shard's journal, which
+ * needs the scenario itself (`clientScenarios`, loaded again by the merge command).
  */
-export function mergeShardFiles(files: readonly string[], shards: readonly ShardFile[]): RunSummary {
+export function mergeShardFiles(
+  files: readonly string[],
+  shards: readonly ShardFile[],
+  clientScenarios: readonly ResolvedScenario[] = [],
+): RunSummary {
   const set = checkShardSet(files, shards);
   const total = set.length;
   const first = (set[0] as { shard: ShardFile }).shard;
-  // Each shard must hold the scenarios the partition gives it: a shard of another selection, or
-  // results edited by hand, never slip into the verdict.
-  const scenarios: ScenarioResult[] = [];
+  const whole = first.run.scenarios.filter((x) => x.by !== 'clients');
+  const split = new Set(first.run.scenarios.filter((x) => x.by === 'clients').map(key));
+  // Each shard must hold the whole-file scenarios the partition gives it: a shard of another
+  // selection, or results edited by hand, never slip into the verdict.
+  const ownerOf = new Map<string, number>();
   let interrupted = false;
   for (let k = 0; k < total; k++) {
     const { file: at, shard: s } = set[k] as { file: string; shard: ShardFile };
     if (s.reason === 'interrupted') interrupted = true;
-    const owned = partitionByFiles(first.run.scenarios, { index: k, total });
-    const ownedKeys = new Set(owned.map(key));
+    for (const item of partitionByFiles(whole, { index: k, total })) ownerOf.set(key(item), k);
     for (const r of s.scenarios) {
-      if (!ownedKeys.has(key(r))) {
+      if (!split.has(key(r)) && ownerOf.get(key(r)) !== k) {
         throw new UsageError(
           `${at}: ${shardLabel(s.shard)} holds "${r.name}" (${r.file}), which the partition gives to another shard`,
         );
@@ -222,8 +235,23 @@ export function mergeShardFiles(files: readonly string[], shards: readonly Shard
         );
       }
     }
-    // Scenarios left out (a --bail shard) are left out of the merge too, as in an unsharded --bail run.
-    scenarios.push(...s.scenarios);
+  }
+  const scenarios: ScenarioResult[] = [];
+  for (const item of first.run.scenarios) {
+    if (item.by === 'clients') {
+      const scenario = clientScenarios.find((x) => key(x) === key(item));
+      if (scenario === undefined)
+        throw new UsageError(`${item.file}: scenario "${item.name}" was not loaded for the merge`);
+      const r = mergeClientScenario(
+        scenario,
+        set.map(({ shard }) => ({ results: shard.scenarios, journals: shard.journals ?? [] })),
+      );
+      if (r !== undefined) scenarios.push(r);
+      continue;
+    }
+    // A scenario left out (a --bail shard) is left out of the merge too, as in an unsharded --bail run.
+    const r = set[ownerOf.get(key(item)) ?? -1]?.shard.scenarios.find((x) => key(x) === key(item));
+    if (r !== undefined) scenarios.push(r);
   }
   return summarizeShards(shards, scenarios, interrupted);
 }

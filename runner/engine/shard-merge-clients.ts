@@ -13,35 +13,29 @@ import { summarizeOracle } from '../verdict/oracle-summary.js';
 import { judgeScenario } from './judge.js';
 import { buildLatency, buildTimeline } from './report-data.js';
 import { shardLabel } from './shard.js';
-import { type ShardFile, summarizeShards } from './shard-file.js';
 import type { ScenarioJournal } from './shard-journal.js';
 import { replayJournals } from './shard-replay.js';
 
-/** `set[k]` is shard index k; `scenarios` the run's selection, loaded again by the merge. */
-export function mergeClientShards(
-  set: ReadonlyArray<{ file: string; shard: ShardFile }>,
-  scenarios: readonly ResolvedScenario[],
-): ReturnType<typeof summarizeShards> {
-  const total = set.length;
-  const results: ScenarioResult[] = [];
-  let interrupted = false;
-  for (const scenario of scenarios) {
-    const parts = set.map(({ shard }) => ({
-      result: shard.scenarios.find((r) => r.file === scenario.file && r.name === scenario.name),
-      journal: shard.journals?.find((j) => j.file === scenario.file && j.name === scenario.name),
-    }));
-    // A shard that left the scenario out (--bail after an earlier one) leaves it out of the run.
-    if (parts.every((p) => p.result === undefined)) continue;
-    const result = mergeScenario(scenario, parts, total);
-    if (result.status === 'interrupted') interrupted = true;
-    results.push(result);
-  }
-  if (set.some(({ shard }) => shard.reason === 'interrupted')) interrupted = true;
-  return summarizeShards(
-    set.map((s) => s.shard),
-    results,
-    interrupted,
-  );
+/** What one shard holds of the run: its scenario results and its journals. */
+export interface ShardPart {
+  results: readonly ScenarioResult[];
+  journals: readonly ScenarioJournal[];
+}
+
+/**
+ * One scenario split by clients, from every shard's part (`shards[k]` is shard index k); undefined
+ * when no shard ran it (a --bail run stopped before it).
+ */
+export function mergeClientScenario(
+  scenario: ResolvedScenario,
+  shards: readonly ShardPart[],
+): ScenarioResult | undefined {
+  const parts = shards.map((p) => ({
+    result: p.results.find((r) => r.file === scenario.file && r.name === scenario.name),
+    journal: p.journals.find((j) => j.file === scenario.file && j.name === scenario.name),
+  }));
+  if (parts.every((p) => p.result === undefined)) return undefined;
+  return mergeScenario(scenario, parts, shards.length);
 }
 
 /** How bad a shard's status is for the run: the worst one wins. */

@@ -78,6 +78,7 @@ export function resolveScenario(
   const proxied = proxiedClients(doc, clients, steps);
   if (proxied.length > 0) scenario.proxied = proxied;
   if (doc.description !== undefined) scenario.description = doc.description.trim();
+  if (doc.shard !== undefined) scenario.shardBy = doc.shard;
   if (doc.policy !== undefined) scenario.policyFile = resolve(dirname(options.file), doc.policy);
   return { problems, scenario: deepFreeze(scenario) };
 }

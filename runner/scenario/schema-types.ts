@@ -84,6 +84,10 @@ export interface RawScenario {
    * AWS IoT policy document (JSON) the scenario is written for, relative to the scenario file. The embedded broker (profile `aws-iot`) enforces it while this scenario runs, unless the target attaches its own (`policy:` in the targets file); `mqscen policy check` checks the scenario against it. Other brokers ignore it.
    */
   policy?: string;
+  /**
+   * How a sharded run (`mqscen run --shard i/n`) splits this scenario when `--shard-by` is not given: `files` (default) runs it whole on one shard; `clients` runs it on every shard, each for its part of the clients, with step barriers between the shards, and `mqscen merge` judges it as one run. For fleets one machine cannot hold.
+   */
+  shard?: 'files' | 'clients';
   timeout?: Duration;
   /**
    * Bounds of the waits for the broker's answers, for every client of this scenario. Each wait also ends at the scenario deadline (`timeout`), whichever comes first.

@@ -242,6 +242,8 @@ export interface ResolvedScenario {
   file: string;
   name: string;
   description?: string;
+  /** `shard: clients`: a sharded run splits its clients (unless `--shard-by` says otherwise). */
+  shardBy?: 'files' | 'clients';
   /** Overall deadline for the whole scenario, ms (default 120000). */
   timeoutMs: number;
   /**
