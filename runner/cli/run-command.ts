@@ -351,10 +351,11 @@ async function planShard(
     ).map(scenarioKey),
   );
   const owned = selected.filter((s) => clientKeys.has(scenarioKey(s)) || wholeOwned.has(scenarioKey(s)));
+  const wholeCount = selected.length - clientKeys.size;
   const parts: string[] = [];
-  if (wholeOwned.size > 0 || clientKeys.size === 0)
+  if (wholeCount > 0)
     parts.push(
-      `${wholeOwned.size} of ${selected.length - clientKeys.size} whole scenario${selected.length - clientKeys.size === 1 ? '' : 's'}`,
+      `${wholeOwned.size} of ${wholeCount}${clientKeys.size > 0 ? ' whole' : ''} scenario${wholeCount === 1 ? '' : 's'}`,
     );
   if (clientKeys.size > 0)
     parts.push(`its part of the clients of ${clientKeys.size} scenario${clientKeys.size === 1 ? '' : 's'}`);
