@@ -207,7 +207,13 @@ export async function runScenario(
         break;
       }
     }
+    // The other shards stop at their next barrier instead of waiting for this one until the deadline.
     if (ctx.failure !== undefined) await barriers?.failed(failedStep, ctx.failure);
+    else if (options.signal.aborted)
+      await barriers?.failed(
+        undefined,
+        new Error(`${shardLabel(shard as ClientShard)} was interrupted (Ctrl+C)`),
+      );
   } finally {
     clearTimeout(timer);
     end = model.snapshot();
