@@ -11,7 +11,7 @@
 import { UsageError } from '../errors.js';
 import type { RunEndReason, RunSummary, ScenarioResult } from '../results.js';
 import type { ResolvedScenario } from '../scenario/types.js';
-import { type PartitionItem, partitionByFiles, type ShardBy, shardLabel } from './shard.js';
+import { type PartitionItem, partitionByFiles, type ShardBy, shardLabel, sortForPartition } from './shard.js';
 import { encodedHistogramCount } from './shard-histograms.js';
 import type { ScenarioJournal } from './shard-journal.js';
 import { mergeClientScenario } from './shard-merge-clients.js';
@@ -237,7 +237,7 @@ export function mergeShardFiles(
     }
   }
   const scenarios: ScenarioResult[] = [];
-  for (const item of first.run.scenarios) {
+  for (const item of sortForPartition(first.run.scenarios)) {
     if (item.by === 'clients') {
       const scenario = clientScenarios.find((x) => key(x) === key(item));
       if (scenario === undefined)
