@@ -223,7 +223,7 @@ test('a shard killed mid-run fails the merged run, naming its index', async (t) 
   );
 });
 
-test('--shards without an index, and --shard-by clients on per-shard embedded brokers, are refused before anything runs', async () => {
+test('--shards without an index, and --shard-by clients on per-shard embedded brokers or without a run id, are refused before anything runs', async () => {
   const noIndex = await mqscen(
     ['run', FILES[0] as string, '--shards', '3', '--no-junit', '--no-json', '--no-html'],
     {
@@ -250,10 +250,27 @@ test('--shards without an index, and --shard-by clients on per-shard embedded br
     '1/2',
     '--shard-by',
     'clients',
+    '--run-id',
+    'r-embedded',
     '--no-junit',
     '--no-json',
     '--no-html',
   ]);
   assert.equal(clients.code, 2);
   assert.match(clients.stderr, /--shard-by clients needs one broker that every shard reaches/);
+  // Client shards derive every message identity from the run id: one from the selection alone
+  // would be the same for the next run of it.
+  const noRunId = await mqscen([
+    'run',
+    FILES[0] as string,
+    '--shard',
+    '1/2',
+    '--shard-by',
+    'clients',
+    '--no-junit',
+    '--no-json',
+    '--no-html',
+  ]);
+  assert.equal(noRunId.code, 2);
+  assert.match(noRunId.stderr, /client shards need a run id unique to this run/);
 });

@@ -331,6 +331,13 @@ async function planShard(
   );
   const fingerprint = suiteFingerprint({ scenarios: withContent, vars, total: spec.total, by });
   const runId = resolveShardRunId(opts.runId, process.env, fingerprint);
+  if (runId.startsWith('suite-') && clientKeys.size > 0) {
+    // Client shards stamp every message with an identity derived from the run id: a run that
+    // reused an earlier run's id could take that run's retained or queued messages for its own.
+    throw new UsageError('client shards need a run id unique to this run, shared by every shard', {
+      hint: 'give --run-id ID (or MQSCEN_RUN_ID) to every shard; GitHub Actions (GITHUB_RUN_ID) and `mqscen k8s job` set one',
+    });
+  }
   if (runId.startsWith('suite-')) {
     // Two runs of one selection would then have one id: a stale shard file of an earlier run
     // could stand in for a shard of this one that never wrote its file.
