@@ -350,10 +350,21 @@ expect:
   const survivors = [0, 1, 3].map((k) => shards[k] as (typeof shards)[number]);
   // Bounded by the scenario deadline (20 s) plus the teardown: never a hang.
   const codes = await Promise.all(survivors.map((s, i) => s.exit(`shard ${i} did not end`, 40_000)));
+  // The broker published the killed shard's will on the coordinator: every other shard failed
+  // at once, in the step it was in (the deadline would have named it only in a later barrier).
   for (const [i, s] of survivors.entries()) {
-    assert.notEqual(codes[i], 0, s.output());
-    assert.match(s.output(), /shard 3\/4 \(index 2\)/, s.output());
+    assert.equal(codes[i], 3, s.output());
+    assert.match(
+      s.output(),
+      /✖ \[2\] publish 80 × QoS1 pub → kill\/t .*failed {2}shard \d\/4: shard 3\/4 \(index 2\) failed \(its connection to the coordinator was lost \(killed, crashed or cut off\)\); the run fails/,
+      s.output(),
+    );
   }
+  // The burst was cut short on the publisher's shard, not run on to its end.
+  const publisher = JSON.parse(readFileSync(join(dir, 'shard-3.json'), 'utf8')) as ShardFile;
+  const burst = publisher.scenarios[0]?.steps[1];
+  assert.equal(burst?.status, 'failed');
+  assert.ok((burst?.counters.published ?? 80) < 80, JSON.stringify(burst));
   const left = await mqscen(['merge', 'shard-*.json', '--no-junit', '--no-json', '--no-html'], { cwd: dir });
   assert.equal(left.code, 2, left.stdout + left.stderr);
   assert.match(

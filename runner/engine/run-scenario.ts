@@ -207,7 +207,8 @@ export async function runScenario(
         break;
       }
     }
-    // The other shards stop at their next barrier instead of waiting for this one until the deadline.
+    barriers?.stop();
+    // The other shards stop at once (they listen for failures) instead of waiting for this one until the deadline.
     if (ctx.failure !== undefined) await barriers?.failed(failedStep, ctx.failure);
     else if (options.signal.aborted)
       await barriers?.failed(
@@ -215,6 +216,7 @@ export async function runScenario(
         new Error(`${shardLabel(shard as ClientShard)} was interrupted (Ctrl+C)`),
       );
   } finally {
+    barriers?.stop();
     clearTimeout(timer);
     end = model.snapshot();
     stepsEndedAt = now();

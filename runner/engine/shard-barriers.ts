@@ -4,9 +4,11 @@
  * starts on any. So a publish on one shard never overtakes the connect, subscribe or disconnect of
  * an earlier step on another, which is what makes the merged audience the unsharded one.
  *
- * A barrier waits at most until the scenario deadline; a shard that fails tells the others at once
- * (their barrier fails naming it), and one that never arrives is named when the deadline comes.
- * Either way the scenario errors on every shard: there is no partial verdict.
+ * A barrier waits at most until the scenario deadline; a shard that fails (or dies: its will on
+ * the coordinator says so) tells the others at once, and their scenario fails naming it in
+ * whatever step it is, rather than running a long step on to its barrier; one that never arrives
+ * is named when the deadline comes. Either way the scenario errors on every shard: there is no
+ * partial verdict.
  */
 import { createHash } from 'node:crypto';
 import type { ResolvedScenario } from '../scenario/types.js';
@@ -17,6 +19,9 @@ import { shardLabel } from './shard.js';
 import { type ClockOffset, ShardBarrierError, type ShardCoordinator } from './shard-coordinator.js';
 import type { CompiledStep } from './steps/step.js';
 
+const HINT =
+  'every shard of a run must run the same scenarios against the same broker; a shard that fails or is killed fails the run';
+
 export class StepBarriers {
   readonly #shard: ClientShard;
   readonly #ctx: EngineContext;
@@ -25,6 +30,7 @@ export class StepBarriers {
 
   readonly #target: StartedTarget;
   #coordinator: ShardCoordinator | undefined;
+  #stopListening: (() => void) | undefined;
 
   constructor(shard: ClientShard, scenario: ResolvedScenario, ctx: EngineContext, target: StartedTarget) {
     this.#shard = shard;
@@ -36,8 +42,15 @@ export class StepBarriers {
   /** The clock offset to shard 1, then every shard ready to run the first step. */
   async start(): Promise<ClockOffset> {
     this.#coordinator = await this.#shard.coordinator(this.#target);
+    this.#stopListening = this.#coordinator.onFailure((text) =>
+      this.#ctx.fail(
+        new ShardBarrierError(`${shardLabel(this.#shard)}: ${text}; the run fails`, { hint: HINT }),
+      ),
+    );
     // Every shard listening first (shard 1 answers the clock pings), then the clocks, then go.
     await this.#wait(`${this.#tag}-ready`, 'every shard to connect to the coordinator');
+    // Stopped (Ctrl+C, the deadline, another shard's failure): no clock pings to a shard that may be gone.
+    if (this.#ctx.signal.aborted) return { offsetMs: 0, rttMs: 0 };
     const offset = await this.#coordinator.measureClockOffset();
     await this.#wait(`${this.#tag}-start`, 'the start');
     return offset;
@@ -46,6 +59,12 @@ export class StepBarriers {
   /** Every shard ended `step`. */
   async after(step: CompiledStep): Promise<void> {
     await this.#wait(`${this.#tag}-s${step.ref}`, `step [${step.ref}] ${step.label}`);
+  }
+
+  /** The steps are over: another shard's failure no longer ends this scenario. */
+  stop(): void {
+    this.#stopListening?.();
+    this.#stopListening = undefined;
   }
 
   /** Tells the other shards this one failed (their barriers fail at once, naming it). */
@@ -71,7 +90,7 @@ export class StepBarriers {
     } catch (error) {
       if (!(error instanceof ShardBarrierError)) throw error;
       throw new ShardBarrierError(`${shardLabel(this.#shard)} waiting for ${what}: ${error.message}`, {
-        hint: 'every shard of a run must run the same scenarios against the same broker; a shard that fails or is killed fails the run',
+        hint: HINT,
       });
     } finally {
       undo?.();

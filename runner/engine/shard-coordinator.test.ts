@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { startFaultProxy } from '../faults/index.js';
 import { startEmbeddedTarget } from '../targets/embedded.js';
 import { clientOwners } from './shard.js';
 import { ShardBarrierError, type ShardCoordinator, startShardCoordinator } from './shard-coordinator.js';
@@ -55,6 +56,42 @@ test('barrier: the deadline names the shards that did not arrive; a failed shard
   await s3.fail('connect refused');
   await waiting;
   assert.ok(Date.now() - started < 5_000, 'a failure rejects before the deadline');
+});
+
+test('a shard that fails or whose coordinator connection dies is reported to the others at once', async (t) => {
+  const { shards, target } = await fleet(t, 3, 'f1');
+  const [s0, s1] = shards as [ShardCoordinator, ShardCoordinator, ShardCoordinator];
+  const heard: string[] = [];
+  s0.onFailure((text) => heard.push(text));
+  await s1.fail('subscribe refused');
+  await assert.rejects(s0.barrier('after-fail', 5_000), /index 1\) failed/);
+  assert.deepEqual(heard, ['shard 2/3 (index 1) failed (subscribe refused)']);
+  // A listener added later hears of it at once.
+  const late: string[] = [];
+  const undo = s0.onFailure((text) => late.push(text));
+  assert.deepEqual(late, ['shard 2/3 (index 1) failed (subscribe refused)']);
+  undo();
+
+  // A shard that dies without closing (its socket cut, as SIGKILL leaves it): the broker
+  // publishes its will, and the others' barriers fail naming it.
+  const proxy = await startFaultProxy();
+  t.after(() => proxy.close());
+  const { port } = new URL(target.url);
+  const link = await proxy.addClient('dying', { upstream: { host: '127.0.0.1', port: Number(port) } });
+  const dying = await startShardCoordinator({
+    url: `mqtt://127.0.0.1:${link.port}`,
+    runId: 'f2',
+    index: 1,
+    total: 2,
+  });
+  const alive = await startShardCoordinator({ url: target.url, runId: 'f2', index: 0, total: 2 });
+  t.after(() => Promise.all([alive.close(), dying.close()]).then(() => undefined));
+  const waiting = assert.rejects(
+    alive.barrier('never', 10_000),
+    /shard 2\/2 \(index 1\) failed \(its connection to the coordinator was lost \(killed, crashed or cut off\)\); the run fails/,
+  );
+  proxy.cut('dying', 'reset');
+  await waiting;
 });
 
 test('clock offset: measured through the coordinator within half the round trip', async (t) => {

@@ -10,7 +10,10 @@
  *   so again when it first hears of another shard there: a shard that arrives later (its
  *   subscription is older than its own arrival) hears from every shard that arrived before it.
  * - `failed/<index>` (retained): shard `index` failed; every barrier of the others rejects at once,
- *   naming it, instead of waiting for its deadline (a failed shard fails the run).
+ *   naming it, instead of waiting for its deadline (a failed shard fails the run). It is also each
+ *   shard's will (not retained): a shard killed, crashed or cut off from the coordinator, which
+ *   cannot say so itself, is named by the broker as soon as it sees the connection go
+ *   [MQTT-3.1.2-8]; a shard that closes normally sends DISCONNECT, so no will [MQTT-3.1.2-10].
  * - `clock/<index>/ping` and `clock/<index>/pong`: shard 0's clock is the run's; shard k measures
  *   its offset from shard 0 with NTP's exchange, keeping the sample of the shortest round trip.
  *
@@ -53,6 +56,11 @@ export interface ShardCoordinator {
   barrier(name: string, deadlineMs: number): Promise<void>;
   /** Tells every other shard this one failed (their barriers reject naming it). */
   fail(reason: string): Promise<void>;
+  /**
+   * Calls `listener` with `shard i/n (index k) failed (reason)` for every other shard that failed,
+   * at once for those already known; returns the unsubscribe function.
+   */
+  onFailure(listener: (text: string) => void): () => void;
   /** Shard 0: 0. Others: measured through the coordinator. */
   measureClockOffset(samples?: number, timeoutMs?: number): Promise<ClockOffset>;
   /** Clears this shard's retained messages and disconnects. */
@@ -70,6 +78,12 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
       clean: true,
       reconnectPeriod: 0,
       connectTimeout: options.connectTimeoutMs ?? 10_000,
+      will: {
+        topic: `${base}/failed/${options.index}`,
+        payload: Buffer.from('its connection to the coordinator was lost (killed, crashed or cut off)'),
+        qos: 1,
+        retain: false,
+      },
     });
   } catch (error) {
     throw new EnvironmentError(
@@ -81,6 +95,7 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
   const arrivals = new Map<string, Set<number>>();
   const failures = new Map<number, string>();
   const waiters = new Set<() => void>();
+  const failureListeners = new Set<(index: number) => void>();
   const pongs = new Map<number, (serverAt: number) => void>();
   const wake = (): void => {
     for (const w of [...waiters]) w();
@@ -104,8 +119,11 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
       if (isNew && from !== options.index && reached.has(name)) void arrive(name).catch(() => undefined);
       wake();
     } else if (rest[0] === 'failed' && rest.length === 2 && payload.length > 0) {
-      failures.set(Number(rest[1]), payload.toString());
+      const from = Number(rest[1]);
+      const isNew = !failures.has(from);
+      failures.set(from, payload.toString());
       wake();
+      if (isNew && from !== options.index) for (const l of [...failureListeners]) l(from);
     } else if (rest[0] === 'clock' && rest[2] === 'ping' && options.index === 0) {
       // Shard 0 answers with its own clock: [ping id, shard 0 time].
       const [id] = JSON.parse(payload.toString()) as [number];
@@ -170,6 +188,13 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
       const topic = `${base}/failed/${options.index}`;
       retainedWritten.add(topic);
       await client.publishAsync(topic, reason.slice(0, 500) || 'failed', { qos: 1, retain: true });
+    },
+
+    onFailure(listener) {
+      const tell = (k: number): void => listener(`${named([k])} failed (${failures.get(k)})`);
+      failureListeners.add(tell);
+      for (const k of [...failures.keys()].sort((a, b) => a - b)) if (k !== options.index) tell(k);
+      return () => failureListeners.delete(tell);
     },
 
     async measureClockOffset(samples = 5, timeoutMs = 2_000) {
