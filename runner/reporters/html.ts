@@ -226,6 +226,13 @@ function renderScenario(s: ScenarioResult, index: number, charts: ChartSpec[]): 
     out.push(
       `<div class="grid"><div>${latencyTable(s.latency)}</div><div class="chart" id="${id}"></div></div>`,
     );
+    const cross = s.latency.crossShard;
+    if (cross !== undefined && cross.pairs > 0) {
+      // Two clocks: the publisher's shard stamped the send, the receiver's shard the receipt.
+      out.push(
+        `<p class="meta">${cross.pairs} of these deliveries crossed shards (publisher and receiver on different shards): their latency compares two clocks, aligned through the coordinator to within ±${esc(cross.clockUncertaintyMs.toFixed(2))} ms.</p>`,
+      );
+    }
   }
 
   const share = shareSection(s);
