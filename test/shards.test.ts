@@ -223,7 +223,7 @@ test('a shard killed mid-run fails the merged run, naming its index', async (t) 
   );
 });
 
-test('--shards without an index, and --shard-by clients on per-shard embedded brokers or without a run id, are refused before anything runs', async () => {
+test('--shards without an index, and --shard-by clients on per-shard brokers (embedded, Mosquitto) or without a run id, are refused before anything runs', async () => {
   const noIndex = await mqscen(
     ['run', FILES[0] as string, '--shards', '3', '--no-junit', '--no-json', '--no-html'],
     {
@@ -273,4 +273,22 @@ test('--shards without an index, and --shard-by clients on per-shard embedded br
   ]);
   assert.equal(noRunId.code, 2);
   assert.match(noRunId.stderr, /client shards need a run id unique to this run/);
+  // A Mosquitto the runner starts is one per shard as well.
+  const mosquitto = await mqscen([
+    'run',
+    FILES[0] as string,
+    '--shard',
+    '1/2',
+    '--shard-by',
+    'clients',
+    '--run-id',
+    'r-mosquitto',
+    '-t',
+    'mosquitto',
+    '--no-junit',
+    '--no-json',
+    '--no-html',
+  ]);
+  assert.equal(mosquitto.code, 2);
+  assert.match(mosquitto.stderr, /each shard would start its own Mosquitto/);
 });

@@ -247,3 +247,73 @@ test('k8s job: bad shard counts and names are usage errors', () => {
   assert.throws(() => buildK8sJob([], { shards: '2', image: 'x', name: 'Bad_Name' }), UsageError);
   assert.throws(() => buildK8sJob([], { shards: '2', image: ' ' }), UsageError);
 });
+
+test('k8s job --shard-by clients: the shard pods split the clients over one broker, valid Kubernetes objects', () => {
+  const objects = buildK8sJob(['scenarios/fleet.yaml'], {
+    shards: '8',
+    image: 'ghcr.io/example/mqscen:1',
+    target: 'mqtt://broker.load:1883',
+    shardBy: 'clients',
+  });
+  const text = objects.map((o) => stringify(o, { aliasDuplicateObjects: false })).join('---\n');
+  const docs = parseAllDocuments(text).map((d) => d.toJS() as Record<string, never>);
+  assert.equal(docs.length, 4);
+  for (const d of docs) validate(d);
+  // biome-ignore lint/suspicious/noExplicitAny: walking parsed manifests
+  const [, svc, shards, merge] = docs as [any, any, any, any];
+  assert.equal(shards.spec.completionMode, 'Indexed');
+  assert.equal(shards.spec.completions, 8);
+  assert.equal(shards.spec.parallelism, 8);
+  assert.equal(shards.spec.backoffLimit, 0);
+  const args: string[] = shards.spec.template.spec.containers[0].args;
+  assert.deepEqual(args.slice(0, 6), [
+    'run',
+    'scenarios/fleet.yaml',
+    '--shards',
+    '8',
+    '--shard-by',
+    'clients',
+  ]);
+  // Every pod: the same broker, the same run id (so the same {run} in client ids and one barrier set).
+  assert.deepEqual(args.slice(args.indexOf('--target'), args.indexOf('--target') + 2), [
+    '--target',
+    'mqtt://broker.load:1883',
+  ]);
+  assert.ok(args.includes('$(MQSCEN_RUN_ID)'));
+  assert.ok(!args.includes('--coordinator'), 'the default coordinator is the target');
+  assert.equal(svc.metadata.name, shards.spec.template.spec.subdomain);
+  assert.match(merge.spec.template.spec.containers[0].args[0], /-lt 8 \]/);
+  // The whole-file default does not pass --shard-by.
+  const files = buildK8sJob([], { shards: '2', image: 'x', target: 'mqtt://b:1883' });
+  // biome-ignore lint/suspicious/noExplicitAny: walking built manifests
+  assert.ok(!((files[2] as any).spec.template.spec.containers[0].args as string[]).includes('--shard-by'));
+  // A separate coordinator is passed through.
+  const coord = buildK8sJob([], {
+    shards: '2',
+    image: 'x',
+    target: 'mqtts://broker.load:8883',
+    coordinator: 'mqtt://coordinator.load:1883',
+    shardBy: 'clients',
+  });
+  // biome-ignore lint/suspicious/noExplicitAny: walking built manifests
+  const coordArgs = (coord[2] as any).spec.template.spec.containers[0].args as string[];
+  assert.deepEqual(
+    coordArgs.slice(coordArgs.indexOf('--coordinator'), coordArgs.indexOf('--coordinator') + 2),
+    ['--coordinator', 'mqtt://coordinator.load:1883'],
+  );
+});
+
+test('k8s job --shard-by clients: refused without one broker every pod reaches', () => {
+  const base = { shards: '4', image: 'x', shardBy: 'clients' };
+  // No -t: each pod would start its own embedded broker; so would embedded and mosquitto.
+  assert.throws(() => buildK8sJob([], base), /needs -t/);
+  assert.throws(() => buildK8sJob([], { ...base, target: 'embedded:mosquitto' }), /one per pod/);
+  assert.throws(() => buildK8sJob([], { ...base, target: 'mosquitto' }), /one per pod/);
+  // A TLS target cannot be the default coordinator.
+  assert.throws(
+    () => buildK8sJob([], { ...base, target: 'mqtts://broker:8883' }),
+    /--coordinator|coordinator/,
+  );
+  assert.throws(() => buildK8sJob([], { ...base, shardBy: 'topics', target: 'mqtt://b:1883' }), UsageError);
+  assert.doesNotThrow(() => buildK8sJob([], { ...base, target: 'my-broker' }));
+});

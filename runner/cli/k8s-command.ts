@@ -6,6 +6,9 @@
  * - a PersistentVolumeClaim (ReadWriteMany) the shards write their shard files to;
  * - a headless Service whose DNS names the shard pods (`<job>-<index>.<job>`), for a coordinator
  *   or broker hosted on shard 0;
+ * - with `--shard-by clients`, the shards split the clients of every scenario: every pod must reach
+ *   the broker under test (`-t`, required) and the coordinator of the step barriers, which is that
+ *   broker (under `mqscen-shards/`) unless `--coordinator` names another;
  * - the Indexed Job: `backoffLimit: 0`, so a failed pod is not started again (a rerun shard would
  *   publish its messages twice), `parallelism = completions = N`, the run id every shard shares
  *   from the Job's uid (downward API);
@@ -22,6 +25,8 @@ export interface K8sJobOptions {
   namespace?: string;
   /** Coordinator broker URL for the shards (`--coordinator`). */
   coordinator?: string;
+  /** `--shard-by` for the shards: whole files (default) or the clients of every scenario. */
+  shardBy?: string;
   /** `-t` for the shards: the broker under test. */
   target?: string;
   /** Base name of the objects. @default mqscen */
@@ -63,11 +68,38 @@ export function buildK8sJob(files: readonly string[], opts: K8sJobOptions): K8sO
   if (!Number.isInteger(mergeTimeout) || mergeTimeout < 1)
     throw new UsageError('--merge-timeout: whole seconds ≥ 1');
 
+  const shardBy = opts.shardBy ?? 'files';
+  if (shardBy !== 'files' && shardBy !== 'clients')
+    throw new UsageError(`--shard-by ${shardBy}: files or clients`);
+  if (shardBy === 'clients') {
+    // Client shards are one run over one broker: every pod's clients must meet on it, and the step
+    // barriers go over it too unless --coordinator names another. A broker started by each pod
+    // (embedded, mosquitto) would give every shard its own.
+    const t = opts.target;
+    if (t === undefined || t === 'mosquitto' || t === 'embedded' || t.startsWith('embedded:')) {
+      throw new UsageError(
+        `--shard-by clients needs -t, the one broker every shard pod reaches${t === undefined ? '' : ` (${t} would start one per pod)`}`,
+        {
+          hint: 'give the broker under test by URL or by a name from the targets file in the image: -t mqtt://broker.load:1883',
+        },
+      );
+    }
+    // The default coordinator is the target itself, which the barriers reach only without TLS or
+    // credentials (as `mqscen run` checks); said here rather than in N failed pods.
+    if (opts.coordinator === undefined && /^[a-z][a-z0-9+.-]*:\/\//i.test(t) && !/^(mqtt|ws):\/\//i.test(t)) {
+      throw new UsageError(
+        `--shard-by clients: the target ${t} cannot also be the coordinator of the step barriers (TLS or credentials)`,
+        { hint: 'give a broker every shard pod reaches without them: --coordinator mqtt://host:1883' },
+      );
+    }
+  }
+
   const runArgs = [
     'run',
     ...files,
     '--shards',
     String(n),
+    ...(shardBy === 'clients' ? ['--shard-by', 'clients'] : []),
     '--run-id',
     '$(MQSCEN_RUN_ID)',
     '--shard-file',

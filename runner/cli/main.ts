@@ -289,7 +289,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--namespace <ns>', 'namespace of every object')
     .option('--name <name>', 'base name of the objects', 'mqscen')
     .option('-t, --target <target>', 'the broker under test, as for mqscen run')
-    .option('--coordinator <url>', 'coordinator broker for the shards')
+    .option(
+      '--shard-by <mode>',
+      'files: whole scenario files per shard (default); clients: the clients of every scenario (needs -t, one broker every pod reaches)',
+    )
+    .option(
+      '--coordinator <url>',
+      'broker for the step barriers of client shards (default: the target broker, under mqscen-shards/)',
+    )
     .option('--merge-timeout <seconds>', 'how long the merge Job waits for the shard files', '3600')
     .addHelpText(
       'after',
@@ -297,6 +304,10 @@ function buildProgram(setExit: (code: number) => void): Command {
         [
           'mqscen k8s job --shards 4 --image ghcr.io/me/mqscen:1 -t mqtt://broker:1883 | kubectl apply -f -',
           'four shards and their merge',
+        ],
+        [
+          'mqscen k8s job --shards 8 --shard-by clients --image ghcr.io/me/mqscen:1 -t mqtt://broker:1883 fleet.yaml',
+          'the clients of one scenario over eight pods',
         ],
       ]) + '\nExit codes:\n  0  printed\n  2  usage\n',
     )

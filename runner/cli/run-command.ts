@@ -144,9 +144,15 @@ async function runWithSignal(
     cwd: process.cwd(),
     env: process.env,
   });
-  if (sharding !== undefined && sharding.clientKeys.size > 0 && targetDefinition.kind === 'embedded') {
+  // A broker the run starts (embedded, or a Mosquitto the runner launches) is one per shard: the
+  // shards' clients would never meet, and the barriers would wait for shards on other brokers.
+  if (
+    sharding !== undefined &&
+    sharding.clientKeys.size > 0 &&
+    (targetDefinition.kind === 'embedded' || targetDefinition.kind === 'mosquitto')
+  ) {
     throw new UsageError(
-      '--shard-by clients needs one broker that every shard reaches; each shard would start its own embedded broker',
+      `--shard-by clients needs one broker that every shard reaches; each shard would start its own ${targetDefinition.kind === 'embedded' ? 'embedded broker' : 'Mosquitto'}`,
       {
         hint: 'start one (mqscen broker, or the broker under test) and give it with -t mqtt://host:port',
       },
