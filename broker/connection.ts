@@ -109,7 +109,7 @@ export class Connection {
   /** PUBLISH packets (inbound + outbound) in the current second, for settings.publishRatePerConnection (QUO-5). */
   private publishWindow = { second: 0, count: 0 };
 
-  // ---- backpressure (broker-core.ts holdIntake / releaseIntake)
+  // ---- backpressure (backpressure.ts hold / release)
   /** Sessions over their high-water mark that hold this connection's intake. */
   blockers = 0;
   /** Publishers this (subscriber) connection holds back until it drains below its low-water mark. */
