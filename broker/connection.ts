@@ -386,7 +386,13 @@ export class Connection {
     }
     if (this.endReason === 'connection lost')
       this.endReason = reasonString ?? `disconnect 0x${reasonCode.toString(16)}`;
-    this.endedBy = 'server';
+    this.closeBy('server', reasonCode);
+  }
+
+  /** Server-initiated close without a DISCONNECT packet; `reasonCode` is only kept as why it ended. */
+  closeBy(who: 'server', reasonCode: number): void {
+    if (this.closed) return;
+    this.endedBy = who;
     this.endCode = reasonCode;
     this.end();
   }

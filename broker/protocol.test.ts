@@ -147,8 +147,8 @@ for (const protocolVersion of [4, 5] as const) {
     assert.equal((await box.next()).payload.toString(), 'timeout');
   });
 
-  test(`${v}: client id takeover closes the old connection [MQTT-3.1.4-3]`, async (t) => {
-    const broker = await startTestBroker(t);
+  test(`${v}: client id takeover closes the old connection, MQTT 5 with DISCONNECT 0x8E [MQTT-3.1.4-3]`, async (t) => {
+    const broker = await startTestBroker(t, { profile: 'aws-iot' });
     const url = broker.urls.mqtt as string;
     const first = await connect(t, url, { clientId: 'dup', protocolVersion });
     let disconnectReason: number | undefined;
@@ -159,6 +159,21 @@ for (const protocolVersion of [4, 5] as const) {
     await connect(t, url, { clientId: 'dup', protocolVersion });
     await firstClosed;
     if (protocolVersion === 5) assert.equal(disconnectReason, 0x8e);
+    assert.equal(broker.stats().totals.connections, 1);
+  });
+
+  test(`${v}: profile mosquitto closes a taken-over connection without DISCONNECT, as Mosquitto 2.0.11`, async (t) => {
+    const broker = await startTestBroker(t, { profile: 'mosquitto' });
+    const url = broker.urls.mqtt as string;
+    const first = await connect(t, url, { clientId: 'dup', protocolVersion });
+    let disconnects = 0;
+    first.on('disconnect', () => {
+      disconnects++;
+    });
+    const firstClosed = closed(first);
+    await connect(t, url, { clientId: 'dup', protocolVersion });
+    await firstClosed;
+    assert.equal(disconnects, 0);
     assert.equal(broker.stats().totals.connections, 1);
   });
 

@@ -204,7 +204,8 @@ export function handleConnect(broker: BrokerCore, connection: Connection, packet
     const old = session.connection;
     debug('client %s taken over (connection %d → %d)', clientId, old.id, connection.id);
     old.endReason = 'session taken over';
-    old.disconnect(0x8e, 'session taken over');
+    if (settings.takeoverDisconnect) old.disconnect(0x8e, 'session taken over');
+    else old.closeBy('server', 0x8e);
     session = broker.sessions.get(clientId);
   }
 

@@ -35,5 +35,7 @@ export const MOSQUITTO_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   // Mosquitto 2 assigns no outbound topic aliases.
   outboundTopicAliases: false,
   disconnectReasonString: false,
+  // Mosquitto 2.0.11 closes a taken-over connection without DISCONNECT 0x8E (checked side by side).
+  takeoverDisconnect: false,
   reservedTopics: 'mosquitto',
 });

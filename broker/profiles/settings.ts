@@ -84,6 +84,12 @@ export interface BrokerSettings {
   overlapDelivery: 'single' | 'per-subscription';
   /** Server DISCONNECT packets carry a Reason String (Mosquitto 2 sends none). */
   disconnectReasonString: boolean;
+  /**
+   * An MQTT 5 connection whose client id another connection takes over gets DISCONNECT 0x8E
+   * (Session taken over) before it is closed [MQTT-3.1.4-3]; false: it is closed without one
+   * (Mosquitto 2.0.11, checked side by side).
+   */
+  takeoverDisconnect: boolean;
   /** Honour MQTT 5 No Local [MQTT-3.8.3-3]; AWS IoT ignores it (SS-14, M5-7). */
   honourNoLocal: boolean;
   /** No Local on a shared subscription is a protocol error [MQTT-3.8.3-4]. */
@@ -192,6 +198,7 @@ export const BASE_SETTINGS: Readonly<BrokerSettings> = Object.freeze({
   retainedForWildcards: true,
   overlapDelivery: 'single',
   disconnectReasonString: true,
+  takeoverDisconnect: true,
   honourNoLocal: true,
   rejectSharedNoLocal: true,
   subscriptionIdentifiersAvailable: true,

@@ -43,6 +43,8 @@ export async function startSecureBroker(refuse = false): Promise<BrokerHandle> {
   const set = await testCertificates();
   const options: BrokerOptions = {
     profile: 'mosquitto',
+    // AWS IoT ends a taken-over MQTT 5 connection with DISCONNECT 0x8E (the contract checks it).
+    settings: { takeoverDisconnect: true },
     listeners: {
       mqtts: { cert: set.serverCert, key: set.serverKey, ca: set.caCert, requireClientCert: true },
       wss: {

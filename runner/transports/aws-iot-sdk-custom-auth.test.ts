@@ -19,6 +19,8 @@ async function startAuthorizingBroker(tokens: Record<string, string>): Promise<B
   const set = await testCertificates();
   return startBroker({
     profile: 'mosquitto',
+    // AWS IoT ends a taken-over MQTT 5 connection with DISCONNECT 0x8E (the contract checks it).
+    settings: { takeoverDisconnect: true },
     listeners: {
       mqtts: { cert: set.serverCert, key: set.serverKey },
       wss: { cert: set.serverCert, key: set.serverKey },

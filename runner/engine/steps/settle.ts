@@ -20,7 +20,7 @@ const PARTIAL_QUIET_MS = 200;
  * for every shard. A broker that pauses longer mid-delivery can end it early: what arrives later
  * is still recorded until the teardown, and what never does is reported lost by the merge.
  */
-export const SHARD_QUIET_MS = 1_000;
+export const SHARD_QUIET_MS = 2_000;
 
 export const compileSettle: StepCompiler<'settle'> = (step) =>
   ({
