@@ -232,6 +232,10 @@ export interface BrokerSettings {
    */
   disconnectReasonString?: boolean;
   /**
+   * An MQTT 5 connection whose client id another connection takes over gets DISCONNECT 0x8E (Session taken over) before it is closed [MQTT-3.1.4-3]; false: it is closed without one (Mosquitto 2.0.11).
+   */
+  takeoverDisconnect?: boolean;
+  /**
    * Honour MQTT 5 No Local [MQTT-3.8.3-3]; AWS IoT ignores it (SS-14, M5-7).
    */
   honourNoLocal?: boolean;
