@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { clientOwners, shardClientRunId } from '../runner/engine/shard.js';
 import type { ShardFile } from '../runner/engine/shard-file.js';
+import { SHARD_QUIET_MS } from '../runner/engine/steps/settle.js';
 import { startFaultProxy } from '../runner/faults/index.js';
 import type { ResultsDocument } from '../runner/reporters/json.js';
 import { loadScenarioText } from '../runner/scenario/index.js';
@@ -101,7 +102,12 @@ function owners(yaml: string, runId: string): Map<string, { index: number; clien
 const runArgs = ['--no-junit', '--no-html', '--reporter', 'plain'];
 
 /** The 4 shard processes of one run, to their end; `target(k)` is shard index k's broker URL. */
-function runShards(dir: string, runId: string, target: (k: number) => string): Promise<CliResult[]> {
+function runShards(
+  dir: string,
+  runId: string,
+  target: (k: number) => string,
+  extra: (k: number) => string[] = () => [],
+): Promise<CliResult[]> {
   return Promise.all(
     Array.from({ length: SHARDS }, (_, k) =>
       mqscen(
@@ -120,6 +126,7 @@ function runShards(dir: string, runId: string, target: (k: number) => string): P
           `shard-${k}.json`,
           '--no-json',
           ...runArgs,
+          ...extra(k),
         ],
         { cwd: dir, env: { JOB_COMPLETION_INDEX: String(k) } },
       ),
@@ -371,4 +378,74 @@ expect:
     left.stderr,
     /incomplete set of shards: shard 3\/4 \(index 2\) of run kill-run is missing; no verdict without every shard/,
   );
+});
+
+/** One publisher, three subscribers: four clients, one per shard. */
+const LATE = `
+name: deliveries that come late to one shard
+timeout: 40s
+clients:
+  pub:
+    clientId: late-pub-{run}
+  sub:
+    count: 3
+    clientId: late-sub-{n}-{run}
+    subscriptions: [{ filter: late/t, qos: 1 }]
+steps:
+  - connect: all
+  - publish: { from: pub, topic: late/t, count: 10, qos: 1 }
+  - settle: 15s
+  - disconnect: all
+expect:
+  - name: no-loss
+    no-loss: {}
+  - name: subscribers
+    received: { clients: sub, count: 10 }
+`;
+
+test('a correct broker whose deliveries to one shard come late passes: that shard settles on what its clients are owed, not on silence', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'fleet.yaml'), LATE);
+  const broker = await startBroker(t, ['--profile', 'mosquitto']);
+  const own = owners(LATE, 'late-run');
+  assert.equal(own.get('pub')?.index, 0);
+  assert.equal(own.get('sub[2]')?.index, 2);
+  // The broker's first message to shard 3's client comes 5 s after the others: longer than the
+  // silence a shard waits for after the deliveries it knows it is owed (SHARD_QUIET_MS). (A
+  // reorder whose second message never comes holds the first for maxHoldMs, then lets it go.)
+  const proxy = await startFaultProxy({ seed: 1 });
+  t.after(() => proxy.close());
+  const { port } = new URL(broker);
+  const link = await proxy.addClient('shard-3', {
+    upstream: { host: '127.0.0.1', port: Number(port) },
+    packets: true,
+  });
+  const pub = own.get('pub')?.idx as number;
+  proxy.addRule({
+    kind: 'reorder',
+    stream: 'downstream',
+    first: { publisher: pub, seq: 1 },
+    second: { publisher: pub, seq: 99 },
+    maxHoldMs: SHARD_QUIET_MS + 3_000,
+  });
+  // The barriers and clocks go to the broker directly (`--coordinator`), as a user would point them
+  // past a slow link.
+  const shards = await runShards(
+    dir,
+    'late-run',
+    (k) => (k === 2 ? `mqtt://127.0.0.1:${link.port}` : broker),
+    () => ['--coordinator', broker],
+  );
+  assert.deepEqual(shardCodes(shards), [0, 0, 0, 0], shardErrors(shards));
+  const merged = await merge(dir);
+  assert.equal(merged.code, 0, merged.stdout + merged.stderr);
+  const m = readScenario(dir, 'merged.json');
+  assert.deepEqual(
+    m.assertions.map((a) => [a.label, a.status, a.actual]),
+    [
+      ['no-loss', 'passed', '30 of 30 owed deliveries arrived'],
+      ['subscribers', 'passed', 'all within: 30 messages in all (sub[1] 10, sub[2] 10, sub[3] 10)'],
+    ],
+  );
+  assert.match(shards[2]?.stdout ?? '', /settle[^\n]*settled 10\/10 owed to this shard's clients/);
 });

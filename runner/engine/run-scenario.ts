@@ -138,7 +138,12 @@ export async function runScenario(
   const record =
     journal === undefined || owns === undefined
       ? new RunRecord(runId, scenario.clients, publishCounts, model)
-      : new JournalingRunRecord([runId, scenario.clients, publishCounts, model], journal, owns);
+      : // Sized for every publisher: the other shards' messages join it at each step barrier.
+        new JournalingRunRecord(
+          [runId, scenario.clients, compileSteps(scenario).publishCounts, model],
+          journal,
+          owns,
+        );
   if (scenario.expect.some((a) => a.kind === 'delivered')) {
     record.keepDeliveryProperties();
     if (journal !== undefined) journal.keepProperties = true;

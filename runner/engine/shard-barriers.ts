@@ -17,6 +17,7 @@ import type { EngineContext } from './context.js';
 import type { ClientShard } from './run-scenario.js';
 import { shardLabel } from './shard.js';
 import { type ClockOffset, ShardBarrierError, type ShardCoordinator } from './shard-coordinator.js';
+import { JournalingRunRecord, type PublishedRuns } from './shard-journal.js';
 import type { CompiledStep } from './steps/step.js';
 
 const HINT =
@@ -56,9 +57,22 @@ export class StepBarriers {
     return offset;
   }
 
-  /** Every shard ended `step`. */
+  /**
+   * Every shard ended `step`. Each brings what its publishers sent in it, which the others add to
+   * their record: a shard's `settle` then knows what its subscribers are owed.
+   */
   async after(step: CompiledStep): Promise<void> {
-    await this.#wait(`${this.#tag}-s${step.ref}`, `step [${step.ref}] ${step.label}`);
+    const record = this.#ctx.record;
+    const journaling = record instanceof JournalingRunRecord ? record : undefined;
+    const brought = await this.#wait(
+      `${this.#tag}-s${step.ref}`,
+      `step [${step.ref}] ${step.label}`,
+      journaling?.exportRuns(),
+    );
+    if (journaling === undefined || brought === undefined) return;
+    for (const [index, runs] of brought) {
+      if (index !== this.#shard.index && isPublishedRuns(runs)) journaling.importRuns(this.#ctx.model, runs);
+    }
   }
 
   /** The steps are over: another shard's failure no longer ends this scenario. */
@@ -73,7 +87,7 @@ export class StepBarriers {
     await this.#coordinator?.fail(`${error.message}${where}`).catch(() => undefined);
   }
 
-  async #wait(name: string, what: string): Promise<void> {
+  async #wait(name: string, what: string, payload?: unknown): Promise<Map<number, unknown> | undefined> {
     const ctx = this.#ctx;
     // A little before the scenario deadline, so the error names the shards that did not arrive.
     const left = Math.max(1, Math.floor(ctx.deadlineAt - ctx.now()) - 100);
@@ -85,8 +99,8 @@ export class StepBarriers {
       const coordinator = this.#coordinator;
       if (coordinator === undefined)
         throw new ShardBarrierError(`${shardLabel(this.#shard)}: no coordinator`);
-      const r = await Promise.race([coordinator.barrier(name, left).then(() => 'ok' as const), stopped]);
-      if (r === 'stopped') return;
+      const r = await Promise.race([coordinator.barrier(name, left, payload), stopped]);
+      return r === 'stopped' ? undefined : r;
     } catch (error) {
       if (!(error instanceof ShardBarrierError)) throw error;
       throw new ShardBarrierError(`${shardLabel(this.#shard)} waiting for ${what}: ${error.message}`, {
@@ -96,4 +110,9 @@ export class StepBarriers {
       undo?.();
     }
   }
+}
+
+function isPublishedRuns(value: unknown): value is PublishedRuns {
+  const v = value as PublishedRuns | null;
+  return v !== null && typeof v === 'object' && Array.isArray(v.topics) && Array.isArray(v.runs);
 }

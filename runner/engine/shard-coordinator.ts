@@ -53,7 +53,11 @@ export class ShardBarrierError extends EnvironmentError {}
 
 export interface ShardCoordinator {
   /** Resolves when every shard reached `name`; rejects after `deadlineMs` naming the missing ones. */
-  barrier(name: string, deadlineMs: number): Promise<void>;
+  /**
+   * Resolves when every shard reached `name`, with what each shard brought (`payload`, by shard
+   * index); rejects after `deadlineMs` naming the missing ones.
+   */
+  barrier(name: string, deadlineMs: number, payload?: unknown): Promise<Map<number, unknown>>;
   /** Tells every other shard this one failed (their barriers reject naming it). */
   fail(reason: string): Promise<void>;
   /**
@@ -92,7 +96,8 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
     );
   }
   const retainedWritten = new Set<string>();
-  const arrivals = new Map<string, Set<number>>();
+  /** Barrier name → shard index → what it brought. */
+  const arrivals = new Map<string, Map<number, unknown>>();
   const failures = new Map<number, string>();
   const waiters = new Set<() => void>();
   const failureListeners = new Set<(index: number) => void>();
@@ -101,20 +106,28 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
     for (const w of [...waiters]) w();
   };
 
-  /** Barriers this shard has reached: it answers each new arrival there with its own. */
-  const reached = new Set<string>();
+  /** Barriers this shard has reached, with what it brought: it answers each new arrival there. */
+  const reached = new Map<string, unknown>();
   const arrive = (name: string) =>
-    client.publishAsync(`${base}/barrier/${name}/${options.index}`, JSON.stringify({ at: now() }), {
-      qos: 1,
-    });
+    client.publishAsync(
+      `${base}/barrier/${name}/${options.index}`,
+      JSON.stringify({ at: now(), payload: reached.get(name) ?? null }),
+      { qos: 1 },
+    );
   client.on('message', (topic, payload) => {
     const rest = topic.slice(base.length + 1).split('/');
     if (rest[0] === 'barrier' && rest.length === 3 && payload.length > 0) {
       const name = rest[1] as string;
       const from = Number(rest[2]);
-      const set = arrivals.get(name) ?? new Set<number>();
+      const set = arrivals.get(name) ?? new Map<number, unknown>();
       const isNew = !set.has(from);
-      set.add(from);
+      let brought: unknown = null;
+      try {
+        brought = (JSON.parse(payload.toString()) as { payload?: unknown }).payload ?? null;
+      } catch {
+        brought = null;
+      }
+      set.set(from, brought);
       arrivals.set(name, set);
       if (isNew && from !== options.index && reached.has(name)) void arrive(name).catch(() => undefined);
       wake();
@@ -138,7 +151,7 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
   await client.subscribeAsync(subs, { qos: 1 });
 
   const missingOf = (name: string): number[] => {
-    const set = arrivals.get(name) ?? new Set<number>();
+    const set = arrivals.get(name) ?? new Map<number, unknown>();
     const missing: number[] = [];
     for (let k = 0; k < options.total; k++) if (!set.has(k)) missing.push(k);
     return missing;
@@ -147,10 +160,10 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
     list.map((k) => `${shardLabel({ index: k, total: options.total })} (index ${k})`).join(', ');
 
   return {
-    async barrier(name, deadlineMs) {
-      reached.add(name);
+    async barrier(name, deadlineMs, payload) {
+      reached.set(name, payload ?? null);
       await arrive(name);
-      await new Promise<void>((resolve, reject) => {
+      return new Promise<Map<number, unknown>>((resolve, reject) => {
         const check = (): void => {
           const failed = [...failures.keys()].filter((k) => k !== options.index).sort((a, b) => a - b);
           if (failed.length > 0) {
@@ -162,7 +175,7 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
             );
           } else if (missingOf(name).length === 0) {
             done();
-            resolve();
+            resolve(new Map(arrivals.get(name)));
           }
         };
         const timer = setTimeout(() => {
@@ -197,7 +210,7 @@ export async function startShardCoordinator(options: CoordinatorOptions): Promis
       return () => failureListeners.delete(tell);
     },
 
-    async measureClockOffset(samples = 5, timeoutMs = 2_000) {
+    async measureClockOffset(samples = 5, timeoutMs = 5_000) {
       if (options.index === 0) return { offsetMs: 0, rttMs: 0 };
       let best: ClockOffset | undefined;
       for (let id = 0; id < samples; id++) {

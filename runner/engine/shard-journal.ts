@@ -15,6 +15,7 @@
 import { now } from '../clock.js';
 import type { ResolvedClient } from '../scenario/types.js';
 import type { PublishProperties, QoS } from '../transports/transport.js';
+import type { Segment } from '../verdict/message-logs.js';
 import {
   type ConnectRecord,
   type DisconnectRecord,
@@ -22,7 +23,8 @@ import {
   type SubscribeRecord,
 } from '../verdict/record.js';
 import { SessionModel, type SessionModelOptions } from '../verdict/session-model.js';
-import type { ClockOffset } from './shard-coordinator.js';
+import { type ClockOffset, COORDINATOR_PREFIX } from './shard-coordinator.js';
+import { type SegmentSpec, segmentFor } from './steps/publish.js';
 
 /** One model change: [time, operation, client, argument]. */
 export type ModelOp =
@@ -129,8 +131,9 @@ export class ShardJournal {
   }): ScenarioJournal {
     const r = input.record;
     const publishers: PublisherJournal[] = [];
+    const owned = new Set(input.owned);
     for (const log of r.publishers) {
-      if (log === undefined || log.next === 0) continue;
+      if (log === undefined || log.next === 0 || !owned.has(log.client)) continue;
       const n = log.next;
       publishers.push({
         client: log.client,
@@ -243,14 +246,31 @@ export class JournalingSessionModel extends SessionModel {
 }
 
 /**
- * A run record that journals every receipt. It records in itself only messages of the publishers
- * this shard owns (the others' logs are on their shards): the rest are counted as received for
- * the live view and left to the merge.
+ * What a client shard tells the others at a step barrier: the runs of messages its publishers
+ * sent since the last barrier, with how many the broker took ([publisher, step, topic index, qos,
+ * retain, first, end, owed, started at, expiry ms or -1, identity none]). The others add them to
+ * their own record, so their `settle` knows what their subscribers are owed.
+ */
+export interface PublishedRuns {
+  topics: string[];
+  runs: Array<[number, number, number, QoS, 0 | 1, number, number, number, number, number, 0 | 1]>;
+}
+
+type Receipt = Parameters<RunRecord['onMessage']>;
+
+/**
+ * A run record that journals every receipt. Messages of publishers on other shards are recorded
+ * once those shards said at a step barrier what they published (importRuns); until then they are
+ * held (counted as received for the live view).
  */
 export class JournalingRunRecord extends RunRecord {
   readonly #journal: ShardJournal;
   readonly #owns: (client: number) => boolean;
   readonly #identify: (payload: Uint8Array) => ReturnType<RunRecord['identify']>;
+  /** Owned publisher → sequence numbers below this were told to the other shards. */
+  readonly #exported = new Map<number, number>();
+  /** Publisher on another shard → its receipts not yet recordable. */
+  readonly #held = new Map<number, Receipt[]>();
 
   constructor(
     args: ConstructorParameters<typeof RunRecord>,
@@ -263,17 +283,11 @@ export class JournalingRunRecord extends RunRecord {
     this.#identify = (p) => this.identify(p);
   }
 
-  override onMessage(
-    receiver: number,
-    topic: string,
-    payload: Uint8Array,
-    retain: boolean,
-    receivedAt: number,
-    qos: QoS = 1,
-    subscriptionIds?: readonly number[],
-    dup = false,
-    properties?: PublishProperties,
-  ): ReturnType<RunRecord['onMessage']> {
+  override onMessage(...receipt: Receipt): ReturnType<RunRecord['onMessage']> {
+    const [receiver, topic, payload, retain, receivedAt, qos, subscriptionIds, dup, properties] = receipt;
+    // The shards' own barrier and clock messages (the coordinator may be the target broker, and a
+    // scenario's `#` matches them): not the scenario's traffic; an unsharded run has none.
+    if (topic.startsWith(`${COORDINATOR_PREFIX}/`)) return 'foreign';
     const id = this.#identify(payload);
     const header = id.kind === 'foreign' ? 0 : id.headerLength;
     // What the merge needs to identify it again: the header, and the user part when retained.
@@ -285,26 +299,113 @@ export class JournalingRunRecord extends RunRecord {
       receiver,
       this.#journal.topicIndex(topic),
       Buffer.from(kept).toString('latin1'),
-      qos,
+      qos ?? 1,
       retain ? 1 : 0,
       dup ? 1 : 0,
       subscriptionIds === undefined || subscriptionIds.length === 0 ? 0 : [...subscriptionIds],
       this.#journal.keepProperties && properties !== undefined ? properties : 0,
     ]);
-    if (id.kind === 'message' && !this.#owns(id.publisher)) {
+    if (
+      id.kind === 'message' &&
+      !this.#owns(id.publisher) &&
+      id.seq >= (this.publishers[id.publisher]?.next ?? 0)
+    ) {
+      const held = this.#held.get(id.publisher) ?? [];
+      held.push(receipt);
+      this.#held.set(id.publisher, held);
       this.received++;
       return 'message';
     }
-    return super.onMessage(
-      receiver,
-      topic,
-      payload,
-      retain,
-      receivedAt,
+    return super.onMessage(...receipt);
+  }
+
+  /** The runs this shard's publishers sent since the last call. */
+  exportRuns(): PublishedRuns {
+    const topics = new Map<string, number>();
+    const out: PublishedRuns = { topics: [], runs: [] };
+    for (const log of this.publishers) {
+      if (log === undefined || !this.#owns(log.client)) continue;
+      const from = this.#exported.get(log.client) ?? 0;
+      for (const seg of log.segments) {
+        if (seg.first < from || seg.end === seg.first) continue;
+        let t = topics.get(seg.topic);
+        if (t === undefined) {
+          t = topics.size;
+          topics.set(seg.topic, t);
+          out.topics.push(seg.topic);
+        }
+        out.runs.push([
+          log.client,
+          seg.stepRef,
+          t,
+          seg.qos,
+          seg.retain ? 1 : 0,
+          seg.first,
+          seg.end,
+          seg.owed,
+          seg.startedAt,
+          seg.expiryMs ?? -1,
+          seg.identity === 'none' ? 1 : 0,
+        ]);
+      }
+      this.#exported.set(log.client, log.next);
+    }
+    return out;
+  }
+
+  /**
+   * Another shard's runs: its messages join this record with the audience this shard's model
+   * gives them (its own clients), then the receipts held for them are recorded.
+   */
+  importRuns(model: SessionModel, published: PublishedRuns): void {
+    const touched = new Set<number>();
+    for (const [
+      publisher,
+      stepRef,
+      t,
       qos,
-      subscriptionIds,
-      dup,
-      properties,
-    );
+      retain,
+      first,
+      end,
+      owed,
+      startedAt,
+      expiryMs,
+      none,
+    ] of published.runs) {
+      const log = this.publishers[publisher];
+      if (log === undefined || this.#owns(publisher) || end > log.capacity || first < log.next) continue;
+      const spec: SegmentSpec = {
+        stepRef,
+        topic: published.topics[t] as string,
+        qos,
+        retain: retain === 1,
+        ...(expiryMs >= 0 ? { expiryMs } : {}),
+        ...(none === 1 ? { identity: 'none' as const } : {}),
+      };
+      let seg: Segment | undefined;
+      for (let seq = first; seq < end; seq++) {
+        seg = segmentFor(model, log, spec, seq, startedAt);
+        seg.end = seq + 1;
+        log.sendTime[seq] = startedAt;
+      }
+      log.next = end;
+      if (seg !== undefined) seg.owed += owed;
+      touched.add(publisher);
+    }
+    for (const publisher of touched) {
+      const held = this.#held.get(publisher);
+      if (held === undefined) continue;
+      const next = this.publishers[publisher]?.next ?? 0;
+      const still: Receipt[] = [];
+      for (const r of held) {
+        const id = this.#identify(r[2]);
+        if (id.kind === 'message' && id.seq < next) {
+          this.received--;
+          super.onMessage(...r);
+        } else still.push(r);
+      }
+      if (still.length > 0) this.#held.set(publisher, still);
+      else this.#held.delete(publisher);
+    }
   }
 }

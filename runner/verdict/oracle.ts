@@ -443,7 +443,12 @@ export interface Deliverable {
   partialArrived: number;
 }
 
-export function deliverableNow(record: RunRecord, model: SessionModel): Deliverable {
+export function deliverableNow(
+  record: RunRecord,
+  model: SessionModel,
+  /** `groups: false`: leave `$share` group deliveries out (a client shard sees only its members). */
+  options: { groups?: boolean } = {},
+): Deliverable {
   let expected = 0;
   let arrived = 0;
   let partialOwed = 0;
@@ -454,6 +459,7 @@ export function deliverableNow(record: RunRecord, model: SessionModel): Delivera
     for (const seg of pub.segments) {
       if (seg.owed === 0 || seg.identity === 'none') continue;
       for (const entry of seg.audience) {
+        if (options.groups === false && entry.kind === 'group') continue;
         if (seg.expiryMs !== undefined) {
           // Expired before anyone who could take it came back: never deliverable [MQTT-3.3.2-5].
           const back = firstReturn(record, entry, seg.startedAt);

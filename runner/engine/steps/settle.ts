@@ -15,10 +15,12 @@ const POLL_MS = 25;
 /** Group deliveries that may be held offline count as settled after this long without a new one. */
 const PARTIAL_QUIET_MS = 200;
 /**
- * On a client shard, what its subscribers are owed depends on publishers and sessions of other
- * shards: the shard settles when nothing arrived for this long, and the step barrier then waits
- * for every shard. A broker that pauses longer mid-delivery can end it early: what arrives later
- * is still recorded until the teardown, and what never does is reported lost by the merge.
+ * On a client shard, the other shards' messages join the record at each step barrier, so what
+ * this shard's clients are owed is known, except `$share` group deliveries (their members may be
+ * on other shards). The shard waits for the owed deliveries, then for this long without any
+ * message (for the groups); the step barrier then waits for every shard. A broker that pauses
+ * longer than this in the middle of a group's deliveries can end it early: what arrives later is
+ * still recorded until the teardown, and what never does is reported lost by the merge.
  */
 export const SHARD_QUIET_MS = 2_000;
 
@@ -30,20 +32,7 @@ export const compileSettle: StepCompiler<'settle'> = (step) =>
     async run(ctx) {
       const start = ctx.now();
       const deadline = start + step.timeoutMs;
-      // A client shard cannot count what it is owed (see SHARD_QUIET_MS): it waits for quiet.
-      if (ctx.shards > 1) {
-        const quietMs = Math.max(SHARD_QUIET_MS, step.quietMs);
-        const quiet = await untilQuiet(ctx, deadline, quietMs);
-        const took = Math.round(ctx.now() - start);
-        if (quiet || ctx.signal.aborted)
-          return {
-            notes: [`this shard: no message for ${quietMs} ms after ${took} ms (${ctx.receipts} received)`],
-          };
-        return {
-          notes: [],
-          warning: `this shard: messages still arriving after ${took} ms (${ctx.receipts} received)`,
-        };
-      }
+      if (ctx.shards > 1) return settleShard(ctx, start, deadline, Math.max(SHARD_QUIET_MS, step.quietMs));
       let state = deliverableNow(ctx.record, ctx.model);
       // Group messages that may sit in an offline member's session: wait until they stop coming.
       let partialSeen = state.partialArrived;
@@ -105,4 +94,37 @@ async function untilQuiet(ctx: EngineContext, deadline: number, quietMs: number)
     }
   }
   return false;
+}
+
+/** `settle` on a client shard (see SHARD_QUIET_MS). */
+async function settleShard(
+  ctx: EngineContext,
+  start: number,
+  deadline: number,
+  quietMs: number,
+): Promise<{ notes: string[]; warning?: string }> {
+  let state = deliverableNow(ctx.record, ctx.model, { groups: false });
+  while (state.arrived < state.expected && !ctx.signal.aborted) {
+    const left = deadline - ctx.now();
+    if (left <= 0) break;
+    await ctx.waitForReceipt(Math.min(POLL_MS, left));
+    state = deliverableNow(ctx.record, ctx.model, { groups: false });
+  }
+  const owed = `${state.arrived}/${state.expected} owed to this shard's clients`;
+  if (state.arrived < state.expected && !ctx.signal.aborted) {
+    return {
+      notes: [],
+      warning: `timed out after ${Math.round(ctx.now() - start)} ms with ${state.expected - state.arrived} of ${state.expected} messages owed to this shard's clients pending`,
+    };
+  }
+  const quiet = await untilQuiet(ctx, deadline, quietMs);
+  const took = Math.round(ctx.now() - start);
+  if (quiet || ctx.signal.aborted)
+    return {
+      notes: [`settled ${owed}, then no message for ${quietMs} ms, in ${took} ms (${ctx.receipts} received)`],
+    };
+  return {
+    notes: [],
+    warning: `settled ${owed}, but messages were still arriving after ${took} ms (${ctx.receipts} received)`,
+  };
 }
