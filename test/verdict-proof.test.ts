@@ -133,6 +133,47 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'drop #3, then the subscriber disconnects (its session kept): lost, not "may wait in its session", since it was online through the settle',
+    yaml: scenarioYaml(`${burst}\n  - disconnect: all`, threeChecks),
+    fault: (proxy, idx) =>
+      proxy.addRule({
+        kind: 'drop',
+        client: 'subscriber',
+        stream: 'downstream',
+        match: { publisher: idx('publisher'), seq: 3 },
+      }),
+    expect: {
+      status: 'failed',
+      assertions: {
+        'no-loss': { status: 'failed', actual: /^1 lost: publisher#3 \(expected by subscriber\)$/ },
+        duplicates: { status: 'passed', actual: /^no duplicates$/ },
+        ordered: { status: 'passed', actual: /^in order \(4 messages checked\)$/ },
+      },
+    },
+  },
+  {
+    name: 'drop #3, then the subscriber ends its session (DISCONNECT with Session Expiry 0): lost, not "in flight when its session ended"',
+    yaml: scenarioYaml(
+      `${burst}\n  - disconnect: { clients: subscriber, how: graceful, sessionExpiry: 0s }`,
+      threeChecks,
+    ),
+    fault: (proxy, idx) =>
+      proxy.addRule({
+        kind: 'drop',
+        client: 'subscriber',
+        stream: 'downstream',
+        match: { publisher: idx('publisher'), seq: 3 },
+      }),
+    expect: {
+      status: 'failed',
+      assertions: {
+        'no-loss': { status: 'failed', actual: /^1 lost: publisher#3 \(expected by subscriber\)$/ },
+        duplicates: { status: 'passed', actual: /^no duplicates$/ },
+        ordered: { status: 'passed', actual: /^in order \(4 messages checked\)$/ },
+      },
+    },
+  },
+  {
     name: 'drop #2 between publisher and broker, PUBACK forged: the broker "took" it and lost it',
     yaml: scenarioYaml(burst, threeChecks),
     fault: (proxy, idx) =>

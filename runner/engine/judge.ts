@@ -5,7 +5,8 @@
  * sharded scenario is judged by exactly the rules of an unsharded one.
  */
 import type { AssertionResult, ScenarioStatus } from '../results.js';
-import type { ResolvedScenario } from '../scenario/types.js';
+import { nestedSteps } from '../scenario/step-tree.js';
+import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
 import type { AssertionContext } from '../verdict/assertions/assertion.js';
 import { evaluateAssertion, notEvaluatedAssertion } from '../verdict/assertions/index.js';
 import { type BrokerBehaviour, brokerBehaviour } from '../verdict/broker-behaviours.js';
@@ -40,7 +41,11 @@ export function judgeScenario(input: JudgeInput): Judged {
   const behaviour: BrokerBehaviour = brokerBehaviour(input.behaviour);
   const settledOnly = status === 'interrupted';
   // An interrupted run is judged only over messages whose fate is settled (no "lost").
-  const oracle = evaluateDeliveries(record, end, { groupQueue: behaviour.groupQueue, settledOnly });
+  const oracle = evaluateDeliveries(record, end, {
+    groupQueue: behaviour.groupQueue,
+    settledOnly,
+    settles: settleWindows(scenario, record),
+  });
   const actx: AssertionContext = {
     scenario,
     record,
@@ -79,4 +84,22 @@ export function judgeScenario(input: JudgeInput): Judged {
   const judged: ScenarioStatus =
     status === 'passed' && assertions.some((a) => a.status === 'failed') ? 'failed' : status;
   return { oracle, assertions, status: judged };
+}
+
+/** When each `settle` step of the scenario ran (those that ran to their end). */
+function settleWindows(
+  scenario: ResolvedScenario,
+  record: RunRecord,
+): Array<{ ref: number; startAt: number; endAt: number }> {
+  const out: Array<{ ref: number; startAt: number; endAt: number }> = [];
+  const visit = (steps: readonly ResolvedStep[]): void => {
+    for (const step of steps) {
+      const mark = step.kind === 'settle' ? record.steps.get(step.ref) : undefined;
+      if (mark !== undefined && mark.endAt > 0)
+        out.push({ ref: step.ref, startAt: mark.startAt, endAt: mark.endAt });
+      visit(nestedSteps(step));
+    }
+  };
+  visit(scenario.steps);
+  return out;
 }

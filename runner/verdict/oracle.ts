@@ -127,11 +127,18 @@ function sessionEndClass(name: string, end: SessionEnd | undefined): { cls: Miss
   };
 }
 
+/**
+ * A `settle` step the candidate's connection (the one a message was published to) stayed online
+ * through, after the message was sent: the scenario waited for its delivery.
+ */
+export type SettledThrough = (c: AudienceCandidate) => { ref: number } | undefined;
+
 /** Class of an owed message one candidate did not receive, and why. */
 export function classifyCandidate(
   c: AudienceCandidate,
   end: readonly ClientSnapshot[],
   names: readonly string[],
+  settledThrough?: SettledThrough,
 ): { cls: MissClass; reason: string } {
   const name = names[c.client] ?? `#${c.client}`;
   const e = end[c.client] ?? { online: false, epoch: -1, connectNo: -1 };
@@ -156,11 +163,20 @@ export function classifyCandidate(
     return { cls: 'missed', reason: `QoS 0, in flight when ${name}'s connection ended` };
   }
   if (e.epoch !== c.epoch) {
-    if (c.state === 'online')
+    if (c.state === 'online') {
+      // A session that ended later may have ended with the message still on its way, unless the
+      // scenario waited for it (a settle) while that connection was online: then it was lost.
+      const settle = settledThrough?.(c);
+      if (settle !== undefined)
+        return { cls: 'lost', reason: `${name} was online through settle [${settle.ref}]` };
       return { cls: 'undetermined', reason: `in flight when ${name}'s session ended` };
+    }
     return sessionEndClass(name, e.sessionEnds?.[c.epoch]);
   }
   if (!e.online) {
+    const settle = c.state === 'online' ? settledThrough?.(c) : undefined;
+    if (settle !== undefined)
+      return { cls: 'lost', reason: `${name} was online through settle [${settle.ref}]` };
     return {
       cls: 'undetermined',
       reason: `${name} was offline at the end; the message may wait in its session`,
@@ -181,13 +197,14 @@ export function classifyEntry(
   end: readonly ClientSnapshot[],
   names: readonly string[],
   options: EvaluateOptions = {},
+  settledThrough?: SettledThrough,
 ): { cls: MissClass; reason: string } {
   if (entry.kind === 'client') {
     const c = entry.candidates[0];
     if (c === undefined) return { cls: 'missed', reason: 'no candidate' };
-    return classifyCandidate(c, end, names);
+    return classifyCandidate(c, end, names, settledThrough);
   }
-  let classes = entry.candidates.map((c) => classifyCandidate(c, end, names));
+  let classes = entry.candidates.map((c) => classifyCandidate(c, end, names, settledThrough));
   // With one group queue served online-first (MQ-3, MQ-5), a member still offline at the end
   // holds nothing as long as another member came back, or any session joined and stayed online
   // (a new member drains the queue too, MQ-6): the queue owed it to that one.
@@ -261,6 +278,34 @@ export interface EvaluateOptions {
    * deliveries, duplicates and order are judged as usual.
    */
   settledOnly?: boolean;
+  /**
+   * When each `settle` step ran ([start, end] on the run's clock): a message that was not
+   * delivered although its subscriber's connection stayed online through a settle after it was
+   * sent is lost, even if that session ended later (e.g. a final `disconnect`).
+   */
+  settles?: ReadonlyArray<{ ref: number; startAt: number; endAt: number }>;
+}
+
+/**
+ * For one segment: the settle that the candidate's connection stayed online through after the
+ * segment's last message was sent (its connection ended, if at all, after the settle ended).
+ */
+function settledThroughFor(
+  record: RunRecord,
+  pub: PublisherLog,
+  seg: Segment,
+  settles: EvaluateOptions['settles'],
+): SettledThrough | undefined {
+  if (settles === undefined || settles.length === 0 || seg.end <= seg.first) return undefined;
+  const lastSent = pub.sendTime[seg.end - 1] as number;
+  return (c) => {
+    let endedAt = Number.POSITIVE_INFINITY;
+    for (const d of record.disconnects) {
+      if (d.client === c.client && d.at > lastSent && d.at < endedAt) endedAt = d.at;
+    }
+    const s = settles.find((w) => w.startAt >= lastSent && w.endAt > 0 && w.endAt <= endedAt);
+    return s === undefined ? undefined : { ref: s.ref };
+  };
 }
 
 /** Evaluates every segment of every publisher against what was received. */
@@ -332,7 +377,7 @@ function evaluateEntry(
 ): EntryOutcome {
   const klass: { cls: MissClass; reason: string } = options.settledOnly
     ? { cls: 'undetermined', reason: 'the run was cut short before its fate was settled' }
-    : classifyEntry(entry, end, names, options);
+    : classifyEntry(entry, end, names, options, settledThroughFor(record, pub, seg, options.settles));
   const missing = new RangeCollector();
   const expired = new RangeCollector();
   const multi = new RangeCollector();
