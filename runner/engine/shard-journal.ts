@@ -64,16 +64,7 @@ export interface PublisherJournal {
   ackTime: Array<number | null>;
   ackCode: number[];
   /** The publish parameters per run of sequence numbers; the audience is the merge's to compute. */
-  runs: Array<{
-    stepRef: number;
-    topic: string;
-    qos: QoS;
-    retain: boolean;
-    first: number;
-    end: number;
-    identity?: 'none';
-    expiryMs?: number;
-  }>;
+  runs: Array<SegmentSpec & { first: number; end: number }>;
 }
 
 export interface ScenarioJournal {
