@@ -1,12 +1,13 @@
 /**
  * Client shards (`--shard-by clients`) end to end through the built CLI: one scenario's clients
  * split over 4 shard processes started as a Kubernetes Indexed Job starts them
- * (JOB_COMPLETION_INDEX=k with --shards 4) against one `mqscen broker` child, their shard files
- * merged by `mqscen merge`, and the merged verdict and per-client counts compared with the
- * unsharded run of the same scenario on a second broker; the must-fail twin, where a real
- * misbehaving link (the fault proxy in front of shard 3 only) drops one message published on
- * shard 1, is reported as that one loss after the merge; a shard killed mid-step fails the others
- * naming it, and the merge of what is left refuses.
+ * (JOB_COMPLETION_INDEX=k with --shards 4) against one broker (a `mqscen broker` child, and a real
+ * Mosquitto), their shard files merged by `mqscen merge`, and the merged verdict and per-client
+ * counts compared with the unsharded run of the same scenario on a second broker; the must-fail
+ * twin, where a real misbehaving link (the fault proxy in front of shard 3 only) drops one message
+ * published on shard 1, is reported as that one loss after the merge; a shard killed mid-step fails
+ * the others naming it, and the merge of what is left refuses; deliveries that come late to one
+ * shard (a correct, slow broker) do not fail the run.
  *
  * Glossary: `FLEET` the scenario of the first two cases; `runShards` the 4 shard processes to
  * their end; `owners` which shard index runs each client (the partition every shard computes);
@@ -15,13 +16,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { clientOwners, shardClientRunId } from '../runner/engine/shard.js';
 import type { ShardFile } from '../runner/engine/shard-file.js';
 import { SHARD_QUIET_MS } from '../runner/engine/steps/settle.js';
 import { startFaultProxy } from '../runner/faults/index.js';
 import type { ResultsDocument } from '../runner/reporters/json.js';
 import { loadScenarioText } from '../runner/scenario/index.js';
+import { findMosquitto, startMosquittoTarget } from '../runner/targets/mosquitto.js';
 import { type CliResult, mqscen, startBroker, startMqscen, tempDir } from './_cli.js';
 
 const SHARDS = 4;
@@ -179,13 +181,41 @@ const shardCodes = (runs: readonly CliResult[]) => runs.map((r) => r.code);
 const shardErrors = (runs: readonly CliResult[]) =>
   runs.map((r, k) => `--- shard index ${k}\n${r.stdout}${r.stderr}`).join('\n');
 
-test('a scenario split over 4 client shard processes merges into the unsharded verdict and per-client counts', async (t) => {
+/** A real Mosquitto on a free port, stopped at the end of the test; its URL. */
+async function startRealMosquitto(t: TestContext): Promise<string> {
+  const mosquitto = await startMosquittoTarget({ websockets: false });
+  t.after(() => mosquitto.close());
+  return mosquitto.urls.mqtt;
+}
+
+const mosquittoMissing = (() => {
+  try {
+    findMosquitto();
+    return false;
+  } catch {
+    return 'mosquitto is not installed (apt-get install -y mosquitto)';
+  }
+})();
+
+for (const [brokerName, startOne, skip] of [
+  [
+    'mqscen broker --profile mosquitto',
+    (t: TestContext) => startBroker(t, ['--profile', 'mosquitto']),
+    false,
+  ],
+  ['a real Mosquitto', startRealMosquitto, mosquittoMissing],
+] as const) {
+  test(
+    `a scenario split over 4 client shard processes merges into the unsharded verdict and per-client counts (${brokerName})`,
+    { skip },
+    (t) => splitMatchesWhole(t, () => startOne(t)),
+  );
+}
+
+async function splitMatchesWhole(t: TestContext, start: () => Promise<string>): Promise<void> {
   const dir = tempDir(t);
   writeFileSync(join(dir, 'fleet.yaml'), FLEET);
-  const [shardBroker, wholeBroker] = await Promise.all([
-    startBroker(t, ['--profile', 'mosquitto']),
-    startBroker(t, ['--profile', 'mosquitto']),
-  ]);
+  const [shardBroker, wholeBroker] = await Promise.all([start(), start()]);
   const [shards, whole] = await Promise.all([
     runShards(dir, 'fleet-run', () => shardBroker),
     mqscen(['run', 'fleet.yaml', '-t', wholeBroker, '--json', 'whole.json', ...runArgs], { cwd: dir }),
@@ -233,7 +263,7 @@ test('a scenario split over 4 client shard processes merges into the unsharded v
     ],
   );
   assert.ok((m.latency?.crossShard?.pairs ?? 0) > 0, JSON.stringify(m.latency));
-});
+}
 
 test('must-fail twin: a message from shard 1 dropped on its way to a subscriber on shard 3 is lost after the merge', async (t) => {
   const dir = tempDir(t);
