@@ -273,6 +273,24 @@ test('--shards without an index, and --shard-by clients on per-shard brokers (em
   ]);
   assert.equal(noRunId.code, 2);
   assert.match(noRunId.stderr, /client shards need a run id unique to this run/);
+  // A TLS target cannot be the default coordinator: said before anything runs.
+  const tls = await mqscen([
+    'run',
+    FILES[0] as string,
+    '--shard',
+    '1/2',
+    '--shard-by',
+    'clients',
+    '--run-id',
+    'r-tls',
+    '-t',
+    'mqtts://127.0.0.1:1',
+    '--no-junit',
+    '--no-json',
+    '--no-html',
+  ]);
+  assert.equal(tls.code, 2);
+  assert.match(tls.stderr, /needs TLS, which the step barriers of client shards do not carry/);
   // A Mosquitto the runner starts is one per shard as well.
   const mosquitto = await mqscen([
     'run',

@@ -158,6 +158,20 @@ async function runWithSignal(
       },
     );
   }
+  // The target is the default coordinator only when it needs no TLS or credentials: said now, not
+  // when the first scenario starts.
+  if (
+    sharding !== undefined &&
+    sharding.clientKeys.size > 0 &&
+    opts.coordinator === undefined &&
+    opts.target !== undefined &&
+    /^(mqtts|wss):\/\//i.test(opts.target)
+  ) {
+    throw new UsageError(
+      `the target ${redactUrl(opts.target)} needs TLS, which the step barriers of client shards do not carry`,
+      { hint: 'give a broker every shard reaches without it: --coordinator mqtt://host:1883' },
+    );
+  }
 
   // 3. Report files: a path that cannot be written is found now, before anything runs, not after
   // a long run whose report then goes missing in CI.
