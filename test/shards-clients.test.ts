@@ -137,7 +137,9 @@ function runShards(
 }
 
 function merge(dir: string): Promise<CliResult> {
-  return mqscen(['merge', 'shard-*.json', '--no-junit', '--json', 'merged.json', '--no-html'], { cwd: dir });
+  return mqscen(['merge', 'shard-*.json', '--no-junit', '--json', 'merged.json', '--html', 'merged.html'], {
+    cwd: dir,
+  });
 }
 
 type Scenario = ResultsDocument['scenarios'][number];
@@ -263,6 +265,11 @@ async function splitMatchesWhole(t: TestContext, start: () => Promise<string>): 
     ],
   );
   assert.ok((m.latency?.crossShard?.pairs ?? 0) > 0, JSON.stringify(m.latency));
+  // The HTML report says which latencies compare two shards' clocks.
+  assert.match(
+    readFileSync(join(dir, 'merged.html'), 'utf8'),
+    new RegExp(`${m.latency?.crossShard?.pairs} of these deliveries crossed shards`),
+  );
 }
 
 test('must-fail twin: a message from shard 1 dropped on its way to a subscriber on shard 3 is lost after the merge', async (t) => {

@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { loadSuite } from '../engine/run-suite.js';
 import { shardClientRunId, suiteFingerprint } from '../engine/shard.js';
-import { checkShardSet, mergeShardFiles, parseShardFile, type ShardFile } from '../engine/shard-file.js';
+import { checkShardSet, mergeShardSet, parseShardFile, type ShardFile } from '../engine/shard-file.js';
 import { UsageError } from '../errors.js';
 import { createReporter, createReporterFanOut } from '../reporters/index.js';
 import type { Reporter } from '../reporters/reporter.js';
@@ -41,7 +41,8 @@ export async function mergeCommand(patterns: string[], opts: MergeCommandOptions
     }
     shards.push(parseShardFile(file, text));
   }
-  const summary = mergeShardFiles(files, shards, await clientScenarios(files, shards));
+  const set = checkShardSet(files, shards);
+  const summary = mergeShardSet(set, await clientScenarios(set));
 
   const reporters: Reporter[] = [await createReporter('plain', { stream: process.stdout })];
   if (opts.junit !== false) {
@@ -75,11 +76,7 @@ export async function mergeCommand(patterns: string[], opts: MergeCommandOptions
  * are loaded from the paths the shards ran (run the merge in the same checkout or image), and the
  * files must be byte for byte the ones the shards ran (the selection's fingerprint).
  */
-async function clientScenarios(
-  files: readonly string[],
-  shards: readonly ShardFile[],
-): Promise<ResolvedScenario[]> {
-  const set = checkShardSet(files, shards);
+async function clientScenarios(set: ReturnType<typeof checkShardSet>): Promise<ResolvedScenario[]> {
   const run = (set[0] as { shard: ShardFile }).shard.run;
   const split = run.scenarios.filter((s) => s.by === 'clients');
   if (split.length === 0) return [];

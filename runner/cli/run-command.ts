@@ -30,11 +30,12 @@ import { chooseConsoleReporter, createReporter, createReporterFanOut } from '../
 import type { Reporter } from '../reporters/reporter.js';
 import type { RunSummary } from '../results.js';
 import { parseDuration } from '../scenario/duration.js';
+import { nestedSteps } from '../scenario/step-tree.js';
 import type { ResolvedScenario, ResolvedStep } from '../scenario/types.js';
 import { parseTargets, resolveTarget } from '../targets/index.js';
 import type { StartedTarget } from '../targets/target.js';
 import { isUnreachableMessage } from '../transports/connect-errors.js';
-import { isBrokerScheme, redactUrl } from '../transports/url.js';
+import { isBrokerScheme, looksLikeBrokerUrl, redactUrl } from '../transports/url.js';
 import { version } from '../version.js';
 import {
   createFolder,
@@ -165,7 +166,8 @@ async function runWithSignal(
     sharding.clientKeys.size > 0 &&
     opts.coordinator === undefined &&
     opts.target !== undefined &&
-    /^(mqtts|wss):\/\//i.test(opts.target)
+    looksLikeBrokerUrl(opts.target) &&
+    !carriesBarriers(opts.target)
   ) {
     throw new UsageError(
       `the target ${redactUrl(opts.target)} needs TLS, which the step barriers of client shards do not carry`,
@@ -421,10 +423,15 @@ function refuseUnshardable(scenario: ResolvedScenario): void {
           },
         );
       }
-      if ('steps' in step && Array.isArray(step.steps)) visit(step.steps as ResolvedStep[]);
+      visit(nestedSteps(step));
     }
   };
   visit(scenario.steps);
+}
+
+/** Can the barriers run over this broker URL as the default coordinator (no TLS: plain mqtt or ws)? */
+function carriesBarriers(url: string): boolean {
+  return /^(mqtt|ws):\/\//i.test(url);
 }
 
 function scenarioKey(s: PartitionItem): string {
@@ -441,7 +448,7 @@ function lazyCoordinator(
     get(target) {
       started ??= (async () => {
         const at = url ?? target.url;
-        if (url === undefined && !/^(mqtt|ws):\/\//.test(at)) {
+        if (url === undefined && !carriesBarriers(at)) {
           throw new UsageError(
             `the target ${redactUrl(at)} needs TLS or credentials the step barriers of client shards do not carry`,
             { hint: 'give a broker every shard reaches without them: --coordinator mqtt://host:1883' },

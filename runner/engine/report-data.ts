@@ -4,12 +4,39 @@
  * distribution. Aggregated by declared client so a 10,000-client run is a handful of series, and
  * bounded in size (at most TIMELINE_POINTS_MAX buckets, TIMELINE_EVENTS_MAX events).
  */
+import debugFactory from 'debug';
 import type * as hdr from 'hdr-histogram-js';
 import type { LatencySummary, ScenarioTimeline, TimelineEvent, TimelineSeries } from '../results.js';
 import type { RunRecord } from '../verdict/record.js';
 
 export const TIMELINE_POINTS_MAX = 300;
 export const TIMELINE_EVENTS_MAX = 200;
+
+const debug = debugFactory('mqscen:engine:report-data');
+
+/**
+ * The timeline and the latency summary a scenario result carries. A failure here must never cost
+ * the verdict: what cannot be built is left out (and logged).
+ */
+export function buildReportData(
+  record: RunRecord,
+  startedAt: number,
+  endedAt: number,
+): { timeline?: ScenarioTimeline; latency?: LatencySummary } {
+  const out: { timeline?: ScenarioTimeline; latency?: LatencySummary } = {};
+  try {
+    out.timeline = buildTimeline(record, startedAt, endedAt);
+  } catch (error) {
+    debug('timeline: %O', error);
+  }
+  try {
+    const latency = buildLatency(record);
+    if (latency !== undefined) out.latency = latency;
+  } catch (error) {
+    debug('latency: %O', error);
+  }
+  return out;
+}
 
 /** The timeline of one scenario, `startedAt`..`endedAt` in the record's clock (ms). */
 export function buildTimeline(record: RunRecord, startedAt: number, endedAt: number): ScenarioTimeline {

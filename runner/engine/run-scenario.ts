@@ -32,7 +32,7 @@ import { RunRecord } from '../verdict/record.js';
 import { type ClientSnapshot, SessionModel } from '../verdict/session-model.js';
 import { DEFAULT_TIMINGS, debug, EngineContext, type EngineTimings, now } from './context.js';
 import { judgeScenario } from './judge.js';
-import { buildLatency, buildTimeline } from './report-data.js';
+import { buildReportData } from './report-data.js';
 import { errorInfo, protocolsOf, skippedStep, targetInfo } from './scenario-results.js';
 import { clientOwners, shardLabel, shardRecordRunId } from './shard.js';
 import { StepBarriers } from './shard-barriers.js';
@@ -322,13 +322,12 @@ export async function runScenario(
       return loss;
     });
   }
-  // What the HTML report draws; a failure here must never cost the verdict.
-  const timeline = safe(() => buildTimeline(record, ctx.startedAt, now()));
+  // What the HTML report draws.
+  const { timeline, latency } = buildReportData(record, ctx.startedAt, now());
   if (timeline !== undefined) {
     if (proxy !== undefined) timeline.faults = faultBands(proxy.events, ctx.startedAt);
     result.timeline = timeline;
   }
-  const latency = safe(() => buildLatency(record));
   if (latency !== undefined) result.latency = latency;
   if (options.onRecord !== undefined) safe(() => options.onRecord?.(record, result));
   if (shard !== undefined && journal !== undefined && owners !== undefined) {

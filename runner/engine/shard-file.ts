@@ -200,7 +200,14 @@ export function mergeShardFiles(
   shards: readonly ShardFile[],
   clientScenarios: readonly ResolvedScenario[] = [],
 ): RunSummary {
-  const set = checkShardSet(files, shards);
+  return mergeShardSet(checkShardSet(files, shards), clientScenarios);
+}
+
+/** mergeShardFiles over a set checkShardSet already checked (`set[k]` is shard index k). */
+export function mergeShardSet(
+  set: ReturnType<typeof checkShardSet>,
+  clientScenarios: readonly ResolvedScenario[] = [],
+): RunSummary {
   const total = set.length;
   const first = (set[0] as { shard: ShardFile }).shard;
   const whole = first.run.scenarios.filter((x) => x.by !== 'clients');
@@ -253,7 +260,11 @@ export function mergeShardFiles(
     const r = set[ownerOf.get(key(item)) ?? -1]?.shard.scenarios.find((x) => key(x) === key(item));
     if (r !== undefined) scenarios.push(r);
   }
-  return summarizeShards(shards, scenarios, interrupted);
+  return summarizeShards(
+    set.map((x) => x.shard),
+    scenarios,
+    interrupted,
+  );
 }
 
 /** The run summary of merged scenario results: the run spans every shard's. */

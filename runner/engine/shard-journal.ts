@@ -90,24 +90,35 @@ export interface ScenarioJournal {
   deliveryProperties: boolean;
 }
 
+/** Topics numbered in the order first seen: a journal names each topic once. */
+class TopicTable {
+  readonly list: string[] = [];
+  readonly #index = new Map<string, number>();
+
+  index(topic: string): number {
+    let i = this.#index.get(topic);
+    if (i === undefined) {
+      i = this.list.length;
+      this.#index.set(topic, i);
+      this.list.push(topic);
+    }
+    return i;
+  }
+}
+
 /** Collects one scenario's journal on a client shard. */
 export class ShardJournal {
   readonly model: ModelOp[] = [];
   readonly receipts: ReceiptRow[] = [];
-  readonly #topics = new Map<string, number>();
+  readonly #topics = new TopicTable();
   keepProperties = false;
 
   topicIndex(topic: string): number {
-    let i = this.#topics.get(topic);
-    if (i === undefined) {
-      i = this.#topics.size;
-      this.#topics.set(topic, i);
-    }
-    return i;
+    return this.#topics.index(topic);
   }
 
   topics(): string[] {
-    return [...this.#topics.keys()];
+    return this.#topics.list;
   }
 
   /** The journal of a finished scenario. */
@@ -312,19 +323,14 @@ export class JournalingRunRecord extends RunRecord {
 
   /** The runs this shard's publishers sent since the last call. */
   exportRuns(): PublishedRuns {
-    const topics = new Map<string, number>();
-    const out: PublishedRuns = { topics: [], runs: [] };
+    const topics = new TopicTable();
+    const out: PublishedRuns = { topics: topics.list, runs: [] };
     for (const log of this.publishers) {
       if (log === undefined || !this.#owns(log.client)) continue;
       const from = this.#exported.get(log.client) ?? 0;
       for (const seg of log.segments) {
         if (seg.first < from || seg.end === seg.first) continue;
-        let t = topics.get(seg.topic);
-        if (t === undefined) {
-          t = topics.size;
-          topics.set(seg.topic, t);
-          out.topics.push(seg.topic);
-        }
+        const t = topics.index(seg.topic);
         out.runs.push([
           log.client,
           seg.stepRef,

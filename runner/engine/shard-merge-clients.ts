@@ -7,11 +7,12 @@
  */
 import type { ScenarioResult, ScenarioStatus, StepResult } from '../results.js';
 import type { ResolvedScenario } from '../scenario/types.js';
+import type { Behaviour } from '../targets/target.js';
 import { notEvaluatedAssertion } from '../verdict/assertions/index.js';
 import { brokerBehaviour } from '../verdict/broker-behaviours.js';
 import { summarizeOracle } from '../verdict/oracle-summary.js';
 import { judgeScenario } from './judge.js';
-import { buildLatency, buildTimeline } from './report-data.js';
+import { buildReportData } from './report-data.js';
 import { shardLabel } from './shard.js';
 import type { ScenarioJournal } from './shard-journal.js';
 import { replayJournals } from './shard-replay.js';
@@ -77,8 +78,12 @@ function mergeScenario(
   else if (status === 'failed')
     notEvaluated = `not evaluated: ${error?.message ?? 'a shard did not finish its steps'}`;
 
+  const losses = parts.flatMap((p) => p.result?.connectionLosses ?? []);
   const merged: ScenarioResult = {
-    ...base,
+    file: base.file,
+    name: base.name,
+    target: base.target,
+    protocols: base.protocols,
     startedAt: earliest(parts.map((p) => p.result?.startedAt)),
     durationMs: Math.max(...parts.map((p) => p.result?.durationMs ?? 0)),
     status,
@@ -88,16 +93,9 @@ function mergeScenario(
     ),
     assertions: [],
     counters: sumCounters(parts.map((p) => p.result?.counters)),
+    ...(error === undefined ? {} : { error }),
+    ...(losses.length === 0 ? {} : { connectionLosses: losses }),
   };
-  delete merged.error;
-  delete merged.timeline;
-  delete merged.latency;
-  delete merged.brokerStats;
-  delete merged.policyRefusals;
-  const losses = parts.flatMap((p) => p.result?.connectionLosses ?? []);
-  if (losses.length > 0) merged.connectionLosses = losses;
-  else delete merged.connectionLosses;
-  if (error !== undefined) merged.error = error;
 
   if (!complete) {
     merged.assertions = scenario.expect.map((a) => ({
@@ -106,7 +104,8 @@ function mergeScenario(
     }));
     return merged;
   }
-  const behaviour = brokerBehaviour(base.target.behaviour as never);
+  const profile = base.target.behaviour as Behaviour;
+  const behaviour = brokerBehaviour(profile);
   const replayed = replayJournals(
     scenario,
     { hashMatchesParent: behaviour.hashMatchesParent, groupQueue: behaviour.groupQueue },
@@ -116,7 +115,7 @@ function mergeScenario(
     scenario,
     record: replayed.record,
     end: replayed.end,
-    behaviour: base.target.behaviour as never,
+    behaviour: profile,
     status,
     ...(notEvaluated === undefined ? {} : { notEvaluated }),
     extra: { targetKind: base.target.kind },
@@ -132,9 +131,8 @@ function mergeScenario(
     duplicates: r.duplicates,
     pending: 0,
   };
-  const timeline = safe(() => buildTimeline(r, replayed.startedAt, replayed.endedAt));
+  const { timeline, latency } = buildReportData(r, replayed.startedAt, replayed.endedAt);
   if (timeline !== undefined) merged.timeline = timeline;
-  const latency = safe(() => buildLatency(r));
   if (latency !== undefined) {
     // Latency pairs whose publisher and receiver ran on different shards compare two clocks: the
     // offset measured through the coordinator is applied, and known to ± half its round trip.
@@ -205,12 +203,4 @@ function sumCounters(list: ReadonlyArray<StepResult['counters'] | undefined>): S
 function earliest(times: ReadonlyArray<string | undefined>): string {
   const ms = times.flatMap((t) => (t === undefined ? [] : [Date.parse(t)]));
   return new Date(ms.length === 0 ? Date.now() : Math.min(...ms)).toISOString();
-}
-
-function safe<T>(fn: () => T): T | undefined {
-  try {
-    return fn();
-  } catch {
-    return undefined;
-  }
 }

@@ -13,7 +13,8 @@
  *   barriers make the shards run each top-level step together).
  */
 import type { ResolvedScenario } from '../scenario/types.js';
-import { ACK_NONE, type PublisherLog, type Segment } from '../verdict/message-logs.js';
+import type { Segment } from '../verdict/message-logs.js';
+import { isOwed } from '../verdict/oracle.js';
 import { RunRecord } from '../verdict/record.js';
 import { type ClientSnapshot, SessionModel, type SessionModelOptions } from '../verdict/session-model.js';
 import { compileSteps } from './run-scenario.js';
@@ -45,6 +46,8 @@ interface PublisherQueue {
   offset: number;
   /** Sequence numbers below this are applied. */
   applied: number;
+  /** The run (journal.runs, in sequence order) the next sequence number is in. */
+  run: number;
 }
 
 /** `journals[k]` is shard index k's journal of this scenario. */
@@ -77,7 +80,7 @@ export function replayJournals(
     for (const d of j.disconnects)
       events.push({ t: d.at + o, kind: 'disconnect', d: { ...d, at: d.at + o } });
     for (const p of j.publishers) {
-      const q: PublisherQueue = { journal: p, offset: o, applied: 0 };
+      const q: PublisherQueue = { journal: p, offset: o, applied: 0, run: 0 };
       queues.set(p.client, q);
       for (let seq = 0; seq < p.sendTime.length; seq++)
         events.push({ t: (p.sendTime[seq] as number) + o, kind: 'publish', pub: q, seq });
@@ -93,21 +96,22 @@ export function replayJournals(
   // Stable: events of one time keep the order each shard journaled them in.
   events.sort((a, b) => a.t - b.t);
 
+  /** Applies the publishes of `q` below `end` not applied yet, each with the audience of now. */
   const publishUpTo = (q: PublisherQueue, end: number): void => {
     const log = record.publishers[q.journal.client];
     if (log === undefined) return;
-    while (q.applied < end && q.applied < q.journal.sendTime.length) applyPublish(log, q, q.applied);
-  };
-  const applyPublish = (log: PublisherLog, q: PublisherQueue, seq: number): void => {
-    const run = q.journal.runs.find((r) => seq >= r.first && seq < r.end);
-    const at = (q.journal.sendTime[seq] as number) + q.offset;
-    log.next = seq + 1;
-    log.sendTime[seq] = at;
-    q.applied = seq + 1;
-    record.published++;
-    if (run === undefined) return;
-    const seg = segmentFor(model, log, run, seq, at);
-    seg.end = seq + 1;
+    const runs = q.journal.runs;
+    for (; q.applied < end && q.applied < q.journal.sendTime.length; q.applied++) {
+      const seq = q.applied;
+      const at = (q.journal.sendTime[seq] as number) + q.offset;
+      log.next = seq + 1;
+      log.sendTime[seq] = at;
+      record.published++;
+      while (q.run < runs.length && (runs[q.run] as (typeof runs)[number]).end <= seq) q.run++;
+      const run = runs[q.run];
+      if (run === undefined || seq < run.first) continue;
+      segmentFor(model, log, run, seq, at).end = seq + 1;
+    }
   };
 
   const end: ClientSnapshot[] = [];
@@ -117,11 +121,9 @@ export function replayJournals(
       case 'model':
         applyModelOp(model, e.op);
         break;
-      case 'publish': {
-        const log = record.publishers[e.pub.journal.client];
-        if (log !== undefined && e.seq >= e.pub.applied) publishUpTo(e.pub, e.seq + 1);
+      case 'publish':
+        publishUpTo(e.pub, e.seq + 1);
         break;
-      }
       case 'receipt': {
         const [, receiver, topic, text, qos, retain, dup, ids, props] = e.row;
         const payload = Buffer.from(text, 'latin1');
@@ -168,11 +170,10 @@ export function replayJournals(
     if (log === undefined) continue;
     publishUpTo(q, q.journal.sendTime.length);
     for (let seq = 0; seq < q.journal.ackCode.length; seq++) {
-      const code = q.journal.ackCode[seq] as number;
       const t = q.journal.ackTime[seq];
-      log.ackCode[seq] = code;
+      log.ackCode[seq] = q.journal.ackCode[seq] as number;
       log.ackTime[seq] = t === null || t === undefined ? Number.NaN : t + q.offset;
-      if (code !== ACK_NONE && code >= 0 && code < 0x80) {
+      if (isOwed(log, seq)) {
         record.acked++;
         const seg = log.segmentOf(seq) as Segment | undefined;
         if (seg !== undefined) seg.owed++;
@@ -186,7 +187,6 @@ export function replayJournals(
   record.connects.push(...connects.sort((a, b) => a.at - b.at));
   record.subscriptions.push(...subscriptions.sort((a, b) => a.at - b.at));
 
-  const times = events.map((e) => e.t);
   // A client no shard owned (none: every instance has an owner) would read as never connected.
   const last = model.snapshot();
   for (let c = 0; c < last.length; c++) end[c] ??= last[c] as ClientSnapshot;
@@ -194,8 +194,8 @@ export function replayJournals(
     record,
     model,
     end,
-    startedAt: times.length === 0 ? 0 : (times[0] as number),
-    endedAt: times.length === 0 ? 0 : (times[times.length - 1] as number),
+    startedAt: events[0]?.t ?? 0,
+    endedAt: events.at(-1)?.t ?? 0,
     crossShard: {
       pairs: crossPairs,
       clockUncertaintyMs: Math.max(0, ...journals.map((j) => j.clock.rttMs / 2)),

@@ -32,8 +32,12 @@ export const compileSettle: StepCompiler<'settle'> = (step) =>
     async run(ctx) {
       const start = ctx.now();
       const deadline = start + step.timeoutMs;
-      if (ctx.shards > 1) return settleShard(ctx, start, deadline, Math.max(SHARD_QUIET_MS, step.quietMs));
-      let state = deliverableNow(ctx.record, ctx.model);
+      // A client shard counts what its own clients are owed; `$share` groups are left to the
+      // silence after (SHARD_QUIET_MS).
+      const sharded = ctx.shards > 1;
+      const scope = sharded ? { groups: false } : {};
+      const mine = sharded ? " owed to this shard's clients" : '';
+      let state = deliverableNow(ctx.record, ctx.model, scope);
       // Group messages that may sit in an offline member's session: wait until they stop coming.
       let partialSeen = state.partialArrived;
       let partialSince = start;
@@ -43,7 +47,7 @@ export const compileSettle: StepCompiler<'settle'> = (step) =>
         const left = deadline - ctx.now();
         if (left <= 0) break;
         await ctx.waitForReceipt(Math.min(POLL_MS, left));
-        state = deliverableNow(ctx.record, ctx.model);
+        state = deliverableNow(ctx.record, ctx.model, scope);
         if (state.partialArrived !== partialSeen) {
           partialSeen = state.partialArrived;
           partialSince = ctx.now();
@@ -56,19 +60,28 @@ export const compileSettle: StepCompiler<'settle'> = (step) =>
         if (ctx.signal.aborted)
           return {
             notes: [
-              `stopped after ${took} ms: ${state.expected - state.arrived} of ${state.expected} pending`,
+              `stopped after ${took} ms: ${state.expected - state.arrived} of ${state.expected}${mine} pending`,
             ],
           };
         // Not ✔: the messages it waited for did not all come. The assertions say whether that is
         // a failure (no-loss) or expected (a message the broker may drop).
         return {
           notes: [],
-          warning: `timed out after ${took} ms with ${state.expected - state.arrived} of ${state.expected} messages pending${heldNote}`,
+          warning: `timed out after ${took} ms with ${state.expected - state.arrived} of ${state.expected} messages${mine} pending${heldNote}`,
         };
       }
-      const notes = [
-        `settled ${state.arrived + state.partialArrived}/${state.expected + state.partialOwed} in ${took} ms${heldNote}`,
-      ];
+      const settled = `settled ${state.arrived + state.partialArrived}/${state.expected + state.partialOwed}${mine} in ${took} ms${heldNote}`;
+      if (sharded) {
+        const quietMs = Math.max(SHARD_QUIET_MS, step.quietMs);
+        const quiet = await untilQuiet(ctx, deadline, quietMs);
+        if (!quiet && !ctx.signal.aborted)
+          return {
+            notes: [],
+            warning: `${settled}, but messages were still arriving at the timeout (${ctx.receipts} received)`,
+          };
+        return { notes: [`${settled}, then no message for ${quietMs} ms (${ctx.receipts} received)`] };
+      }
+      const notes = [settled];
       if (step.quietMs > 0) {
         const dups = ctx.record.duplicates;
         await sleep(step.quietMs, ctx.signal);
@@ -94,37 +107,4 @@ async function untilQuiet(ctx: EngineContext, deadline: number, quietMs: number)
     }
   }
   return false;
-}
-
-/** `settle` on a client shard (see SHARD_QUIET_MS). */
-async function settleShard(
-  ctx: EngineContext,
-  start: number,
-  deadline: number,
-  quietMs: number,
-): Promise<{ notes: string[]; warning?: string }> {
-  let state = deliverableNow(ctx.record, ctx.model, { groups: false });
-  while (state.arrived < state.expected && !ctx.signal.aborted) {
-    const left = deadline - ctx.now();
-    if (left <= 0) break;
-    await ctx.waitForReceipt(Math.min(POLL_MS, left));
-    state = deliverableNow(ctx.record, ctx.model, { groups: false });
-  }
-  const owed = `${state.arrived}/${state.expected} owed to this shard's clients`;
-  if (state.arrived < state.expected && !ctx.signal.aborted) {
-    return {
-      notes: [],
-      warning: `timed out after ${Math.round(ctx.now() - start)} ms with ${state.expected - state.arrived} of ${state.expected} messages owed to this shard's clients pending`,
-    };
-  }
-  const quiet = await untilQuiet(ctx, deadline, quietMs);
-  const took = Math.round(ctx.now() - start);
-  if (quiet || ctx.signal.aborted)
-    return {
-      notes: [`settled ${owed}, then no message for ${quietMs} ms, in ${took} ms (${ctx.receipts} received)`],
-    };
-  return {
-    notes: [],
-    warning: `settled ${owed}, but messages were still arriving after ${took} ms (${ctx.receipts} received)`,
-  };
 }
